@@ -1,0 +1,98 @@
+"""One typed settings object: METHOD.md's defaults, locations and secrets from the environment.
+
+Exports `Settings`, `LINKAGE_METHODS` and `project_data_dir`.
+"""
+
+import os
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+
+LINKAGE_METHODS = ("probabilistic", "deterministic")
+
+
+def project_data_dir() -> Path:
+    """The project's data folder: `data/` beside pyproject.toml in a checkout, else in the cwd."""
+    root = Path(__file__).resolve().parents[1]
+    if (root / "pyproject.toml").exists():
+        return root / "data"
+    return Path.cwd() / "data"
+
+
+def _default_warehouse_url() -> str:
+    return f"duckdb:///{project_data_dir() / 'warehouse.duckdb'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run depends on besides the delivery itself (METHOD.md: every threshold
+    is a default that lives here). Recorded as metadata with every output, less the secret."""
+
+    landing_dir: Path = field(default_factory=lambda: project_data_dir() / "landing")
+    warehouse_url: str = field(default_factory=_default_warehouse_url)
+    linkage_method: str = "probabilistic"
+    # §1 journeys and adulthood
+    journey_gap_days: int = 21
+    adult_age: int = 18
+    # §2 windows and counting
+    window_days: int = 730
+    waiting_period_days: int = 183
+    count_cautions: bool = False
+    # §3 probabilistic linkage
+    match_threshold: float = 0.95
+    absent_floor: float = 0.05
+    # §6 disclosure control
+    disclosure_threshold: int = 5
+    # §9 unknown codes warn above this share of rows
+    unknown_code_warn_share: float = 0.001
+    # the secret is never recorded; repr=False keeps it out of logs
+    pseudonym_key: str | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.linkage_method not in LINKAGE_METHODS:
+            raise ValueError(
+                f"RECONVICTION_LINKAGE_METHOD must be one of {LINKAGE_METHODS}, "
+                f"not {self.linkage_method!r}"
+            )
+        if not 0 <= self.absent_floor < self.match_threshold <= 1:
+            raise ValueError("need 0 <= absent_floor < match_threshold <= 1")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
+        """Read METHOD.md §8's variables; unset or empty variables keep the defaults."""
+        env = os.environ if environ is None else environ
+        values: dict = {}
+        if env.get("RECONVICTION_LANDING_DIR"):
+            values["landing_dir"] = Path(env["RECONVICTION_LANDING_DIR"])
+        if env.get("RECONVICTION_WAREHOUSE_URL"):
+            values["warehouse_url"] = env["RECONVICTION_WAREHOUSE_URL"]
+        if env.get("RECONVICTION_LINKAGE_METHOD"):
+            values["linkage_method"] = env["RECONVICTION_LINKAGE_METHOD"].strip().lower()
+        if env.get("RECONVICTION_PSEUDONYM_KEY"):
+            values["pseudonym_key"] = env["RECONVICTION_PSEUDONYM_KEY"]
+        values.update(overrides)
+        return cls(**values)
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+    def as_metadata(self) -> dict[str, str | int | float | bool]:
+        """The settings as flat metadata values; the pseudonym key is reported only as set/unset
+        and the warehouse URL without its password."""
+        out = {}
+        for f in fields(self):
+            if f.name == "pseudonym_key":
+                continue
+            value = asdict(self)[f.name]
+            out[f.name] = str(value) if isinstance(value, Path) else value
+        out["warehouse_url"] = _hide_password(self.warehouse_url)
+        out["pseudonym_key_set"] = self.pseudonym_key is not None
+        return out
+
+
+def _hide_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparseable URL fails later, where it is used
+        return url

@@ -1,0 +1,49 @@
+"""Shared fixtures: a throw-away PostgreSQL database, and an isolated data folder.
+
+PostgreSQL tests skip with the reason on a machine without the server, but CI sets
+RECONVICTION_REQUIRE_POSTGRES=1, which turns that skip into a failure.
+"""
+
+import os
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+POSTGRES_SERVER_URL = os.environ.get(
+    "RECONVICTION_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def _postgres_unavailable(reason: str):
+    if os.environ.get("RECONVICTION_REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"PostgreSQL is required here (RECONVICTION_REQUIRE_POSTGRES=1): {reason}")
+    pytest.skip(f"no PostgreSQL server: {reason}")
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """URL of a fresh database on the test server, dropped after the session."""
+    server = sa.make_url(POSTGRES_SERVER_URL)
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    name = f"reconviction_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # connection refused, auth, missing driver
+        admin.dispose()
+        _postgres_unavailable(f"{server.render_as_string(hide_password=True)}: {exc}")
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    """An isolated data folder with the environment pointed at it."""
+    monkeypatch.setenv("RECONVICTION_LANDING_DIR", str(tmp_path / "landing"))
+    monkeypatch.setenv("RECONVICTION_WAREHOUSE_URL", f"duckdb:///{tmp_path / 'warehouse.duckdb'}")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    (tmp_path / "dagster_home").mkdir()
+    return tmp_path
