@@ -1,0 +1,62 @@
+"""Raw stage: the newest complete delivery, every column as text, with provenance.
+
+All four files are read before anything is written, so a malformed delivery fails the
+step and the warehouse keeps the raw tables it had.
+
+Exports `landing`, `raw_delivery`, `RAW_GROUP`.
+"""
+
+import dagster as dg
+
+from dagster_project.delivery import newest_complete_delivery
+from dagster_project.metadata import table_metadata
+from dagster_project.raw import read_extract
+from dagster_project.resources import SettingsResource
+from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES
+
+RAW_GROUP = "raw"
+
+landing = dg.AssetSpec(
+    "landing",
+    group_name=RAW_GROUP,
+    kinds={"csv"},
+    description="Deliveries in the landing folder (RECONVICTION_LANDING_DIR): one sub-folder "
+    "per extract date with manifest.json and four CSV files (EXTRACTS.md).",
+)
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            RAW_TABLES[f],
+            group_name=RAW_GROUP,
+            kinds={"pandas"},
+            deps=[landing],
+            description=f"`{f}` of the newest complete delivery, every value as delivered "
+            "(text), with extract date, file and line number.",
+        )
+        for f in DELIVERY_FILES
+    ],
+)
+def raw_delivery(context: dg.AssetExecutionContext, settings: SettingsResource):
+    """Verify the newest complete delivery against its manifest, then load its four files."""
+    delivery, skipped = newest_complete_delivery(settings.get().landing_dir)
+    for path, reason in skipped:
+        context.log.warning(f"skipped delivery {path.name}: {reason}")
+    extracts = {f: read_extract(delivery, f) for f in DELIVERY_FILES}
+    for f, (_, warnings) in extracts.items():
+        for warning in warnings:
+            context.log.warning(f"{f}: {warning}")
+    for f, (frame, _) in extracts.items():
+        entry = delivery.files[f]
+        yield dg.MaterializeResult(
+            asset_key=RAW_TABLES[f],
+            value=frame,
+            metadata=table_metadata(
+                frame,
+                extract_date=delivery.extract_date.isoformat(),
+                delivery_path=str(delivery.path),
+                manifest_rows=entry.rows,
+                sha256=entry.sha256,
+            ),
+        )

@@ -1,0 +1,22 @@
+"""The code location: `dagster dev` and `dagster asset materialize -m dagster_project.definitions`.
+
+Exports `defs`.
+"""
+
+import dagster as dg
+
+from assets.raw import landing, raw_delivery
+from assets.reference import reference_assets
+from assets.staging import staged_delivery
+from checks.accounting import row_accounting_checks
+from dagster_project.jobs import refresh_delivery_job
+from dagster_project.resources import build_resources
+from dagster_project.sensors import delivery_sensor
+
+defs = dg.Definitions(
+    assets=[*reference_assets, landing, raw_delivery, staged_delivery],
+    asset_checks=[row_accounting_checks],
+    jobs=[refresh_delivery_job],
+    sensors=[delivery_sensor],
+    resources=build_resources(),
+)

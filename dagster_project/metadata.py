@@ -1,0 +1,33 @@
+"""Dagster metadata for a written table: row count, column schema and a small preview.
+
+The preview is only ever built from pseudonymised or code-level tables; identifying tables
+(raw, staged, linkage) get counts and schema alone (METHOD.md §6).
+
+Exports `table_metadata`.
+"""
+
+import dagster as dg
+import pandas as pd
+
+_SQL_TYPES = {"b": "boolean", "i": "integer", "u": "integer", "f": "float", "M": "timestamp"}
+
+
+def column_schema(frame: pd.DataFrame) -> dg.TableSchema:
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(name, _SQL_TYPES.get(dtype.kind, "text"))
+            for name, dtype in frame.dtypes.items()
+        ]
+    )
+
+
+def table_metadata(frame: pd.DataFrame, preview: bool = False, **extra) -> dict:
+    """Row count and column schema; a markdown preview of the first rows only when asked."""
+    meta = {
+        "dagster/row_count": dg.MetadataValue.int(len(frame)),
+        "dagster/column_schema": column_schema(frame),
+    }
+    if preview:
+        meta["preview"] = dg.MetadataValue.md(frame.head(10).to_markdown(index=False))
+    meta.update(extra)
+    return meta
