@@ -1,0 +1,79 @@
+"""Dagster's side of the warehouse: an IO manager that stores asset DataFrames as tables, and a
+resource for assets that query the warehouse directly.
+
+Exports `WarehouseIOManager`, `WarehouseResource` and `PARTITION_COLUMN`.
+
+An asset's table is named by its key path joined with "_" (`["cohort", "members"]` →
+`cohort_members`). A partitioned asset writes its cohort year's rows (tagged `cohort_year`),
+replacing only that partition; an unpartitioned asset replaces its whole table.
+"""
+
+import dagster as dg
+import pandas as pd
+
+from dagster_project.warehouse import Warehouse
+
+# Every partitioned table carries its partition key here (METHOD.md §8).
+PARTITION_COLUMN = "cohort_year"
+
+
+def table_name(asset_key: dg.AssetKey) -> str:
+    """The warehouse table of an asset."""
+    return "_".join(asset_key.path)
+
+
+class WarehouseIOManager(dg.ConfigurableIOManager):
+    """Stores pandas DataFrames in the warehouse at `warehouse_url` (a SQLAlchemy URL)."""
+
+    warehouse_url: str
+    lock_timeout_seconds: float = 600.0
+
+    def _warehouse(self) -> Warehouse:
+        return Warehouse(self.warehouse_url, lock_timeout=self.lock_timeout_seconds)
+
+    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame | None) -> None:
+        # Assets that return MaterializeResult, or write the warehouse themselves, hand us None.
+        if obj is None:
+            return
+        if not isinstance(obj, pd.DataFrame):
+            raise TypeError(
+                f"WarehouseIOManager stores pandas DataFrames, not {type(obj).__name__}"
+            )
+        table = table_name(context.asset_key)
+        partition = None
+        if context.has_asset_partitions:
+            keys = context.asset_partition_keys
+            if len(keys) != 1:
+                # One DataFrame cannot say which rows belong to which key; a backfill must run
+                # one partition per run (the default for these assets).
+                raise ValueError(
+                    f"{table}: cannot store one output for {len(keys)} partitions "
+                    f"({keys[0]}…{keys[-1]}); run a single partition per run"
+                )
+            partition = (PARTITION_COLUMN, keys[0])
+        rows = self._warehouse().write_table(table, obj, partition=partition)
+        where = f" partition {partition[1]}" if partition else ""
+        context.log.info(f"wrote {rows} rows to warehouse table {table}{where}")
+        context.add_output_metadata({"dagster/table_name": table, "dagster/row_count": rows})
+
+    def load_input(self, context: dg.InputContext) -> pd.DataFrame:
+        table = table_name(context.asset_key)
+        partition = None
+        if context.has_asset_partitions:
+            # The partitions of the upstream that this step depends on: the matching cohort
+            # year for a partitioned downstream, all of them for an unpartitioned one.
+            partition = (PARTITION_COLUMN, list(context.asset_partition_keys))
+        df = self._warehouse().read_table(table, partition=partition)
+        context.log.info(f"read {len(df)} rows from warehouse table {table}")
+        return df
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The warehouse, for assets that run SQL on it directly (joins, Splink, reports)."""
+
+    url: str
+    lock_timeout_seconds: float = 600.0
+
+    def warehouse(self) -> Warehouse:
+        """A `Warehouse` over `url`; cheap to create, it opens connections only per operation."""
+        return Warehouse(self.url, lock_timeout=self.lock_timeout_seconds)

@@ -1,0 +1,513 @@
+"""The warehouse: pandas DataFrames in and out of a SQL database named by a SQLAlchemy URL.
+
+Exports `Warehouse`. Two backends: an embedded DuckDB file (`duckdb:///path/file.duckdb`, the
+default) and PostgreSQL (`postgresql+psycopg://…`). Plain module: no Dagster imports.
+
+Why it looks like this (DESIGN.md, "Warehouse: SQLAlchemy URL"):
+- `DataFrame.to_sql` is 10–100× too slow, so rows move in bulk through Arrow: DuckDB scans a
+  registered Arrow table (`INSERT … SELECT`), PostgreSQL receives CSV through `COPY`, and reads
+  come back the same ways.
+- A partition is rewritten delete-then-insert in one transaction, so a rerun never duplicates
+  and a failure leaves the previous version.
+- A DuckDB file admits one process at a time, so every operation opens its own connection, closes
+  it at once (NullPool), and waits with backoff while another process holds the file.
+"""
+
+import logging
+import random
+import re
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import sqlalchemy as sa
+from sqlalchemy.pool import NullPool, StaticPool
+
+log = logging.getLogger(__name__)
+
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+# Rows per CSV chunk streamed into COPY: large enough to amortise the calls, small enough that
+# only one chunk of text is in memory at a time.
+_COPY_BATCH_ROWS = 100_000
+
+Partition = tuple[str, str | Sequence[str]]
+
+
+def quote(identifier: str) -> str:
+    """Validate an identifier (lower-case letters, digits, underscores) and double-quote it."""
+    if not isinstance(identifier, str) or not _IDENTIFIER.match(identifier):
+        raise ValueError(f"not a valid table or column name: {identifier!r}")
+    return f'"{identifier}"'
+
+
+class Warehouse:
+    """DataFrames in and out of the database at `url`.
+
+    `lock_timeout` is how many seconds to keep retrying while another process holds a DuckDB
+    file's lock before giving up.
+    """
+
+    def __init__(self, url: str, lock_timeout: float = 600.0) -> None:
+        self.url = sa.make_url(url)
+        self.lock_timeout = lock_timeout
+        self.backend = self.url.get_backend_name()
+        if self.backend not in ("duckdb", "postgresql"):
+            raise ValueError(f"unsupported warehouse backend {self.backend!r}")
+        self._engine = self._create_engine()
+
+    def __repr__(self) -> str:
+        return f"Warehouse({self.url.render_as_string(hide_password=True)!r})"
+
+    def _create_engine(self) -> sa.Engine:
+        if self.backend == "postgresql":
+            # COPY sends raw bytes, so the session's encoding must be the one Arrow writes.
+            return sa.create_engine(
+                self.url, poolclass=NullPool, connect_args={"client_encoding": "utf8"}
+            )
+        database = self.url.database
+        if not database or database == ":memory:":
+            # One shared connection, or every operation would see a new empty database.
+            return sa.create_engine(self.url, poolclass=StaticPool)
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        # NullPool closes the DuckDB connection on release, which frees the file for others.
+        return sa.create_engine(self.url, poolclass=NullPool)
+
+    def dispose(self) -> None:
+        """Close any pooled connection (only the in-memory DuckDB keeps one)."""
+        self._engine.dispose()
+
+    # ---- connections -------------------------------------------------------------------------
+
+    def _connect(self) -> sa.Connection:
+        """Open a connection, waiting with backoff while another process holds the DuckDB file."""
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.05
+        while True:
+            try:
+                return self._engine.connect()
+            except sa.exc.DBAPIError as exc:
+                if not _is_lock_error(exc) or time.monotonic() + delay > deadline:
+                    raise
+                log.info("warehouse file is locked by another process; retrying in %.2fs", delay)
+                # Jitter so that several waiting processes do not retry in lock-step.
+                time.sleep(delay * random.uniform(0.5, 1.5))
+                delay = min(delay * 2, 2.0)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sa.Connection]:
+        conn = self._connect()
+        try:
+            with conn.begin():
+                yield conn
+        finally:
+            conn.close()
+
+    # ---- writing -----------------------------------------------------------------------------
+
+    def write_table(self, name: str, df: pd.DataFrame, partition: Partition | None = None) -> int:
+        """Write `df` as table `name`; returns the number of rows written.
+
+        `partition=None` replaces the whole table. `partition=(column, value)` replaces only the
+        rows whose `column` equals `value`; the column is added to `df` if absent. Either way the
+        change is one transaction: all of it or none of it. The index is not stored.
+        """
+        if partition is not None:
+            column, value = partition
+            if not isinstance(value, str):
+                raise TypeError("a partition write takes a single partition value (a string)")
+            df = _with_partition_column(df, column, value)
+        quote(name)
+        frame = _prepare(df)
+        with self._transaction() as conn:
+            self._lock_table(conn, name)
+            self._write(conn, name, frame, partition)
+        return frame.num_rows
+
+    def write_tables(self, tables: Mapping[str, pd.DataFrame]) -> dict[str, int]:
+        """Replace several whole tables in one transaction: all of them or none."""
+        for name in tables:
+            quote(name)
+        frames = {name: _prepare(df) for name, df in tables.items()}
+        with self._transaction() as conn:
+            for name in sorted(frames):  # one order for every writer, so none deadlock
+                self._lock_table(conn, name)
+            for name, frame in frames.items():
+                self._write(conn, name, frame, None)
+        return {name: frame.num_rows for name, frame in frames.items()}
+
+    def _lock_table(self, conn: sa.Connection, name: str) -> None:
+        # Concurrent PostgreSQL writers of one table (say two cohort years) would race to create
+        # or alter it; an advisory lock held to commit serialises them. DuckDB has one writer.
+        if self.backend == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:n))"), {"n": name})
+
+    def _write(self, conn: sa.Connection, name: str, frame: pa.Table, partition) -> None:
+        table = quote(name)
+        existing = self._column_types(conn, name)
+        wanted = _frame_types(frame)
+        if partition is None:
+            if existing == wanted:
+                # Same shape: keep the table (and anything that depends on it), clear the rows.
+                clear = "TRUNCATE" if self.backend == "postgresql" else "DELETE FROM"
+                conn.execute(sa.text(f"{clear} {table}"))
+            else:
+                conn.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
+                conn.execute(sa.text(_create_table_sql(table, wanted)))
+        else:
+            if not existing:
+                conn.execute(sa.text(_create_table_sql(table, wanted)))
+            else:
+                if partition[0] not in existing:
+                    # Its old rows belong to no partition, so no rewrite would ever replace them.
+                    raise ValueError(
+                        f"table {name} exists without partition column {partition[0]}; "
+                        "drop it or rewrite it whole"
+                    )
+                for column, kind in _missing_columns(name, existing, wanted, frame).items():
+                    conn.execute(
+                        sa.text(f"ALTER TABLE {table} ADD COLUMN {quote(column)} {_ddl(kind)}")
+                    )
+            column, value = partition
+            conn.execute(sa.text(f"DELETE FROM {table} WHERE {quote(column)} = :v"), {"v": value})
+        if frame.num_rows:
+            self._bulk_insert(conn, name, frame)
+
+    def _bulk_insert(self, conn: sa.Connection, name: str, frame: pa.Table) -> None:
+        columns = ", ".join(quote(c) for c in frame.column_names)
+        raw = conn.connection.driver_connection
+        if self.backend == "duckdb":
+            view = f"_warehouse_src_{uuid.uuid4().hex}"
+            raw.register(view, frame)
+            try:
+                raw.execute(f"INSERT INTO {quote(name)} ({columns}) SELECT {columns} FROM {view}")
+            finally:
+                raw.unregister(view)
+            return
+        # Arrow quotes every string and leaves nulls unquoted-empty, which is exactly how
+        # PostgreSQL's CSV COPY tells an empty string from NULL.
+        options = pacsv.WriteOptions(include_header=False)
+        statement = f"COPY {quote(name)} ({columns}) FROM STDIN WITH (FORMAT csv)"
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for batch in frame.to_batches(max_chunksize=_COPY_BATCH_ROWS):
+                sink = pa.BufferOutputStream()
+                pacsv.write_csv(batch, sink, options)
+                copy.write(memoryview(sink.getvalue()))
+
+    # ---- reading -----------------------------------------------------------------------------
+
+    def read_table(
+        self,
+        name: str,
+        partition: Partition | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Read table `name`, or only the rows of one partition (or of a list of partitions)."""
+        selected = ", ".join(quote(c) for c in columns) if columns else "*"
+        sql = f"SELECT {selected} FROM {quote(name)}"
+        params: dict[str, Any] = {}
+        if partition is not None:
+            column, values = partition
+            values = [values] if isinstance(values, str) else list(values)
+            if not values:
+                sql += " WHERE FALSE"
+            else:
+                params = {f"p{i}": v for i, v in enumerate(values)}
+                marks = ", ".join(f":{k}" for k in params)
+                sql += f" WHERE {quote(column)} IN ({marks})"
+        return self.query(sql, params)
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """Run a SELECT (SQLAlchemy `:name` parameters) and return its rows as a DataFrame."""
+        # Trailing semicolons would break the wrapping of the query in COPY (…) on PostgreSQL.
+        sql = sql.strip().rstrip(";")
+        compiled = sa.text(sql).compile(dialect=self._engine.dialect)
+        values = compiled.construct_params(dict(params or {}))
+        conn = self._connect()
+        try:
+            raw = conn.connection.driver_connection
+            if self.backend == "duckdb":
+                positional = [values[k] for k in compiled.positiontup or []]
+                table = raw.sql(compiled.string, params=positional or None).to_arrow_table()
+            else:
+                table = _postgres_select(raw, compiled.string, values)
+        finally:
+            conn.close()
+        return _to_pandas(table)
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
+        """Run one statement (DDL, UPDATE, …) in its own transaction."""
+        with self._transaction() as conn:
+            conn.execute(sa.text(sql), dict(params or {}))
+
+    # ---- catalogue ---------------------------------------------------------------------------
+
+    def _column_types(self, conn: sa.Connection, name: str) -> dict[str, str]:
+        """Column name → type family ({} when the table does not exist)."""
+        rows = conn.execute(
+            sa.text(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND table_name = :n "
+                "ORDER BY ordinal_position"
+            ),
+            {"n": name},
+        ).all()
+        return {column: _sql_family(data_type) for column, data_type in rows}
+
+    def columns(self, name: str) -> dict[str, str]:
+        """The table's columns and their type families (text, integer, float, …)."""
+        quote(name)
+        with self._transaction() as conn:
+            return self._column_types(conn, name)
+
+    def table_exists(self, name: str) -> bool:
+        """Whether table `name` exists in the current schema."""
+        return bool(self.columns(name))
+
+    def row_count(self, name: str, partition: tuple[str, str] | None = None) -> int:
+        """Rows in the table, or in one of its partitions."""
+        sql, params = f"SELECT count(*) FROM {quote(name)}", {}
+        if partition is not None:
+            sql += f" WHERE {quote(partition[0])} = :v"
+            params = {"v": partition[1]}
+        with self._transaction() as conn:
+            return int(conn.execute(sa.text(sql), params).scalar_one())
+
+    def partitions(self, name: str, column: str) -> list[str]:
+        """The distinct values of `column` in the table, sorted ([] when there is no table)."""
+        if not self.table_exists(name):
+            return []
+        sql = (
+            f"SELECT DISTINCT {quote(column)} FROM {quote(name)} "
+            f"WHERE {quote(column)} IS NOT NULL ORDER BY 1"
+        )
+        with self._transaction() as conn:
+            return [str(v) for v in conn.execute(sa.text(sql)).scalars()]
+
+    def drop_table(self, name: str) -> None:
+        """Drop the table if it exists."""
+        self.execute(f"DROP TABLE IF EXISTS {quote(name)}")
+
+
+def _is_lock_error(exc: BaseException) -> bool:
+    text = str(getattr(exc, "orig", None) or exc)
+    return "Could not set lock on file" in text or "Conflicting lock" in text
+
+
+def _with_partition_column(df: pd.DataFrame, column: str, value: str) -> pd.DataFrame:
+    """`df` with `column` set to `value`; a row claiming another partition is an error, since
+    a rerun would not delete it."""
+    quote(column)
+    if column not in df.columns:
+        return df.assign(**{column: pd.Series(value, index=df.index, dtype="str")})
+    stray = df[column].isna() | (df[column].astype("str") != value)
+    if stray.any():
+        raise ValueError(
+            f"{int(stray.sum())} rows have {column} other than the partition being written "
+            f"({value!r})"
+        )
+    return df
+
+
+# ---- types -----------------------------------------------------------------------------------
+# Columns are described by a type family, so that DuckDB's and PostgreSQL's spellings of a type
+# (VARCHAR / text, DOUBLE / double precision, …) compare equal.
+
+_DDL = {
+    "text": "TEXT",
+    "integer": "BIGINT",
+    "float": "DOUBLE PRECISION",
+    "boolean": "BOOLEAN",
+    "timestamp": "TIMESTAMP",
+    "date": "DATE",
+}
+_SQL_FAMILIES = {
+    "text": ("varchar", "text", "character varying", "character", "bpchar", "char", "string"),
+    "integer": (
+        "bigint",
+        "integer",
+        "smallint",
+        "tinyint",
+        "hugeint",
+        "int",
+        "ubigint",
+        "uinteger",
+        "usmallint",
+        "utinyint",
+    ),
+    "float": ("double", "double precision", "real", "float", "decimal", "numeric"),
+    "boolean": ("boolean",),
+    "timestamp": (
+        "timestamp",
+        "timestamp without time zone",
+        "timestamp_ns",
+        "timestamp_ms",
+        "timestamp_s",
+    ),
+    "date": ("date",),
+}
+# PostgreSQL type OIDs of query results → the Arrow type their CSV text is parsed as.
+_PG_OID_ARROW = {
+    16: pa.bool_(),
+    20: pa.int64(),
+    21: pa.int64(),
+    23: pa.int64(),
+    700: pa.float64(),
+    701: pa.float64(),
+    1700: pa.float64(),
+    1082: pa.date32(),
+    1114: pa.timestamp("us"),
+    1184: pa.timestamp("us", tz="UTC"),
+}
+
+
+def _ddl(family: str) -> str:
+    return _DDL[family]
+
+
+def _sql_family(data_type: str) -> str:
+    """The family of a type as information_schema spells it (DuckDB or PostgreSQL)."""
+    base = data_type.lower().split("(")[0].strip()
+    for family, names in _SQL_FAMILIES.items():
+        if base in names:
+            return family
+    return base
+
+
+def _arrow_family(arrow_type: pa.DataType) -> str:
+    if pa.types.is_large_string(arrow_type) or pa.types.is_string(arrow_type):
+        return "text"
+    if pa.types.is_integer(arrow_type):
+        return "integer"
+    if pa.types.is_floating(arrow_type):
+        return "float"
+    if pa.types.is_boolean(arrow_type):
+        return "boolean"
+    if pa.types.is_timestamp(arrow_type):
+        return "timestamp"
+    if pa.types.is_date32(arrow_type):
+        return "date"
+    raise TypeError(f"no warehouse type for Arrow type {arrow_type}")
+
+
+def _prepare(df: pd.DataFrame) -> pa.Table:
+    """`df` as an Arrow table of the types both backends take; raises on what they cannot."""
+    for column in df.columns:
+        quote(column)
+    if df.columns.duplicated().any():
+        raise ValueError(f"duplicate column names: {list(df.columns[df.columns.duplicated()])}")
+    try:
+        table = pa.Table.from_pandas(df, preserve_index=False)
+    except (pa.ArrowTypeError, pa.ArrowInvalid) as exc:
+        raise TypeError(f"cannot store DataFrame: {exc}") from exc
+    for i, field in enumerate(table.schema):
+        table = table.set_column(i, field.name, _normalise(field.name, table.column(i)))
+    return table
+
+
+def _normalise(name: str, column: pa.ChunkedArray) -> pa.ChunkedArray:
+    t = column.type
+    if pa.types.is_dictionary(t):  # pandas categoricals
+        return _normalise(name, column.cast(t.value_type))
+    if pa.types.is_null(t) or pa.types.is_string_view(t):  # all-null object column
+        return column.cast(pa.large_string())
+    if pa.types.is_integer(t):
+        return column.cast(pa.int64())
+    if pa.types.is_floating(t) or pa.types.is_decimal(t):
+        return column.cast(pa.float64())
+    if pa.types.is_timestamp(t):
+        if t.tz is not None:
+            raise TypeError(f"column {name!r} is time-zone aware; convert it to naive UTC first")
+        # Both databases keep microseconds; pandas' nanoseconds are truncated, not refused.
+        return column.cast(pa.timestamp("us"), safe=False)
+    if pa.types.is_date64(t):
+        return column.cast(pa.date32())
+    try:
+        _arrow_family(t)
+    except TypeError:
+        raise TypeError(f"column {name!r} has type {t}, which the warehouse cannot store") from None
+    return column
+
+
+def _frame_types(frame: pa.Table) -> dict[str, str]:
+    return {field.name: _arrow_family(field.type) for field in frame.schema}
+
+
+def _create_table_sql(table: str, types: Mapping[str, str]) -> str:
+    columns = ", ".join(f"{quote(c)} {_ddl(f)}" for c, f in types.items())
+    return f"CREATE TABLE {table} ({columns})"
+
+
+def _missing_columns(
+    name: str, existing: Mapping[str, str], wanted: Mapping[str, str], frame: pa.Table
+) -> dict[str, str]:
+    """Columns of `frame` the table lacks; raises if a shared column's type conflicts."""
+    for column, family in wanted.items():
+        have = existing.get(column)
+        if have is None or have == family:
+            continue
+        widening = family == "integer" and have == "float"
+        all_null = frame.column(column).null_count == frame.num_rows
+        if not (widening or all_null):
+            raise ValueError(
+                f"column {name}.{column} is {have} in the warehouse but {family} in the "
+                "DataFrame; rewrite the whole table to change its type"
+            )
+    return {c: f for c, f in wanted.items() if c not in existing}
+
+
+def _postgres_select(raw, sql: str, params: Mapping[str, Any]) -> pa.Table:
+    """Run a SELECT on a psycopg connection through `COPY … TO STDOUT` and parse it with Arrow,
+    typed by the result's column types (a `LIMIT 0` run of the query describes them)."""
+    with raw.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM ({sql}) AS _described LIMIT 0", params)
+        names = [d.name for d in cursor.description]
+        types = {d.name: _PG_OID_ARROW.get(d.type_code, pa.string()) for d in cursor.description}
+        chunks = bytearray()
+        with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
+            for chunk in copy:
+                chunks += chunk
+    if not chunks:  # Arrow refuses an empty CSV
+        return pa.table({n: pa.array([], type=types[n]) for n in names})
+    # PostgreSQL writes NULL as an unquoted empty field and '' as "": keep them apart, and do
+    # not let Arrow's default null spellings ("NULL", "NA", …) turn real text into NULL.
+    options = pacsv.ConvertOptions(
+        column_types=types,
+        null_values=[""],
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=False,
+        true_values=["t"],
+        false_values=["f"],
+    )
+    return pacsv.read_csv(
+        pa.py_buffer(chunks),
+        read_options=pacsv.ReadOptions(column_names=names),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=options,
+    )
+
+
+def _to_pandas(table: pa.Table) -> pd.DataFrame:
+    """Arrow → pandas with the dtypes the pipeline expects: text as `str`, integers as int64
+    (Int64 when there are nulls), booleans as bool (boolean with nulls), dates as datetime64."""
+    for i, field in enumerate(table.schema):
+        t = field.type
+        if pa.types.is_integer(t) or (pa.types.is_decimal(t) and t.scale == 0):
+            try:  # DuckDB's SUM gives HUGEINT (decimal(38,0)) even for small sums
+                table = table.set_column(i, field.name, table.column(i).cast(pa.int64()))
+            except pa.ArrowInvalid:
+                table = table.set_column(i, field.name, table.column(i).cast(pa.float64()))
+        elif pa.types.is_decimal(t):
+            table = table.set_column(i, field.name, table.column(i).cast(pa.float64()))
+    no_nulls = [table.column(i).null_count == 0 for i in range(table.num_columns)]
+    mapper = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}.get
+    df = table.to_pandas(types_mapper=mapper, date_as_object=False)
+    for i, dtype in enumerate(df.dtypes):
+        if no_nulls[i] and isinstance(dtype, pd.Int64Dtype | pd.BooleanDtype):
+            df.isetitem(i, df.iloc[:, i].astype("int64" if dtype == "Int64" else "bool"))
+    return df
