@@ -1,0 +1,111 @@
+"""The before and after windows: counted convictions and days in custody (METHOD.md §2, §4).
+
+Exports `counted_convictions` and `custody_days`.
+
+Both take `index_days`: one row per person, `person_key` and `index_day` (the index date
+as a day number, see `days.py`). Windows, relative to the index date:
+before = [index − window_days, index − 1], after = [index, index + window_days − 1].
+"""
+
+import numpy as np
+import pandas as pd
+
+from dagster_project.cohort.days import to_days
+from dagster_project.settings import Settings
+
+# Counted rows agreeing on these are one conviction transmitted twice (METHOD.md §2). The
+# person key stands for the PNCID: a matched client is linked to one PNC person only.
+DUPLICATE_KEY = ["person_key", "cjs_code", "offence_start", "outcome_date"]
+
+
+def _window_of(offence: np.ndarray, proven: np.ndarray, index: np.ndarray, settings: Settings):
+    """'before', 'after' or missing, for offences committed on day `offence` and proven on day
+    `proven` by a person whose index day is `index`."""
+    days, wait = settings.window_days, settings.waiting_period_days
+    since = offence - index
+    before_last, after_last = index - 1, index + days - 1
+    before = (since >= -days) & (since <= -1) & (proven <= before_last + wait)
+    after = (since >= 0) & (since <= days - 1) & (proven <= after_last + wait)
+    return np.select([before, after], ["before", "after"], default="")
+
+
+def counted_convictions(
+    offences: pd.DataFrame, index_days: pd.DataFrame, settings: Settings
+) -> pd.DataFrame:
+    """Counted convictions in either window: one row per conviction (duplicate transmissions
+    merged), columns `person_key`, `offence_group`, `offence_day`, `window` ('before'/'after').
+
+    A row counts when it is a trigger offence, its outcome is `C` (or `K` when
+    `settings.count_cautions`), it has an outcome date, and it was proven no later than its
+    window's last day + the waiting period.
+    """
+    outcomes = ["C", "K"] if settings.count_cautions else ["C"]
+    counted = offences[
+        offences["trigger"].fillna(False).astype(bool).to_numpy()
+        & offences["outcome"].isin(outcomes).to_numpy()
+        & offences["outcome_date"].notna().to_numpy()
+    ]
+    counted = counted[counted["person_key"].isin(index_days["person_key"])]
+    counted = counted.drop_duplicates(DUPLICATE_KEY)
+    counted = counted.merge(index_days[["person_key", "index_day"]], on="person_key")
+    offence_day = to_days(counted["offence_start"])
+    window = _window_of(
+        offence_day, to_days(counted["outcome_date"]), counted["index_day"].to_numpy(), settings
+    )
+    result = pd.DataFrame({
+        "person_key": counted["person_key"].to_numpy(),
+        "offence_group": counted["offence_group"].fillna("unknown").to_numpy(),
+        "offence_day": offence_day,
+        "window": window,
+    })
+    return result[result["window"] != ""].reset_index(drop=True)
+
+
+def _custody_spells(offences: pd.DataFrame, persons: pd.Series) -> pd.DataFrame:
+    """Merged custody spells [start, end) per person: `person_key`, `start`, `end` (day numbers).
+
+    A `CUS` disposal keeps the person in custody from its outcome date for half the sentence,
+    rounded up (automatic release at the half-way point); overlapping spells merge.
+    """
+    cus = offences[
+        offences["disposal"].eq("CUS").fillna(False).to_numpy()
+        & offences["outcome_date"].notna().to_numpy()
+        & offences["custody_days"].notna().to_numpy()
+        & offences["person_key"].isin(persons).to_numpy()
+    ]
+    start = to_days(cus["outcome_date"])
+    length = (cus["custody_days"].to_numpy(dtype=np.int64) + 1) // 2
+    spells = pd.DataFrame({"person_key": cus["person_key"].to_numpy(), "start": start,
+                           "end": start + length})
+    spells = spells[spells["end"] > spells["start"]]
+    spells = spells.sort_values(["person_key", "start"], kind="stable").reset_index(drop=True)
+    # a spell opens a new block unless it starts inside the running reach of earlier spells
+    reach = spells.groupby("person_key", sort=False)["end"].cummax()
+    earlier_reach = reach.groupby(spells["person_key"], sort=False).shift()
+    block = (earlier_reach.isna() | (spells["start"] > earlier_reach)).cumsum()
+    return spells.groupby(block.to_numpy()).agg(
+        person_key=("person_key", "first"), start=("start", "min"), end=("end", "max")
+    )
+
+
+def custody_days(
+    offences: pd.DataFrame, index_days: pd.DataFrame, settings: Settings
+) -> pd.DataFrame:
+    """Days in custody inside each window, per person of `index_days` (0 without custody):
+    columns `person_key`, `custody_days_before`, `custody_days_after`."""
+    spells = _custody_spells(offences, index_days["person_key"]).merge(
+        index_days[["person_key", "index_day"]], on="person_key"
+    )
+    index = spells["index_day"].to_numpy()
+    start, end = spells["start"].to_numpy(), spells["end"].to_numpy()
+    days = settings.window_days
+    # half-open windows [first, first + days): overlap with each merged spell
+    before = np.clip(np.minimum(end, index) - np.maximum(start, index - days), 0, None)
+    after = np.clip(np.minimum(end, index + days) - np.maximum(start, index), 0, None)
+    totals = (
+        pd.DataFrame({"person_key": spells["person_key"].to_numpy(),
+                      "custody_days_before": before, "custody_days_after": after})
+        .groupby("person_key").sum()
+    )
+    result = index_days[["person_key"]].merge(totals, on="person_key", how="left")
+    return result.fillna(0).astype({"custody_days_before": "int64", "custody_days_after": "int64"})
