@@ -1,0 +1,335 @@
+"""Every knob of the synthetic world, in one frozen dataclass.
+
+A later calibration (REFERENCE_FIGURES.md) tunes these; nothing else in the generator
+holds a rate. Rates are per year unless named otherwise; shares are probabilities;
+`*_multiplier` values scale a person's latent offending rate. Dates are ISO strings so
+that the config serialises to JSON as it is (truth/…/parameters.json).
+
+Exports `SynthConfig`, `SCALES`.
+"""
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+
+SCALES = ("tiny", "demo", "national")
+DRUG_GROUPS = ("opiate_and_crack", "opiate_only", "crack_only", "other")
+EXIT_TYPES = (
+    "successful_completion",
+    "dropped_out",
+    "transferred",
+    "custody",
+    "died",
+    "other",
+    "retained",
+)
+
+
+def _by_drug_group(*values: float) -> dict[str, float]:
+    return dict(zip(DRUG_GROUPS, values, strict=True))
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """The synthetic world's parameters. Build with `for_scale`, adjust with
+    `dataclasses.replace(config, knob=value)`."""
+
+    scale: str = "demo"
+    extract_date: str = "2009-10-31"
+    treatment_start: str = "2003-04-01"  # first TRIAGED date NDTMS holds
+    history_start: str = "1996-01-01"  # first offence date simulated on the PNC
+
+    # --- treatment population -------------------------------------------------------------
+    new_clients_per_year: int = 2_000  # persons whose first journey starts in a given year
+    client_male_share: float = 0.75
+    client_birth_year_mean: float = 1975.0
+    client_birth_year_sd: float = 7.5
+    birth_year_min: int = 1925
+    birth_year_max: int = 1993
+    min_entry_age: int = 15
+    # Distinct birthdays per year. 365 nationally; smaller worlds use fewer so that the
+    # attributor collides as often as it does against a national-size PNC.
+    dob_days_per_year: int = 365
+    initial_skew: float = 0.75  # initial-letter weights are raised to this power
+    second_forename_share: float = 0.55
+    move_rate: float = 0.06  # moves of home area per year
+    ethnicity_shares: dict = field(
+        default_factory=lambda: {
+            "A": 0.80,
+            "B": 0.01,
+            "C": 0.03,
+            "D": 0.02,
+            "E": 0.005,
+            "F": 0.005,
+            "G": 0.01,
+            "H": 0.01,
+            "J": 0.015,
+            "K": 0.005,
+            "L": 0.005,
+            "M": 0.025,
+            "N": 0.01,
+            "P": 0.005,
+            "R": 0.002,
+            "S": 0.008,
+            "Z": 0.03,
+        }
+    )
+    ethnicity_disagreement: float = 0.08  # PNC records a different (stated) ethnicity
+    pnc_ethnicity_not_stated: float = 0.06
+
+    # --- treatment journeys ----------------------------------------------------------------
+    agencies_per_dat: int = 4
+    other_dat_agency_share: float = 0.05  # treated outside the home DAT
+    drug_group_shares: dict = field(default_factory=lambda: _by_drug_group(0.30, 0.33, 0.07, 0.30))
+    cj_referral_share_offenders: float = 0.45
+    cj_referral_share_non_offenders: float = 0.10
+    self_referral_share_non_cj: float = 0.55  # of the non-criminal-justice referrals
+    referral_lag_mean_days: float = 12.0
+    no_modality_share: float = 0.08  # assessed but never started a modality
+    exit_shares: dict = field(
+        default_factory=lambda: {
+            "successful_completion": 0.12,
+            "dropped_out": 0.50,
+            "transferred": 0.05,
+            "custody": 0.05,
+            "died": 0.01,
+            "other": 0.03,
+            "retained": 0.24,
+        }
+    )
+    # median days to exit by exit type (log-normal, capped below two years)
+    retention_median_days: dict = field(
+        default_factory=lambda: {
+            "successful_completion": 230.0,
+            "dropped_out": 110.0,
+            "transferred": 150.0,
+            "custody": 140.0,
+            "died": 250.0,
+            "other": 90.0,
+        }
+    )
+    retention_sigma: float = 0.9
+    retained_extra_mean_days: float = 500.0  # beyond two years, for the 'retained'
+    # how the journeys of the 'retained' finally end
+    retained_final_exit_shares: dict = field(
+        default_factory=lambda: {
+            "successful_completion": 0.35,
+            "dropped_out": 0.45,
+            "transferred": 0.10,
+            "custody": 0.05,
+            "died": 0.02,
+            "other": 0.03,
+        }
+    )
+    transfer_share: float = 0.12  # an episode continues at another agency within 21 days
+    max_transfers: int = 3
+    concurrent_episode_share: float = 0.03  # a second agency during the journey
+    reentry_share: dict = field(
+        default_factory=lambda: {
+            "successful_completion": 0.20,
+            "dropped_out": 0.45,
+            "transferred": 0.30,
+            "custody": 0.40,
+            "died": 0.0,
+            "other": 0.35,
+        }
+    )
+    reentry_gap_mean_days: float = 330.0  # beyond the 21 days that close a journey
+    max_journeys: int = 5
+    discharge_code_change: str = "2008-04-01"  # 1-13 series before, 80-89 from
+
+    # --- offending (the planted effect) ----------------------------------------------------
+    client_offender_share: float = 0.85  # clients with a non-zero latent rate
+    client_rate_mean: float = 0.85  # detected cases per year at the peak age, baseline
+    client_rate_shape: float = 0.8  # gamma shape: heterogeneity between persons
+    drug_group_rate_multiplier: dict = field(
+        default_factory=lambda: _by_drug_group(1.8, 1.0, 1.2, 0.45)
+    )
+    other_rate_mean: float = 0.08  # offenders never treated
+    other_rate_shape: float = 2.0
+    offending_min_age: float = 10.0
+    age_peak: float = 19.0
+    age_decline: float = 0.045  # rate falls by exp(-decline * years past the peak)
+    pre_entry_days: int = 240  # the spike before entry (regression to the mean)
+    pre_entry_multiplier: float = 1.6
+    in_treatment_multiplier: dict = field(
+        default_factory=lambda: _by_drug_group(0.70, 0.62, 0.55, 0.55)
+    )
+    post_exit_multiplier: dict = field(
+        default_factory=lambda: {
+            "successful_completion": 0.45,
+            "dropped_out": 0.95,
+            "transferred": 0.85,
+            "custody": 0.95,
+            "died": 0.0,
+            "other": 0.9,
+        }
+    )
+
+    # --- cases and offences on the PNC ---------------------------------------------------
+    extra_offences_per_case: float = 0.25  # Poisson mean beyond the first offence
+    outcome_shares: dict = field(
+        default_factory=lambda: {"C": 0.72, "K": 0.10, "A": 0.05, "W": 0.13}
+    )
+    withdrawn_within_conviction_share: float = 0.10  # some charges of a convicted case
+    court_lag_median_days: float = 75.0
+    court_lag_sigma: float = 0.85  # some cases take beyond the 183-day waiting period
+    court_lag_max_days: int = 540
+    caution_lag_max_days: int = 28
+    disposal_shares: dict = field(
+        default_factory=lambda: {
+            "CUS": 0.20,
+            "SUS": 0.08,
+            "COM": 0.30,
+            "FIN": 0.15,
+            "DIS": 0.20,
+            "OTH": 0.07,
+        }
+    )
+    custody_median_days: float = 120.0
+    custody_sigma: float = 0.9
+    custody_days_missing_share: float = 0.005
+    offence_end_share: float = 0.05
+    offence_away_share: float = 0.10  # recorded by a force other than the home one
+    suffix_share: float = 0.03  # attempts, aiding, conspiracy, incitement
+    duplicate_transmission_share: float = 0.004
+    fraud_act_date: str = "2007-01-15"  # TH68014 before, FR06xxx from
+    client_offence_mix: dict = field(
+        default_factory=lambda: {
+            "TH68010": 0.28,
+            "TH68001": 0.05,
+            "TH68004": 0.01,
+            "TH68023": 0.01,
+            "TH68030": 0.03,
+            "TH68032": 0.02,
+            "TH68046": 0.01,
+            "TH68048": 0.005,
+            "TH68020": 0.02,
+            "TH68036": 0.03,
+            "TH68040": 0.03,
+            "TH68052": 0.003,
+            "TH68058": 0.03,
+            "TH68060": 0.01,
+            "FRAUD": 0.03,
+            "MD71200": 0.01,
+            "MD71230": 0.01,
+            "MD71110": 0.06,
+            "MD71111": 0.02,
+            "MD71101": 0.04,
+            "MD71240": 0.005,
+            "VA24001": 0.01,
+            "VA24002": 0.003,
+            "SO59001": 0.01,
+            "OF61047": 0.02,
+            "OF61020": 0.005,
+            "CJ88001": 0.03,
+            "CD71001": 0.03,
+            "PU86004": 0.01,
+            "PU86005": 0.02,
+            "RT88191": 0.01,
+            "RT88103": 0.02,
+            "BA76001": 0.05,
+            "CJ03510": 0.03,
+        }
+    )
+    other_offence_mix: dict = field(
+        default_factory=lambda: {
+            "TH68010": 0.08,
+            "TH68001": 0.04,
+            "TH68030": 0.02,
+            "TH68032": 0.02,
+            "TH68046": 0.02,
+            "TH68020": 0.01,
+            "TH68036": 0.02,
+            "TH68040": 0.02,
+            "TH68058": 0.02,
+            "FRAUD": 0.03,
+            "MD71110": 0.01,
+            "MD71101": 0.08,
+            "MD71240": 0.01,
+            "OF61047": 0.07,
+            "OF61020": 0.02,
+            "CJ88001": 0.10,
+            "CD71001": 0.09,
+            "PU86004": 0.04,
+            "PU86005": 0.08,
+            "RT88191": 0.10,
+            "RT88103": 0.06,
+            "BA76001": 0.04,
+            "CJ03510": 0.02,
+        }
+    )
+
+    # --- the PNC population --------------------------------------------------------------
+    pnc_other_nominals: int = 100_000  # nominals of offenders never in treatment
+    pnc_pool_oversample: float = 3.0  # never-treated persons simulated per nominal kept
+    pnc_birth_year_mean: float = 1967.0
+    pnc_birth_year_sd: float = 20.0
+    pnc_male_share: float = 0.80
+    pnc_sex_unknown_share: float = 0.001
+    pnc_duplicate_share: float = 0.02  # persons with two unconsolidated records
+    duplicate_same_attributor_share: float = 0.6  # else the second record's DOB slips
+    pnc_dob_error_share: float = 0.01
+    alias_share: float = 0.18  # records with at least one alias
+    extra_aliases_mean: float = 0.4
+    alias_kind_shares: dict = field(
+        default_factory=lambda: {"forename": 0.35, "surname": 0.25, "dob": 0.25, "spelling": 0.15}
+    )
+    first_record_year_min: int = 1970
+
+    # --- NDTMS identity recording errors (per client record at an agency) -----------------
+    recording_error_shares: dict = field(
+        default_factory=lambda: {
+            "dob_day_month_swap": 0.006,
+            "dob_digit": 0.006,
+            "dob_year_slip": 0.006,
+            "wrong_finitial": 0.006,
+            "wrong_sinitial": 0.006,
+            "missing_initial": 0.004,
+            "sex_not_stated": 0.02,
+        }
+    )
+    lower_case_share: float = 0.03
+
+    # --- invalid rows and unknown codes (METHOD.md §9) -------------------------------------
+    invalid_row_share: float = 0.0005  # per file, spread over the kinds of defect
+    unknown_code_share: float = 0.0005  # valid rows carrying codes not in the reference
+
+    def __post_init__(self) -> None:
+        for name in (
+            "extract_date",
+            "treatment_start",
+            "history_start",
+            "discharge_code_change",
+            "fraud_act_date",
+        ):
+            value = getattr(self, name)
+            if isinstance(value, dt.date):
+                object.__setattr__(self, name, value.isoformat())
+            else:
+                dt.date.fromisoformat(value)  # fail early on a bad date
+        if self.scale not in SCALES:
+            raise ValueError(f"scale must be one of {SCALES}, not {self.scale!r}")
+
+    @classmethod
+    def for_scale(cls, scale: str, **overrides) -> "SynthConfig":
+        """The default world at a scale: `tiny` (tests), `demo` (seconds), `national`."""
+        if scale not in SCALES:
+            raise ValueError(f"scale must be one of {SCALES}, not {scale!r}")
+        sizes = {
+            "tiny": dict(new_clients_per_year=60, pnc_other_nominals=3_000, dob_days_per_year=2),
+            "demo": dict(
+                new_clients_per_year=3_000, pnc_other_nominals=100_000, dob_days_per_year=12
+            ),
+            "national": dict(
+                new_clients_per_year=90_000, pnc_other_nominals=3_000_000, dob_days_per_year=365
+            ),
+        }[scale]
+        return dataclasses.replace(cls(scale=scale), **{**sizes, **overrides})
+
+    def day(self, name: str) -> int:
+        """A date knob as days since 1970-01-01."""
+        return (dt.date.fromisoformat(getattr(self, name)) - dt.date(1970, 1, 1)).days
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)

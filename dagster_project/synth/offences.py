@@ -1,0 +1,146 @@
+"""pnc_offences.csv: the charges of every case, with outcome, sentence and the force
+that recorded it, plus the duplicate transmissions a real extract carries.
+
+Exports `offences_table`.
+"""
+
+import numpy as np
+import pyarrow as pa
+
+from ..reference import load_reference
+from .columns import (
+    NO_DAY,
+    code_column,
+    concat_text,
+    date_column,
+    date_parts,
+    draw,
+    int_column,
+    padded,
+)
+from .config import SynthConfig
+from .geography import Geography
+from .offending import DISPOSALS, OUTCOMES
+from .people import People
+from .pnc import PncRecords, check_letter
+
+_SUFFIXES = {"A": 0.6, "B": 0.2, "C": 0.1, "I": 0.1}
+_FRAUD_ACT_CODES = {"FR06001": 0.8, "FR06006": 0.1, "FR06007": 0.1}
+_ROW_OUTCOMES = (*OUTCOMES, "P")
+_DUPLICATE_SERIAL = 5_000_000  # duplicate transmissions are numbered from here
+
+
+def _code_strings() -> tuple[list[str], dict[str, int]]:
+    """All codes of the reference, then each with every suffix (index + k * n)."""
+    base = load_reference("offence_codes")["code"].tolist()
+    codes = base + [c + s for s in _SUFFIXES for c in base]
+    return codes, {c: i for i, c in enumerate(base)}
+
+
+def _draw_codes(rng, mix: dict, day: np.ndarray, index: dict, config) -> np.ndarray:
+    """Reference code indices from a mix; 'FRAUD' is TH68014 before the Fraud Act."""
+    keys = list(mix)
+    drawn = draw(rng, mix, len(day))
+    code = np.array([index.get(k, -1) for k in keys])[drawn]
+    fraud = code == -1
+    after = fraud & (day >= config.day("fraud_act_date"))
+    code[fraud & ~after] = index["TH68014"]
+    fraud_act = np.array([index[c] for c in _FRAUD_ACT_CODES])
+    code[after] = fraud_act[draw(rng, _FRAUD_ACT_CODES, int(after.sum()))]
+    return code
+
+
+def offences_table(
+    rng,
+    records: PncRecords,
+    cases,
+    case_record: np.ndarray,
+    people: People,
+    is_client: np.ndarray,
+    config: SynthConfig,
+    geography: Geography,
+) -> tuple[pa.Table, int]:
+    """The offence rows, and how many duplicate transmissions were planted."""
+    last = config.day("extract_date")
+    n_cases = len(cases)
+    person = cases["person"].to_numpy()
+    day = cases["day"].to_numpy()
+    # case level: where it happened, its arrest/summons number
+    force = geography.district_force[people.area_at(person, day)]
+    away = rng.random(n_cases) < config.offence_away_share
+    force[away] = rng.integers(0, len(geography.force_codes), int(away.sum()))
+    yy = date_parts(day)[0] % 100
+    serial = np.empty(n_cases, np.int64)
+    order = np.lexsort((rng.random(n_cases), yy))
+    first = np.searchsorted(yy[order], yy[order], side="left")
+    serial[order] = np.arange(n_cases) - first + 1
+    station = rng.integers(1, 21, n_cases)
+    # rows: the charges of each case
+    n_rows = 1 + rng.poisson(config.extra_offences_per_case, n_cases)
+    c = np.repeat(np.arange(n_cases), n_rows)
+    seq = np.arange(len(c)) - np.repeat(np.cumsum(n_rows) - n_rows, n_rows) + 1
+    # duplicate transmissions: the same charge again under another ASN
+    dup = np.flatnonzero(rng.random(len(c)) < config.duplicate_transmission_share)
+    row_case = np.r_[c, c[dup]]
+    row_seq = np.r_[seq, np.ones(len(dup), np.int64)]
+    # each retransmitted charge is a case of its own (one charge, its own number)
+    row_serial = np.r_[serial[c], _DUPLICATE_SERIAL + np.arange(len(dup))]
+    source = np.r_[np.arange(len(c)), dup]  # the charge a row transmits
+    order = np.argsort(row_case, kind="stable")
+    row_case, row_seq, row_serial, source = (
+        a[order] for a in (row_case, row_seq, row_serial, source)
+    )
+    n = len(c)
+    # charge level (drawn per charge, so duplicates repeat them)
+    # all charges of a case share its date (an earlier date could fall in a custody spell)
+    start = day[c]
+    codes, index = _code_strings()
+    code = np.where(
+        is_client[person[c]],
+        _draw_codes(rng, config.client_offence_mix, start, index, config),
+        _draw_codes(rng, config.other_offence_mix, start, index, config),
+    )
+    suffixed = rng.random(n) < config.suffix_share
+    code[suffixed] += len(index) * (1 + draw(rng, _SUFFIXES, int(suffixed.sum())))
+    outcome_day = cases["outcome_day"].to_numpy()[c]
+    end = start + rng.integers(1, 61, n)
+    end = np.where(
+        (rng.random(n) < config.offence_end_share) & (np.minimum(end, outcome_day) > start),
+        np.minimum(end, outcome_day),
+        -1,
+    )
+    outcome = cases["outcome"].to_numpy()[c]
+    convicted = outcome == OUTCOMES.index("C")
+    outcome[convicted & (seq > 1) & (rng.random(n) < config.withdrawn_within_conviction_share)] = (
+        OUTCOMES.index("W")
+    )
+    pending = outcome_day > last
+    outcome[pending] = _ROW_OUTCOMES.index("P")
+    convicted = outcome == OUTCOMES.index("C")
+    disposal = np.where(convicted, cases["disposal"].to_numpy()[c], -1)
+    custody_days = np.where(
+        disposal == DISPOSALS.index("CUS"), cases["custody_days"].to_numpy()[c], -1
+    )
+    asn = concat_text(
+        padded(yy[row_case], 2),
+        code_column(force[row_case], geography.force_codes),
+        padded(station[row_case], 2),
+        padded(row_serial, 7),
+        pa.array(check_letter(yy[row_case], row_serial)),
+    )
+    table = pa.table(
+        {
+            "PNCID": records.pncid.take(pa.array(case_record[row_case])),
+            "ASN": asn,
+            "OFFENCE_SEQ": int_column(row_seq),
+            "CJS_CODE": code_column(code[source], codes),
+            "OFFENCE_START": date_column(start[source], "iso"),
+            "OFFENCE_END": date_column(np.where(end < 0, NO_DAY, end)[source], "iso"),
+            "FORCE": code_column(force[row_case], geography.force_codes),
+            "OUTCOME": code_column(outcome[source], _ROW_OUTCOMES),
+            "OUTCOME_DATE": date_column(np.where(pending, NO_DAY, outcome_day)[source], "iso"),
+            "DISPOSAL": code_column(disposal[source], DISPOSALS),
+            "CUSTODY_DAYS": int_column(custody_days[source], missing=custody_days[source] < 0),
+        }
+    )
+    return table, len(dup)

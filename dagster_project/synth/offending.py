@@ -1,0 +1,150 @@
+"""Offending over time, and the cases the police detect.
+
+Each person has a latent rate of detected cases (gamma-distributed between persons). It
+falls with age past a peak, spikes in the months before a treatment journey starts (people
+enter treatment at a crisis: regression to the mean), is lowered while in treatment and
+after the exit (most after a successful completion: the planted effect), and is zero in
+custody. Within each stretch of constant rate, cases are a Poisson process.
+
+Exports `offending_segments`, `draw_cases`, `OUTCOMES`, `DISPOSALS`.
+"""
+
+import numpy as np
+import pandas as pd
+
+from .columns import draw
+from .config import DRUG_GROUPS, EXIT_TYPES, SynthConfig
+
+OUTCOMES = ("C", "K", "A", "W")
+DISPOSALS = ("CUS", "SUS", "COM", "FIN", "DIS", "OTH")
+_SHIFT = np.int64(1) << 22  # day offsets fit below this in a (person, day) key
+
+
+def offending_segments(
+    journeys: pd.DataFrame,
+    n_persons: int,
+    first_day: np.ndarray,
+    drug_group: np.ndarray,
+    config: SynthConfig,
+) -> pd.DataFrame:
+    """Stretches of constant rate multiplier for every person, from `first_day` (per
+    person) to the extract date.
+
+    `journeys` has person, start, end (latest discharge; the extract date when open),
+    final_exit (index into EXIT_TYPES[:-1]), in person order. Persons without journeys
+    get one stretch at multiplier 1."""
+    last = config.day("extract_date")
+    person = journeys["person"].to_numpy()
+    start = journeys["start"].to_numpy()
+    end = journeys["end"].to_numpy()
+    post = np.array([config.post_exit_multiplier[e] for e in EXIT_TYPES[:-1]])
+    post_mult = post[journeys["final_exit"].to_numpy()]
+    first_of_person = np.r_[True, person[1:] != person[:-1]]
+    last_of_person = np.r_[person[1:] != person[:-1], True]
+    prev_end = np.where(first_of_person, first_day[person], np.r_[0, end[:-1]])
+    prev_mult = np.where(first_of_person, 1.0, np.r_[1.0, post_mult[:-1]])
+    pre_start = np.maximum(start - config.pre_entry_days, prev_end)
+    treat = np.array([config.in_treatment_multiplier[g] for g in DRUG_GROUPS])
+    tail = last_of_person
+    untreated = np.setdiff1d(np.arange(n_persons), person)
+    parts = [
+        (person, prev_end, pre_start, prev_mult),  # between journeys
+        (person, pre_start, start, prev_mult * config.pre_entry_multiplier),
+        (person, start, end, treat[drug_group[person]]),
+        (person[tail], end[tail], np.full(tail.sum(), last), post_mult[tail]),
+        (untreated, first_day[untreated], np.full(len(untreated), last), np.ones(len(untreated))),
+    ]
+    seg = pd.DataFrame(
+        {
+            k: np.concatenate([p[i] for p in parts])
+            for i, k in enumerate(("person", "start", "end", "multiplier"))
+        }
+    )
+    seg["start"] = np.maximum(seg["start"].to_numpy(), first_day[seg["person"].to_numpy()])
+    seg["end"] = np.clip(seg["end"].to_numpy(), seg["start"].to_numpy(), last)
+    return seg[seg["end"] > seg["start"]]
+
+
+def _in_custody(person, day, spell_person, spell_start, spell_end, base) -> np.ndarray:
+    """Whether each (person, day) falls in one of the person's spells [start, end)."""
+    if len(spell_person) == 0:
+        return np.zeros(len(person), bool)
+    start_key = spell_person * _SHIFT + (spell_start - base)
+    order = np.argsort(start_key, kind="stable")
+    start_key = start_key[order]
+    # persons are the key's high part, so a running max of end keys never crosses persons
+    end_key = np.maximum.accumulate((spell_person * _SHIFT + (spell_end - base))[order])
+    key = person * _SHIFT + (day - base)
+    i = np.searchsorted(start_key, key, side="right") - 1
+    return (i >= 0) & (end_key[np.maximum(i, 0)] > key)
+
+
+def draw_cases(
+    rng, segments: pd.DataFrame, rate: np.ndarray, dob: np.ndarray, config: SynthConfig
+) -> pd.DataFrame:
+    """Detected cases: person, day (offence date), outcome (index into OUTCOMES),
+    outcome_day, disposal (index into DISPOSALS, -1 none), custody_days (-1 none).
+    Sorted by person and day."""
+    seg_rate = rate[segments["person"].to_numpy()] * segments["multiplier"].to_numpy()
+    length = (segments["end"] - segments["start"]).to_numpy()
+    counts = rng.poisson(seg_rate * length / 365.25)
+    s = np.repeat(np.arange(len(segments)), counts)
+    person = segments["person"].to_numpy()[s]
+    day = segments["start"].to_numpy()[s] + (rng.random(len(s)) * length[s]).astype(np.int64)
+    # age: thinning a process drawn at the peak rate gives the declining rate exactly
+    age = (day - dob[person]) / 365.25
+    keep = rng.random(len(s)) < np.exp(-config.age_decline * np.maximum(age - config.age_peak, 0))
+    person, day = person[keep], day[keep]
+    order = np.lexsort((day, person))
+    person, day = person[order], day[order]
+    n = len(person)
+    outcome = draw(rng, {o: config.outcome_shares[o] for o in OUTCOMES}, n)
+    court_lag = np.minimum(
+        rng.lognormal(np.log(config.court_lag_median_days), config.court_lag_sigma, n),
+        config.court_lag_max_days,
+    )
+    caution_lag = rng.integers(0, config.caution_lag_max_days + 1, n)
+    outcome_day = day + np.where(
+        outcome == OUTCOMES.index("K"), caution_lag, court_lag.astype(np.int64)
+    )
+    convicted = outcome == OUTCOMES.index("C")
+    disposal = np.where(
+        convicted, draw(rng, {d: config.disposal_shares[d] for d in DISPOSALS}, n), -1
+    )
+    custody = disposal == DISPOSALS.index("CUS")
+    custody_days = np.where(
+        custody & (rng.random(n) >= config.custody_days_missing_share),
+        np.maximum(
+            rng.lognormal(np.log(config.custody_median_days), config.custody_sigma, n), 1
+        ).astype(np.int64),
+        -1,
+    )
+    # No offending in custody (released at half the sentence). Removing cases removes
+    # their spells too, so iterate; the last pass only removes, which leaves no kept case
+    # inside a kept spell.
+    base = config.day("history_start") - 20 * 366
+    kept = np.ones(n, bool)
+    for last_pass in (False, False, False, True):
+        spell = kept & (custody_days >= 0)
+        inside = _in_custody(
+            person,
+            day,
+            person[spell],
+            outcome_day[spell],
+            outcome_day[spell] + (custody_days[spell] + 1) // 2,
+            base,
+        )
+        new = kept & ~inside if last_pass else ~inside
+        if np.array_equal(new, kept):
+            break
+        kept = new
+    return pd.DataFrame(
+        {
+            "person": person,
+            "day": day,
+            "outcome": outcome,
+            "outcome_day": outcome_day,
+            "disposal": disposal,
+            "custody_days": custody_days,
+        }
+    )[kept].reset_index(drop=True)

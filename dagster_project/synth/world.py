@@ -1,0 +1,115 @@
+"""Building the synthetic world: persons, treatment, offending, PNC records.
+
+Exports `World`, `build_world`.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .columns import NO_DAY, draw
+from .config import DRUG_GROUPS, SynthConfig
+from .geography import Geography, build_geography
+from .offending import draw_cases, offending_segments
+from .people import People, draw_people
+from .pnc import PncRecords, build_records
+from .treatment import draw_episodes, draw_journeys
+
+_STREAMS = ("people", "treatment", "offending", "pnc", "ndtms", "errors")
+
+
+@dataclass
+class World:
+    """Everything the extracts are written from, and the truth about it."""
+
+    config: SynthConfig
+    geography: Geography
+    people: People
+    n_clients: int
+    drug_group: np.ndarray  # per client, index into DRUG_GROUPS
+    rate: np.ndarray  # latent detected cases per year at the peak age, per person
+    journeys: pd.DataFrame
+    episodes: pd.DataFrame
+    cases: pd.DataFrame  # of PNC persons only
+    records: PncRecords
+    case_record: np.ndarray  # each case's row in records
+    rngs: dict
+
+    @property
+    def is_client(self) -> np.ndarray:
+        return np.arange(len(self.people)) < self.n_clients
+
+
+def _rates(rng, n_clients: int, n_others: int, drug_group, config: SynthConfig) -> np.ndarray:
+    """Latent rates: gamma between persons (mean, shape as configured); some clients never
+    offend at all."""
+    shape, mean = config.client_rate_shape, config.client_rate_mean
+    client = rng.gamma(shape, mean / shape, n_clients)
+    client *= np.array([config.drug_group_rate_multiplier[g] for g in DRUG_GROUPS])[drug_group]
+    client[rng.random(n_clients) >= config.client_offender_share] = 0.0
+    shape, mean = config.other_rate_shape, config.other_rate_mean
+    return np.r_[client, rng.gamma(shape, mean / shape, n_others)]
+
+
+def _journey_ends(journeys: pd.DataFrame, episodes: pd.DataFrame, last_day: int) -> np.ndarray:
+    """Each journey's latest discharge (the extract date when any episode is open)."""
+    disd = episodes["disd"].to_numpy()
+    end = (
+        pd.Series(np.where(disd == NO_DAY, last_day, disd))
+        .groupby(episodes["journey_id"].to_numpy())
+        .max()
+    )
+    return end.reindex(range(len(journeys)), fill_value=last_day).to_numpy()
+
+
+def build_world(config: SynthConfig, seed: int) -> World:
+    """Draw the world for a seed (independent random streams per part, so changing one
+    part's draws does not reshuffle the others)."""
+    rngs = dict(
+        zip(
+            _STREAMS,
+            (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(len(_STREAMS))),
+            strict=True,
+        )
+    )
+    geography = build_geography(config.agencies_per_dat)
+    first, last = config.day("treatment_start"), config.day("extract_date")
+    n_clients = round(config.new_clients_per_year * (last - first) / 365.25)
+    n_pool = round(config.pnc_other_nominals * config.pnc_pool_oversample)
+    people = draw_people(rngs["people"], n_clients, n_pool, config, geography)
+    drug_group = draw(rngs["people"], config.drug_group_shares, n_clients)
+    rate = _rates(rngs["people"], n_clients, n_pool, drug_group, config)
+
+    rng = rngs["treatment"]
+    journeys = draw_journeys(rng, people.dob[:n_clients], config)
+    home = people.area_at(journeys["person"].to_numpy(), journeys["start"].to_numpy())
+    episodes = draw_episodes(rng, journeys, home, config, geography)
+    journeys["end"] = _journey_ends(journeys, episodes, last)
+    journeys["open"] = journeys["end"] >= last
+
+    min_age_day = people.dob + round(config.offending_min_age * 365.25)
+    first_day = np.maximum(config.day("history_start"), min_age_day)
+    segments = offending_segments(journeys, len(people), first_day, drug_group, config)
+    cases = draw_cases(rngs["offending"], segments, rate, people.dob, config)
+    # The PNC holds every client with a case, and never-treated offenders up to the
+    # configured number (the pool is drawn larger because many never get caught).
+    offenders = np.unique(cases["person"].to_numpy())
+    others = offenders[offenders >= n_clients][: config.pnc_other_nominals]
+    on_pnc = np.r_[offenders[offenders < n_clients], others]
+    cases = cases[np.isin(cases["person"].to_numpy(), on_pnc)].reset_index(drop=True)
+    records, case_record = build_records(rngs["pnc"], cases, people, config)
+    return World(
+        config,
+        geography,
+        people,
+        n_clients,
+        drug_group,
+        rate,
+        journeys,
+        episodes,
+        cases,
+        records,
+        case_record,
+        rngs,
+    )
