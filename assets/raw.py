@@ -9,7 +9,7 @@ Exports `landing`, `raw_delivery`, `RAW_GROUP`.
 import dagster as dg
 
 from dagster_project.delivery import newest_complete_delivery
-from dagster_project.metadata import table_metadata
+from dagster_project.metadata import settings_metadata, table_metadata
 from dagster_project.raw import read_extract
 from dagster_project.resources import SettingsResource
 from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES
@@ -26,21 +26,21 @@ landing = dg.AssetSpec(
 
 
 @dg.multi_asset(
-    specs=[
-        dg.AssetSpec(
-            RAW_TABLES[f],
+    deps=[landing],
+    outs={
+        RAW_TABLES[f]: dg.AssetOut(
             group_name=RAW_GROUP,
             kinds={"pandas"},
-            deps=[landing],
             description=f"`{f}` of the newest complete delivery, every value as delivered "
             "(text), with extract date, file and line number.",
         )
         for f in DELIVERY_FILES
-    ],
+    },
 )
 def raw_delivery(context: dg.AssetExecutionContext, settings: SettingsResource):
     """Verify the newest complete delivery against its manifest, then load its four files."""
-    delivery, skipped = newest_complete_delivery(settings.get().landing_dir)
+    run_settings = settings.get()
+    delivery, skipped = newest_complete_delivery(run_settings.landing_dir)
     for path, reason in skipped:
         context.log.warning(f"skipped delivery {path.name}: {reason}")
     extracts = {f: read_extract(delivery, f) for f in DELIVERY_FILES}
@@ -58,5 +58,6 @@ def raw_delivery(context: dg.AssetExecutionContext, settings: SettingsResource):
                 delivery_path=str(delivery.path),
                 manifest_rows=entry.rows,
                 sha256=entry.sha256,
+                **settings_metadata(run_settings),
             ),
         )

@@ -7,8 +7,9 @@ Exports `staged_delivery`, `STAGING_GROUP`.
 import dagster as dg
 import pandas as pd
 
-from dagster_project.metadata import table_metadata
+from dagster_project.metadata import settings_metadata, table_metadata
 from dagster_project.reference import REFERENCE_TABLES
+from dagster_project.resources import SettingsResource
 from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES, REJECTS_TABLE, STAGED_TABLES
 from dagster_project.staging import stage_delivery, unknown_code_counts
 
@@ -21,25 +22,25 @@ _INS = {RAW_TABLES[f]: dg.AssetIn() for f in DELIVERY_FILES} | {
 
 @dg.multi_asset(
     ins=_INS,
-    specs=[
-        dg.AssetSpec(
-            STAGED_TABLES[f],
+    outs={
+        STAGED_TABLES[f]: dg.AssetOut(
             group_name=STAGING_GROUP,
             kinds={"pandas"},
             description=f"`{f}` typed and validated; codes mapped through the reference tables.",
         )
         for f in DELIVERY_FILES
-    ]
-    + [
-        dg.AssetSpec(
-            REJECTS_TABLE,
+    }
+    | {
+        REJECTS_TABLE: dg.AssetOut(
             group_name=STAGING_GROUP,
             kinds={"pandas"},
             description="Every delivered row that was not staged: file, line and reason.",
         )
-    ],
+    },
 )
-def staged_delivery(context: dg.AssetExecutionContext, **inputs: pd.DataFrame):
+def staged_delivery(
+    context: dg.AssetExecutionContext, settings: SettingsResource, **inputs: pd.DataFrame
+):
     """Stage the four raw tables; rows failing a rule of METHOD.md §9 go to the rejects."""
     raws = {f: inputs[RAW_TABLES[f]] for f in DELIVERY_FILES}
     refs = {name: inputs[name] for name in REFERENCE_TABLES}
@@ -54,6 +55,7 @@ def staged_delivery(context: dg.AssetExecutionContext, **inputs: pd.DataFrame):
                 raw_rows=len(raws[f]),
                 rejected_rows=rejected,
                 unknown_codes=dg.MetadataValue.json(unknown_code_counts(staged[f])),
+                **settings_metadata(settings.get()),
             ),
         )
     reasons = rejects.groupby(["source_file", "reason"]).size().rename("rows").reset_index()

@@ -1,8 +1,8 @@
 """The `reconviction` command: make a synthetic delivery, run the pipeline, show the results.
 
     reconviction synth --scale demo --seed 7 --out data/landing
-    reconviction run                 # materialise every stage from the newest delivery
-    reconviction demo                # synth (if the landing folder is empty) + run
+    reconviction run [--cohort-year 2006-07]   # refresh from the newest delivery + one cohort year
+    reconviction demo                          # synth (if the landing folder is empty) + run
 
 Runs are recorded in DAGSTER_HOME (default `data/dagster_home`), so `dagster dev` shows
 them with their lineage afterwards.
@@ -14,15 +14,14 @@ import argparse
 import os
 import sys
 import time
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 from dagster_project.settings import Settings, project_data_dir
 
 
-def _synth(args: argparse.Namespace) -> Path:
-    from dataclasses import replace
-
+def _synth(args: argparse.Namespace) -> int:
     from dagster_project.synth import SynthConfig, generate_delivery
 
     config = SynthConfig.for_scale(args.scale)
@@ -31,7 +30,7 @@ def _synth(args: argparse.Namespace) -> Path:
     started = time.perf_counter()
     path = generate_delivery(config, out=Path(args.out), seed=args.seed)
     print(f"wrote {args.scale} delivery {path} in {time.perf_counter() - started:.1f} s")
-    return path
+    return 0
 
 
 def _dagster_home() -> None:
@@ -42,36 +41,51 @@ def _dagster_home() -> None:
         os.environ["DAGSTER_HOME"] = str(home)
 
 
+def _execute(job_name: str, instance, **kwargs) -> bool:
+    """Run one job in this process; print its failures (messages name file, line, rule)."""
+    from dagster_project.runs import execute_job, failure_messages
+
+    started = time.perf_counter()
+    result = execute_job(job_name, instance, **kwargs)
+    elapsed = time.perf_counter() - started
+    for message in failure_messages(result):
+        print(message, file=sys.stderr)
+    state = "succeeded" if result.success else "FAILED"
+    label = f"{job_name} {kwargs.get('partition_key', '')}".strip()
+    print(f"{label}: run {result.run_id} {state} in {elapsed:.1f} s")
+    return result.success
+
+
 def _run(args: argparse.Namespace) -> int:
     _dagster_home()
     import dagster as dg
 
-    from dagster_project.definitions import defs
-    from dagster_project.summary import delivery_summary
+    from dagster_project.cohort import newest_mature_cohort_year
+    from dagster_project.summary import delivery_summary, extract_date_of, headline_table
 
     settings = Settings.from_env()
-    job = defs.resolve_job_def("refresh_delivery")
-    started = time.perf_counter()
-    result = job.execute_in_process(instance=dg.DagsterInstance.get(), raise_on_error=False)
-    elapsed = time.perf_counter() - started
-    if not result.success:
-        for event in result.all_events:
-            if event.is_failure:
-                print(event.message, file=sys.stderr)
-        print(f"run {result.run_id} failed after {elapsed:.1f} s", file=sys.stderr)
+    instance = dg.DagsterInstance.get()
+    if not _execute("refresh_delivery", instance):
         return 1
-    print(f"run {result.run_id} succeeded in {elapsed:.1f} s")
     print(delivery_summary(settings))
+    cohort_year = args.cohort_year or newest_mature_cohort_year(
+        extract_date_of(settings), settings
+    )
+    if not _execute("cohort_year", instance, partition_key=cohort_year):
+        return 1
+    print(headline_table(settings, cohort_year))
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
-    settings = Settings.from_env()
     from dagster_project.delivery import list_deliveries
 
+    settings = Settings.from_env()
     if not list_deliveries(settings.landing_dir):
-        args.out, args.scale, args.extract_date = str(settings.landing_dir), "demo", None
-        _synth(args)
+        demo = argparse.Namespace(
+            out=str(settings.landing_dir), scale="demo", seed=args.seed, extract_date=None
+        )
+        _synth(demo)
     return _run(args)
 
 
@@ -83,18 +97,21 @@ def _parser() -> argparse.ArgumentParser:
     synth.add_argument("--seed", type=int, default=7)
     synth.add_argument("--out", default=str(Settings().landing_dir))
     synth.add_argument("--extract-date", help="YYYY-MM-DD (default: the scale's)")
-    run = sub.add_parser("run", help="materialise the pipeline from the newest delivery")
-    demo = sub.add_parser("demo", help="synthetic demo delivery (if none) + run")
+    synth.set_defaults(handler=_synth)
+    run = sub.add_parser("run", help="materialise every stage from the newest delivery")
+    demo = sub.add_parser("demo", help="a synthetic demo delivery (if none) + run")
     demo.add_argument("--seed", type=int, default=7)
-    for p in (run, demo):
-        p.set_defaults(command_fn=_run if p is run else _demo)
-    synth.set_defaults(command_fn=lambda a: (_synth(a), 0)[1])
+    for command, handler in ((run, _run), (demo, _demo)):
+        command.add_argument(
+            "--cohort-year", help="e.g. 2006-07 (default: the newest mature cohort year)"
+        )
+        command.set_defaults(handler=handler)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    return args.command_fn(args)
+    return args.handler(args)
 
 
 if __name__ == "__main__":

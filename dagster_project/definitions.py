@@ -5,18 +5,25 @@ Exports `defs`.
 
 import dagster as dg
 
+from assets.cohort import cohort_tables
+from assets.journeys import treatment_journeys
+from assets.linkage import linkage_assets
+from assets.outcomes import outcome_table
 from assets.raw import landing, raw_delivery
 from assets.reference import reference_assets
 from assets.staging import staged_delivery
 from checks.accounting import row_accounting_checks
-from dagster_project.jobs import refresh_delivery_job
+from dagster_project.jobs import cohort_year_job, refresh_delivery_job
 from dagster_project.resources import build_resources
 from dagster_project.sensors import delivery_sensor
 
 defs = dg.Definitions(
-    assets=[*reference_assets, landing, raw_delivery, staged_delivery],
+    assets=[
+        *reference_assets, landing, raw_delivery, staged_delivery, *linkage_assets,
+        treatment_journeys, cohort_tables, outcome_table,
+    ],
     asset_checks=[row_accounting_checks],
-    jobs=[refresh_delivery_job],
+    jobs=[refresh_delivery_job, cohort_year_job],
     sensors=[delivery_sensor],
     resources=build_resources(),
 )

@@ -11,6 +11,7 @@ replacing only that partition; an unpartitioned asset replaces its whole table.
 import dagster as dg
 import pandas as pd
 
+from dagster_project.settings import Settings
 from dagster_project.warehouse import Warehouse
 
 # Every partitioned table carries its partition key here (METHOD.md §8).
@@ -23,13 +24,14 @@ def table_name(asset_key: dg.AssetKey) -> str:
 
 
 class WarehouseIOManager(dg.ConfigurableIOManager):
-    """Stores pandas DataFrames in the warehouse at `warehouse_url` (a SQLAlchemy URL)."""
+    """Stores pandas DataFrames in the warehouse at `warehouse_url` (a SQLAlchemy URL; unset:
+    RECONVICTION_WAREHOUSE_URL or the embedded default, read when the run uses it)."""
 
-    warehouse_url: str
+    warehouse_url: str | None = None
     lock_timeout_seconds: float = 600.0
 
     def _warehouse(self) -> Warehouse:
-        return Warehouse(self.warehouse_url, lock_timeout=self.lock_timeout_seconds)
+        return Warehouse(_resolve(self.warehouse_url), lock_timeout=self.lock_timeout_seconds)
 
     def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame | None) -> None:
         # Assets that return MaterializeResult, or write the warehouse themselves, hand us None.
@@ -71,9 +73,16 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
 class WarehouseResource(dg.ConfigurableResource):
     """The warehouse, for assets that run SQL on it directly (joins, Splink, reports)."""
 
-    url: str
+    url: str | None = None
     lock_timeout_seconds: float = 600.0
 
     def warehouse(self) -> Warehouse:
-        """A `Warehouse` over `url`; cheap to create, it opens connections only per operation."""
-        return Warehouse(self.url, lock_timeout=self.lock_timeout_seconds)
+        """A `Warehouse` over `url` (unset: the environment's); cheap to create, it opens
+        connections only per operation."""
+        return Warehouse(_resolve(self.url), lock_timeout=self.lock_timeout_seconds)
+
+
+def _resolve(url: str | None) -> str:
+    # read at run time, not when the code location is imported, so that one loaded
+    # definition follows the environment of the process that runs it
+    return url or Settings.from_env().warehouse_url

@@ -1,15 +1,26 @@
-"""Jobs: what a delivery refresh materialises.
+"""Jobs: a delivery refresh, and a cohort year.
 
-Exports `refresh_delivery_job`, `DELIVERY_GROUPS`.
+Exports `refresh_delivery_job`, `cohort_year_job`, `DELIVERY_GROUPS`, `COHORT_YEAR_GROUPS`.
 """
 
 import dagster as dg
 
-# the stages that depend only on the delivery (not on a cohort year)
-DELIVERY_GROUPS = ("reference", "raw", "staging")
+from dagster_project.partitions import cohort_years
+
+# stages that depend only on the delivery, and stages computed per cohort year
+DELIVERY_GROUPS = ("reference", "raw", "staging", "linkage", "journeys")
+COHORT_YEAR_GROUPS = ("cohort", "outcomes")
 
 refresh_delivery_job = dg.define_asset_job(
     "refresh_delivery",
     selection=dg.AssetSelection.groups(*DELIVERY_GROUPS),
-    description="Load the newest complete delivery: reference code lists, raw and staging.",
+    description="Load the newest complete delivery through reference, raw, staging, linkage "
+    "and journeys.",
+)
+
+cohort_year_job = dg.define_asset_job(
+    "cohort_year",
+    selection=dg.AssetSelection.groups(*COHORT_YEAR_GROUPS),
+    partitions_def=cohort_years,
+    description="One cohort year: cohort selection and outcome tables.",
 )

@@ -3,7 +3,7 @@
 The preview is only ever built from pseudonymised or code-level tables; identifying tables
 (raw, staged, linkage) get counts and schema alone (METHOD.md §6).
 
-Exports `table_metadata`.
+Exports `table_metadata`, `settings_metadata`.
 """
 
 import dagster as dg
@@ -19,6 +19,11 @@ def column_schema(frame: pd.DataFrame) -> dg.TableSchema:
             for name, dtype in frame.dtypes.items()
         ]
     )
+
+
+def settings_metadata(settings) -> dict:
+    """The settings a table was produced with (less the secret), recorded beside it."""
+    return {"settings": dg.MetadataValue.json(settings.as_metadata())}
 
 
 def table_metadata(frame: pd.DataFrame, preview: bool = False, **extra) -> dict:

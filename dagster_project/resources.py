@@ -23,11 +23,11 @@ class SettingsResource(dg.ConfigurableResource):
         return Settings.from_env(**overrides)
 
 
-def build_resources(settings: Settings | None = None) -> dict:
-    """Resource definitions for `Definitions` and for `materialize` in tests."""
-    settings = settings or Settings.from_env()
+def build_resources(warehouse_url: str | None = None) -> dict:
+    """Resource definitions for `Definitions` and for `materialize` in tests. Without a URL
+    the warehouse is the environment's, read when a run starts (not at import)."""
     return {
         "settings": SettingsResource(),
-        "warehouse": WarehouseResource(url=settings.warehouse_url),
-        "io_manager": WarehouseIOManager(warehouse_url=settings.warehouse_url),
+        "warehouse": WarehouseResource(url=warehouse_url),
+        "io_manager": WarehouseIOManager(warehouse_url=warehouse_url),
     }

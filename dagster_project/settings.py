@@ -4,6 +4,7 @@ Exports `Settings`, `LINKAGE_METHODS` and `project_data_dir`.
 """
 
 import os
+import secrets
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
@@ -71,6 +72,25 @@ class Settings:
             values["pseudonym_key"] = env["RECONVICTION_PSEUDONYM_KEY"]
         values.update(overrides)
         return cls(**values)
+
+    def resolved_pseudonym_key(self) -> str:
+        """The pseudonym secret: RECONVICTION_PSEUDONYM_KEY, or for an embedded DuckDB
+        warehouse a random key kept beside the warehouse file (created on first use), so
+        that a demo needs no setup and its pseudonyms stay stable across runs. A server
+        warehouse has no such fallback: production must set the variable."""
+        if self.pseudonym_key:
+            return self.pseudonym_key
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.warehouse_url)
+        if url.get_backend_name() != "duckdb" or url.database in (None, "", ":memory:"):
+            raise ValueError("set RECONVICTION_PSEUDONYM_KEY: a server warehouse needs the secret")
+        key_file = Path(url.database).parent / "pseudonym.key"
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_hex(32))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip()
 
     def with_(self, **changes) -> "Settings":
         return replace(self, **changes)

@@ -1,19 +1,27 @@
-"""What a run printed at the end: the delivery in use and how its rows were staged.
+"""What a run prints at the end: the delivery in use, how its rows were staged, and the
+cohort year's headline table. Counts and published (disclosure-controlled) tables only.
 
-Counts only: no row values leave the warehouse here.
-
-Exports `delivery_summary`.
+Exports `delivery_summary`, `extract_date_of`, `headline_table`.
 """
+
+import pandas as pd
 
 from dagster_project.accounting import row_accounting
 from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES, REJECTS_TABLE, STAGED_TABLES
 from dagster_project.settings import Settings
 from dagster_project.warehouse import Warehouse
 
+HEADLINE_DIMENSIONS = ["all", "drug_group", "referral_route", "retention_band", "exit_group"]
+
+
+def extract_date_of(settings: Settings) -> str:
+    wh = Warehouse(settings.warehouse_url)
+    found = wh.query(f"SELECT max(extract_date) AS d FROM {RAW_TABLES[DELIVERY_FILES[0]]}")
+    return str(found["d"].iloc[0])
+
 
 def delivery_summary(settings: Settings) -> str:
     wh = Warehouse(settings.warehouse_url)
-    extract = wh.query(f"SELECT min(extract_date) AS d FROM {RAW_TABLES[DELIVERY_FILES[0]]}")
     rejected = wh.query(
         f"SELECT source_file, reason, count(*) AS n FROM {REJECTS_TABLE} "
         "GROUP BY source_file, reason ORDER BY source_file, n DESC"
@@ -25,7 +33,7 @@ def delivery_summary(settings: Settings) -> str:
     )
     lines = [
         f"warehouse: {settings.as_metadata()['warehouse_url']}",
-        f"delivery: extract date {extract['d'].iloc[0]}",
+        f"delivery: extract date {extract_date_of(settings)}",
         "",
         accounting.to_markdown(index=False),
         "",
@@ -33,3 +41,29 @@ def delivery_summary(settings: Settings) -> str:
         rejected.to_markdown(index=False) if len(rejected) else "(none)",
     ]
     return "\n".join(lines)
+
+
+def _published(frame: pd.DataFrame) -> str:
+    """A published table as markdown, suppressed cells shown as `*`."""
+    from dagster_project.cohort import to_published_text
+
+    return to_published_text(frame).drop(
+        columns=["suppressed", "suppressed_cells", "cohort_year"], errors="ignore"
+    ).to_markdown(index=False)
+
+
+def headline_table(settings: Settings, cohort_year: str) -> str:
+    wh = Warehouse(settings.warehouse_url)
+    funnel = wh.read_table("cohort_funnel", partition=("cohort_year", cohort_year))
+    outcomes = wh.read_table("outcome_table", partition=("cohort_year", cohort_year))
+    headline = outcomes[outcomes["dimension"].isin(HEADLINE_DIMENSIONS)]
+    columns = [
+        "dimension", "group", "n", "before", "after", "reduction", "ci_low", "ci_high",
+        "reduction_at_risk", "suppressed_cells",
+    ]
+    rounded = headline[columns].round(3)
+    return "\n".join([
+        f"cohort year {cohort_year} ({settings.linkage_method} linkage)",
+        "", _published(funnel[["stage", "persons", "suppressed_cells"]]),
+        "", _published(rounded),
+    ])

@@ -32,6 +32,7 @@ from dagster_project.cohort.years import (
     cohort_year_bounds,
     cohort_year_of,
     is_mature,
+    newest_mature_cohort_year,
     required_extract_date,
 )
 
@@ -46,6 +47,7 @@ __all__ = [
     "cohort_year_bounds",
     "cohort_year_of",
     "is_mature",
+    "newest_mature_cohort_year",
     "outcome_table",
     "publish_funnel",
     "publish_outcome_table",

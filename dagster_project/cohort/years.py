@@ -62,3 +62,14 @@ def check_mature(cohort_year: str, extract_date, settings: Settings) -> None:
             f"(31 March + {settings.window_days} + {settings.waiting_period_days} days); "
             f"the extract is dated {_as_date(extract_date).isoformat()}"
         )
+
+
+def newest_mature_cohort_year(extract_date, settings: Settings) -> str:
+    """The newest cohort year whose follow-up an extract covers (what the yearly schedule and
+    the CLI run by default): 2009-10-31 → `2006-07`."""
+    year = _as_date(extract_date).year
+    candidates = (f"{y}-{(y + 1) % 100:02d}" for y in range(year, year - 10, -1))
+    for cohort_year in candidates:
+        if is_mature(cohort_year, extract_date, settings):
+            return cohort_year
+    raise ImmatureCohortYear(f"no cohort year is mature on an extract dated {extract_date}")

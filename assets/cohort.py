@@ -1,0 +1,75 @@
+"""Cohort stage, per cohort year: starters → study population → cohort, with every attribute.
+
+The extract's maturity is checked before anything is read (METHOD.md §2), so an immature
+cohort year fails at once, naming the extract date it needs.
+
+Exports `cohort_tables`, `COHORT_GROUP`.
+"""
+
+import dagster as dg
+
+from dagster_project.cohort import check_mature, publish_funnel, select_cohort
+from dagster_project.io_manager import WarehouseResource
+from dagster_project.metadata import settings_metadata, table_metadata
+from dagster_project.partitions import cohort_years
+from dagster_project.resources import SettingsResource
+
+COHORT_GROUP = "cohort"
+_INPUTS = ("treatment_journeys", "client_link_status", "linked_offences")
+# read by the step itself (after the maturity check), so declared as deps, not inputs
+_DEPS = [*_INPUTS, "treatment_episodes"]
+
+
+def extract_date_in_use(warehouse) -> str:
+    """The extract date of the delivery the pseudonymised tables were built from."""
+    found = warehouse.query("SELECT max(extract_date) AS extract_date FROM treatment_episodes")
+    return str(found["extract_date"].iloc[0])
+
+
+@dg.multi_asset(
+    partitions_def=cohort_years,
+    deps=_DEPS,
+    outs={
+        "cohort_funnel": dg.AssetOut(
+            group_name=COHORT_GROUP, kinds={"pandas"},
+            description="Starters → adults → matched/absent/ambiguous → study population → "
+            "cohort (published: disclosure-controlled).",
+        ),
+        "cohort_members": dg.AssetOut(
+            group_name=COHORT_GROUP, kinds={"pandas"},
+            description="One row per cohort member with every attribute of METHOD.md §4 "
+            "(pseudonymised; warehouse-internal).",
+        ),
+        "cohort_convictions_by_group": dg.AssetOut(
+            group_name=COHORT_GROUP, kinds={"pandas"},
+            description="Counted convictions per member and offence group, before and after.",
+        ),
+    },
+)
+def cohort_tables(
+    context: dg.AssetExecutionContext, settings: SettingsResource, warehouse: WarehouseResource
+):
+    """Select the cohort year's cohort from the journeys, link statuses and linked offences."""
+    run_settings, wh = settings.get(), warehouse.warehouse()
+    cohort_year = context.partition_key
+    extract_date = extract_date_in_use(wh)
+    check_mature(cohort_year, extract_date, run_settings)
+    journeys, links, offences = (wh.read_table(name) for name in _INPUTS)
+    result = select_cohort(journeys, links, offences, run_settings, cohort_year)
+    funnel = publish_funnel(result.funnel, run_settings.disclosure_threshold)
+    provenance = {"extract_date": extract_date, **settings_metadata(run_settings)}
+    yield dg.MaterializeResult(
+        asset_key="cohort_funnel",
+        value=funnel,
+        metadata=table_metadata(funnel, preview=True, **provenance),
+    )
+    yield dg.MaterializeResult(
+        asset_key="cohort_members",
+        value=result.members,
+        metadata=table_metadata(result.members, **provenance),
+    )
+    yield dg.MaterializeResult(
+        asset_key="cohort_convictions_by_group",
+        value=result.convictions_by_group,
+        metadata=table_metadata(result.convictions_by_group, **provenance),
+    )

@@ -1,0 +1,68 @@
+"""What the linkage stage hands to the stages after it: the same facts keyed by `person_key`,
+with every identifier (names, initials, date of birth, CLIENTID, PNCID) left behind
+(METHOD.md §6).
+
+Exports `age_in_completed_years`, `treatment_episodes`, `client_links_table`,
+`client_link_status`, `linked_offences`, `CLIENT_LINKS_COLUMNS`.
+"""
+
+import numpy as np
+import pandas as pd
+
+from dagster_project.pseudonym import person_key
+
+CLIENT_LINKS_COLUMNS = ["person_key", "link_status", "pncid", "match_probability", "method"]
+
+# staged episode columns that may leave the linkage stage; DOB becomes an age, the
+# initials and CLIENTID go no further
+EPISODE_COLUMNS = [
+    "agncy", "episodid", "sex", "pc", "dat", "ethnic", "refld", "rfls", "referral_route",
+    "triaged", "drug1", "drug2", "drug3", "drug1_class", "drug2_class", "drug3_class",
+    "injstat", "modal", "modst", "modend", "disd", "disrsn", "exit_group", "extract_date",
+]
+OFFENCE_COLUMNS = [
+    "cjs_code", "offence_group", "trigger", "offence_start", "offence_end", "force",
+    "outcome", "outcome_date", "disposal", "custody_days",
+]
+
+
+def age_in_completed_years(dob: pd.Series, on: pd.Series) -> pd.Series:
+    """Completed years of age on a date. Comparing (month, day) pairs gives METHOD.md §1's
+    29 February rule for free: in other years (2, 28) is before the birthday and (3, 1)
+    after it."""
+    born, day = pd.to_datetime(dob), pd.to_datetime(on)
+    had_birthday = (day.dt.month * 100 + day.dt.day) >= (born.dt.month * 100 + born.dt.day)
+    years = day.dt.year - born.dt.year - np.where(had_birthday, 0, 1)
+    return years.astype("Int64").where(born.notna() & day.notna())
+
+
+def treatment_episodes(staged_episodes: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Staged episodes keyed by `person_key` with `age_at_triage` instead of a birth date."""
+    keys = person_key(
+        staged_episodes["finitial"], staged_episodes["sinitial"], staged_episodes["dob"],
+        staged_episodes["sex"], key,
+    )
+    ages = age_in_completed_years(staged_episodes["dob"], staged_episodes["triaged"])
+    out = staged_episodes[EPISODE_COLUMNS].assign(person_key=keys, age_at_triage=ages)
+    return out[["person_key", "age_at_triage", *EPISODE_COLUMNS]].reset_index(drop=True)
+
+
+def client_links_table(links: pd.DataFrame, key: str) -> pd.DataFrame:
+    """METHOD.md §8 `client_links` from a rule's per-client links (attributor + status)."""
+    keys = person_key(links["finitial"], links["sinitial"], links["dob"], links["sex"], key)
+    return links.assign(person_key=keys)[CLIENT_LINKS_COLUMNS].reset_index(drop=True)
+
+
+def client_link_status(client_links: pd.DataFrame) -> pd.DataFrame:
+    """`client_links` without the PNCID: what the cohort stage may know of each link."""
+    return client_links[["person_key", "link_status", "match_probability", "method"]].copy()
+
+
+def linked_offences(client_links: pd.DataFrame, staged_offences: pd.DataFrame) -> pd.DataFrame:
+    """The offences of matched persons, keyed by the client's `person_key` (no PNCID, no ASN).
+    A matched PNC person is linked to one client only, so the join cannot duplicate rows."""
+    matched = client_links.loc[client_links["link_status"].eq("matched"), ["pncid", "person_key"]]
+    if matched["pncid"].duplicated().any():
+        raise ValueError("a PNC person is matched to two clients: links are not one-to-one")
+    offences = staged_offences.merge(matched, on="pncid", how="inner")
+    return offences[["person_key", *OFFENCE_COLUMNS]].reset_index(drop=True)

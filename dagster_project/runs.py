@@ -1,0 +1,30 @@
+"""Running the code location's jobs in this process (CLI, tests) and reading why one failed.
+
+Exports `execute_job`, `failure_messages`.
+"""
+
+import dagster as dg
+
+
+def execute_job(name: str, instance: dg.DagsterInstance, **kwargs) -> dg.ExecuteInProcessResult:
+    """Run a job of `dagster_project.definitions` in process; failures are returned, not
+    raised, so the caller can say what went wrong."""
+    from dagster_project.definitions import defs
+
+    return defs.resolve_job_def(name).execute_in_process(
+        instance=instance, raise_on_error=False, **kwargs
+    )
+
+
+def failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
+    """`step: message` for every failed step, with the user's own exception message (Dagster
+    wraps it; the cause chain holds what the user needs: file, line, rule, extract date)."""
+    messages = []
+    for event in result.all_events:
+        if not event.is_step_failure or event.step_failure_data.error is None:
+            continue
+        error = event.step_failure_data.error
+        while error.cause is not None:
+            error = error.cause
+        messages.append(f"{event.step_key}: {error.cls_name}: {error.message.strip()}")
+    return messages
