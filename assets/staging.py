@@ -1,27 +1,39 @@
 """Staging: typed tables per METHOD.md §9, codes mapped through the reference tables, and
 every row that could not be staged kept in `staging_rejects` with its file, line and reason.
 
+Files are staged one at a time (nominals first: aliases and offences need them), each raw
+table read just before and its staged table handed over just after, so that a national
+delivery never holds all four raw tables and their staged copies in memory at once.
+
 Exports `staged_delivery`, `STAGING_GROUP`.
 """
 
 import dagster as dg
 import pandas as pd
 
+from dagster_project.io_manager import WarehouseResource
 from dagster_project.metadata import settings_metadata, table_metadata
 from dagster_project.reference import REFERENCE_TABLES
 from dagster_project.resources import SettingsResource
 from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES, REJECTS_TABLE, STAGED_TABLES
-from dagster_project.staging import stage_delivery, unknown_code_counts
+from dagster_project.staging import (
+    stage_ndtms_episodes,
+    stage_pnc_aliases,
+    stage_pnc_nominals,
+    stage_pnc_offences,
+    unknown_code_counts,
+)
+from dagster_project.staging.rules import empty_rejects
 
 STAGING_GROUP = "staging"
-
-_INS = {RAW_TABLES[f]: dg.AssetIn() for f in DELIVERY_FILES} | {
-    name: dg.AssetIn() for name in REFERENCE_TABLES
-}
+NOMINALS, ALIASES, OFFENCES, EPISODES = (
+    "pnc_nominals.csv", "pnc_aliases.csv", "pnc_offences.csv", "ndtms_episodes.csv",
+)
 
 
 @dg.multi_asset(
-    ins=_INS,
+    ins={name: dg.AssetIn() for name in REFERENCE_TABLES},
+    deps=[RAW_TABLES[f] for f in DELIVERY_FILES],
     outs={
         STAGED_TABLES[f]: dg.AssetOut(
             group_name=STAGING_GROUP,
@@ -39,31 +51,45 @@ _INS = {RAW_TABLES[f]: dg.AssetIn() for f in DELIVERY_FILES} | {
     },
 )
 def staged_delivery(
-    context: dg.AssetExecutionContext, settings: SettingsResource, **inputs: pd.DataFrame
+    context: dg.AssetExecutionContext,
+    settings: SettingsResource,
+    warehouse: WarehouseResource,
+    **refs: pd.DataFrame,
 ):
     """Stage the four raw tables; rows failing a rule of METHOD.md §9 go to the rejects."""
-    raws = {f: inputs[RAW_TABLES[f]] for f in DELIVERY_FILES}
-    refs = {name: inputs[name] for name in REFERENCE_TABLES}
-    staged, rejects = stage_delivery(raws, refs)
-    for f in DELIVERY_FILES:
-        rejected = int((rejects["source_file"] == f).sum())
-        yield dg.MaterializeResult(
-            asset_key=STAGED_TABLES[f],
-            value=staged[f],
+    wh, provenance = warehouse.warehouse(), settings_metadata(settings.get())
+    rejects = {}
+
+    def staged(file_name, stage, *args):
+        raw = wh.read_table(RAW_TABLES[file_name])
+        table, rejected = stage(raw, *args)
+        rejects[file_name] = rejected
+        result = dg.MaterializeResult(
+            asset_key=STAGED_TABLES[file_name],
+            value=table,
             metadata=table_metadata(
-                staged[f],
-                raw_rows=len(raws[f]),
-                rejected_rows=rejected,
-                unknown_codes=dg.MetadataValue.json(unknown_code_counts(staged[f])),
-                **settings_metadata(settings.get()),
+                table, raw_rows=len(raw), rejected_rows=len(rejected),
+                unknown_codes=dg.MetadataValue.json(unknown_code_counts(table)), **provenance,
             ),
         )
-    reasons = rejects.groupby(["source_file", "reason"]).size().rename("rows").reset_index()
+        return table, result
+
+    nominals, result = staged(NOMINALS, stage_pnc_nominals)
+    yield result
+    yield staged(ALIASES, stage_pnc_aliases, nominals)[1]
+    yield staged(OFFENCES, stage_pnc_offences, nominals, refs["offence_codes"])[1]
+    del nominals
+    yield staged(EPISODES, stage_ndtms_episodes, refs)[1]
+
+    # each file's rejects are in line order; the table lists the files in delivery order
+    found = [rejects[f] for f in DELIVERY_FILES if len(rejects[f])]
+    all_rejects = pd.concat(found, ignore_index=True) if found else empty_rejects()
+    reasons = all_rejects.groupby(["source_file", "reason"]).size().rename("rows").reset_index()
     # reasons carry rule and column only, never a delivered value: safe to preview
     yield dg.MaterializeResult(
         asset_key=REJECTS_TABLE,
-        value=rejects,
+        value=all_rejects,
         metadata=table_metadata(
-            rejects, reasons=dg.MetadataValue.md(reasons.to_markdown(index=False) or "none")
+            all_rejects, reasons=dg.MetadataValue.md(reasons.to_markdown(index=False) or "none")
         ),
     )
