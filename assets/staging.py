@@ -13,7 +13,6 @@ import pandas as pd
 
 from dagster_project.io_manager import WarehouseResource
 from dagster_project.metadata import settings_metadata, table_metadata
-from dagster_project.reference import REFERENCE_TABLES
 from dagster_project.resources import SettingsResource
 from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES, REJECTS_TABLE, STAGED_TABLES
 from dagster_project.staging import (
@@ -31,9 +30,23 @@ NOMINALS, ALIASES, OFFENCES, EPISODES = (
 )
 
 
+# which raw table and code lists each staged table is made from (lineage in the UI)
+_SOURCES = {
+    NOMINALS: [RAW_TABLES[NOMINALS]],
+    ALIASES: [RAW_TABLES[ALIASES], RAW_TABLES[NOMINALS]],
+    OFFENCES: [RAW_TABLES[OFFENCES], RAW_TABLES[NOMINALS], "offence_codes"],
+    EPISODES: [RAW_TABLES[EPISODES], "referral_sources", "drug_codes", "discharge_reasons"],
+}
+_CODE_LISTS = ["offence_codes", "referral_sources", "drug_codes", "discharge_reasons"]
+
+
 @dg.multi_asset(
-    ins={name: dg.AssetIn() for name in REFERENCE_TABLES},
+    ins={name: dg.AssetIn() for name in _CODE_LISTS},
     deps=[RAW_TABLES[f] for f in DELIVERY_FILES],
+    internal_asset_deps={
+        STAGED_TABLES[f]: {dg.AssetKey(k) for k in keys} for f, keys in _SOURCES.items()
+    }
+    | {REJECTS_TABLE: {dg.AssetKey(RAW_TABLES[f]) for f in DELIVERY_FILES}},
     outs={
         STAGED_TABLES[f]: dg.AssetOut(
             group_name=STAGING_GROUP,
