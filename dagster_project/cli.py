@@ -3,6 +3,7 @@
     reconviction synth --scale demo --seed 7 --out data/landing
     reconviction run [--cohort-year 2006-07]   # refresh from the newest delivery + one cohort year
     reconviction demo                          # synth (if the landing folder is empty) + run
+    reconviction replication                   # published figures beside the pipeline's
 
 Runs are recorded in DAGSTER_HOME (default `data/dagster_home`), so `dagster dev` shows
 them with their lineage afterwards.
@@ -77,6 +78,13 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _replication(args: argparse.Namespace) -> int:
+    from dagster_project.summary import replication_summary
+
+    print(replication_summary(Settings.from_env(), args.cohort_year))
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from dagster_project.delivery import list_deliveries
 
@@ -101,6 +109,11 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="materialise every stage from the newest delivery")
     demo = sub.add_parser("demo", help="a synthetic demo delivery (if none) + run")
     demo.add_argument("--seed", type=int, default=7)
+    replication = sub.add_parser(
+        "replication", help="the published figures beside the pipeline's (both linkage rules)"
+    )
+    replication.add_argument("--cohort-year", default="2006-07")
+    replication.set_defaults(handler=_replication)
     for command, handler in ((run, _run), (demo, _demo)):
         command.add_argument(
             "--cohort-year", help="e.g. 2006-07 (default: the newest mature cohort year)"

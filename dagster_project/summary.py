@@ -1,7 +1,7 @@
 """What a run prints at the end: the delivery in use, how its rows were staged, and the
 cohort year's headline table. Counts and published (disclosure-controlled) tables only.
 
-Exports `delivery_summary`, `extract_date_of`, `headline_table`.
+Exports `delivery_summary`, `extract_date_of`, `headline_table`, `replication_summary`.
 """
 
 import pandas as pd
@@ -67,3 +67,14 @@ def headline_table(settings: Settings, cohort_year: str) -> str:
         "", _published(funnel[["stage", "persons", "suppressed_cells"]]),
         "", _published(rounded),
     ])
+
+
+def replication_summary(settings: Settings, cohort_year: str) -> str:
+    wh = Warehouse(settings.warehouse_url)
+    table = wh.read_table("replication", partition=("cohort_year", cohort_year))
+    table = table.drop(columns="cohort_year").sort_values(
+        "id", key=lambda ids: ids.str[1:].astype(int)
+    )
+    return f"cohort year {cohort_year}: published figures beside the pipeline's\n\n" + (
+        table.to_markdown(index=False)
+    )

@@ -1,0 +1,67 @@
+"""The published figures of the 2012 study beside this pipeline's, under both linkage rules.
+
+The configured rule's figures come from the cohort year's own tables; the other rule's are
+computed in memory from the linkage stage's tables (nothing else is rewritten).
+
+Exports `replication`.
+"""
+
+import dagster as dg
+import pandas as pd
+
+from dagster_project.io_manager import WarehouseResource
+from dagster_project.metadata import settings_metadata, table_metadata
+from dagster_project.partitions import cohort_years
+from dagster_project.replication import replication_table
+from dagster_project.resources import SettingsResource
+from dagster_project.sensitivity import cohort_year_under
+from dagster_project.settings import LINKAGE_METHODS
+
+
+@dg.asset(
+    partitions_def=cohort_years,
+    group_name="outcomes",
+    kinds={"pandas"},
+    deps=[
+        "client_identities", "pnc_identity_variants", "staged_pnc_offences",
+        "treatment_journeys",
+    ],
+)
+def replication(
+    context: dg.AssetExecutionContext,
+    settings: SettingsResource,
+    warehouse: WarehouseResource,
+    cohort_funnel: pd.DataFrame,
+    outcome_table: pd.DataFrame,
+) -> dg.MaterializeResult:
+    """Each figure of REFERENCE_FIGURES.md (F1–F25) beside the pipeline's, for both linkage
+    rules, with pass/fail against the tolerance (counts ±5%, reductions ±3 points)."""
+    run_settings, wh = settings.get(), warehouse.warehouse()
+    cohort_year = context.partition_key
+    tables = {run_settings.linkage_method: (cohort_funnel, outcome_table)}
+    inputs = {
+        "clients": wh.read_table("client_identities"),
+        "variants": wh.read_table("pnc_identity_variants"),
+        "staged_offences": wh.read_table("staged_pnc_offences"),
+        "journeys": wh.read_table("treatment_journeys"),
+    }
+    for method in LINKAGE_METHODS:
+        if method not in tables:
+            other = cohort_year_under(method, cohort_year, run_settings, **inputs)
+            tables[method] = (other.funnel, other.outcomes)
+    rows = [replication_table(f, o, method) for method, (f, o) in tables.items()]
+    table = pd.concat(rows, ignore_index=True)
+    wide = table.pivot(index=["id", "figure", "published"], columns="method",
+                       values=["pipeline", "passes"])
+    wide.columns = [f"{value}_{method}" for value, method in wide.columns]
+    wide = wide.reset_index().sort_values("id", key=lambda s: s.str[1:].astype(int))
+    passed = {m: int(table.query("method == @m")["passes"].sum()) for m in tables}
+    return dg.MaterializeResult(
+        value=wide.reset_index(drop=True),
+        metadata=table_metadata(
+            wide, preview=False,
+            replication=dg.MetadataValue.md(wide.to_markdown(index=False)),
+            **{f"figures_passed_{m}": n for m, n in passed.items()},
+            **settings_metadata(run_settings),
+        ),
+    )
