@@ -349,7 +349,10 @@ def test_offending_falls_after_treatment_starts(demo):
     before = days.between(-730, -1).groupby(person).sum().reindex(first.index, fill_value=0)
     after = days.between(0, 729).groupby(person).sum().reindex(first.index, fill_value=0)
     assert len(first) > 1000
-    assert before.mean() > 1.15 * after.mean() > 0
+    # all clients, offenders or not (no selection on prior convictions, so no regression to
+    # the mean): the calibrated world's planted fall is modest (REFERENCE_FIGURES.md context:
+    # about half the cohort's reduction once clients without convictions are included)
+    assert before.mean() > 1.04 * after.mean() > 0
 
 
 def test_attributors_collide_on_the_pnc(tiny, demo):

@@ -81,26 +81,39 @@ class SynthConfig:
     agencies_per_dat: int = 4
     other_dat_agency_share: float = 0.05  # treated outside the home DAT
     drug_group_shares: dict = field(default_factory=lambda: _by_drug_group(0.30, 0.33, 0.07, 0.30))
-    cj_referral_share_offenders: float = 0.45
+    cj_referral_share_offenders: float = 0.48
     cj_referral_share_non_offenders: float = 0.10
     self_referral_share_non_cj: float = 0.55  # of the non-criminal-justice referrals
     referral_lag_mean_days: float = 12.0
     no_modality_share: float = 0.08  # assessed but never started a modality
     exit_shares: dict = field(
         default_factory=lambda: {
-            "successful_completion": 0.12,
-            "dropped_out": 0.50,
-            "transferred": 0.05,
-            "custody": 0.05,
+            "successful_completion": 0.14,
+            "dropped_out": 0.40,
+            "transferred": 0.04,
+            "custody": 0.04,
             "died": 0.01,
-            "other": 0.03,
-            "retained": 0.24,
+            "other": 0.04,
+            "retained": 0.33,
+        }
+    )
+    # odds of an exit type scale by (1 + rate / client_rate_mean) ** tilt: chaotic, heavy
+    # offenders drop out more and stay less (exit_shares stay the clients' average)
+    exit_rate_tilt: dict = field(
+        default_factory=lambda: {
+            "successful_completion": 0.0,
+            "dropped_out": 1.4,
+            "transferred": 0.0,
+            "custody": 0.0,
+            "died": 0.0,
+            "other": 0.0,
+            "retained": -0.8,
         }
     )
     # median days to exit by exit type (log-normal, capped below two years)
     retention_median_days: dict = field(
         default_factory=lambda: {
-            "successful_completion": 230.0,
+            "successful_completion": 200.0,
             "dropped_out": 110.0,
             "transferred": 150.0,
             "custody": 140.0,
@@ -126,7 +139,7 @@ class SynthConfig:
     concurrent_episode_share: float = 0.03  # a second agency during the journey
     reentry_share: dict = field(
         default_factory=lambda: {
-            "successful_completion": 0.20,
+            "successful_completion": 0.60,
             "dropped_out": 0.45,
             "transferred": 0.30,
             "custody": 0.40,
@@ -139,30 +152,34 @@ class SynthConfig:
     discharge_code_change: str = "2008-04-01"  # 1-13 series before, 80-89 from
 
     # --- offending (the planted effect) ----------------------------------------------------
-    client_offender_share: float = 0.85  # clients with a non-zero latent rate
-    client_rate_mean: float = 0.85  # detected cases per year at the peak age, baseline
-    client_rate_shape: float = 0.8  # gamma shape: heterogeneity between persons
+    client_offender_share: float = 0.60  # clients with a non-zero latent rate
+    client_rate_mean: float = 2.2  # detected cases per year at the peak age, baseline
+    client_rate_shape: float = 1.5  # gamma shape: heterogeneity between persons
     drug_group_rate_multiplier: dict = field(
-        default_factory=lambda: _by_drug_group(1.8, 1.0, 1.2, 0.45)
+        default_factory=lambda: _by_drug_group(1.8, 1.0, 0.8, 0.6)
     )
     other_rate_mean: float = 0.08  # offenders never treated
     other_rate_shape: float = 2.0
     offending_min_age: float = 10.0
     age_peak: float = 19.0
-    age_decline: float = 0.045  # rate falls by exp(-decline * years past the peak)
-    pre_entry_days: int = 240  # the spike before entry (regression to the mean)
-    pre_entry_multiplier: float = 1.6
+    age_decline: float = 0.02  # rate falls by exp(-decline * years past the peak)
+    pre_entry_days: int = 180  # the spike before entry (regression to the mean)
+    pre_entry_multiplier: float = 1.2
     in_treatment_multiplier: dict = field(
-        default_factory=lambda: _by_drug_group(0.70, 0.62, 0.55, 0.55)
+        default_factory=lambda: _by_drug_group(0.30, 0.40, 0.15, 0.30)
     )
+    # the in-treatment effect builds up: 1 at entry, the full multiplier after some months
+    in_treatment_ramp_days: float = 240.0
+    relapse_multiplier: float = 1.5  # between an exit and a return to treatment
+    dropout_relapse_share: float = 0.7  # of a journey ending in drop-out: a relapse
     post_exit_multiplier: dict = field(
         default_factory=lambda: {
-            "successful_completion": 0.45,
-            "dropped_out": 0.95,
-            "transferred": 0.85,
-            "custody": 0.95,
+            "successful_completion": 0.25,
+            "dropped_out": 0.9,
+            "transferred": 1.0,
+            "custody": 1.0,
             "died": 0.0,
-            "other": 0.9,
+            "other": 1.0,
         }
     )
 
@@ -322,7 +339,7 @@ class SynthConfig:
                 new_clients_per_year=3_000, pnc_other_nominals=100_000, dob_days_per_year=12
             ),
             "national": dict(
-                new_clients_per_year=90_000, pnc_other_nominals=3_000_000, dob_days_per_year=365
+                new_clients_per_year=65_000, pnc_other_nominals=3_000_000, dob_days_per_year=365
             ),
         }[scale]
         return dataclasses.replace(cls(scale=scale), **{**sizes, **overrides})

@@ -29,7 +29,11 @@ _EFFECT_KNOBS = (
     "pre_entry_days",
     "pre_entry_multiplier",
     "in_treatment_multiplier",
+    "in_treatment_ramp_days",
+    "relapse_multiplier",
+    "dropout_relapse_share",
     "post_exit_multiplier",
+    "exit_rate_tilt",
 )
 
 

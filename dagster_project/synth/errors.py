@@ -9,6 +9,7 @@ Exports `plant_ndtms`, `plant_offences`, `plant_nominals`, `plant_aliases`.
 """
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -183,16 +184,22 @@ def plant_offences(rng, table: pa.Table, config: SynthConfig):
         )
         // 86400
     )
-    r = p.pick(k)
+    # rejected defects spare each person's first row, so that no nominal is left without a
+    # valid offence (people are on the PNC because they were caught)
+    delivered = np.flatnonzero(p.source >= 0)
+    pncid = pd.Series(p.table.column("PNCID").to_numpy(zero_copy_only=False)[delivered])
+    later = np.zeros(p.table.num_rows, bool)
+    later[delivered] = pncid.duplicated().to_numpy()
+    r = p.pick(k, later)
     p.set("OFFENCE_START", r, _bad_dates(rng, start[r], "iso"), "unparseable OFFENCE_START", True)
-    r = p.pick(k)
+    r = p.pick(k, later)
     p.set("OFFENCE_START", r, [None] * len(r), "missing OFFENCE_START", True)
-    r = p.pick(k)
+    r = p.pick(k, later)
     p.set("OUTCOME", r, rng.choice(["X", "G", "c"], len(r)).tolist(), "unknown OUTCOME", True)
     convicted = pc.equal(p.table.column("OUTCOME"), "C").to_numpy(zero_copy_only=False)
-    r = p.pick(k, convicted)
+    r = p.pick(k, convicted & later)
     p.set("OUTCOME_DATE", r, [None] * len(r), "C without OUTCOME_DATE", True)
-    r = p.pick(k)
+    r = p.pick(k, later)
     p.set("PNCID", r, _text(_fresh_pncids(rng, len(r), 0)), "PNCID with no nominal", True)
     r = p.pick(u)
     p.set(

@@ -2,9 +2,10 @@
 
 Each person has a latent rate of detected cases (gamma-distributed between persons). It
 falls with age past a peak, spikes in the months before a treatment journey starts (people
-enter treatment at a crisis: regression to the mean), is lowered while in treatment and
-after the exit (most after a successful completion: the planted effect), and is zero in
-custody. Within each stretch of constant rate, cases are a Poisson process.
+enter treatment at a crisis: regression to the mean), is lowered while in treatment (the
+effect building up over the first months) and after the last exit (most after a successful
+completion: the planted effect; a client who comes back to treatment relapsed in between),
+and is zero in custody. Within each stretch of constant rate, cases are a Poisson process.
 
 Exports `offending_segments`, `draw_cases`, `OUTCOMES`, `DISPOSALS`.
 """
@@ -18,6 +19,27 @@ from .config import DRUG_GROUPS, EXIT_TYPES, SynthConfig
 OUTCOMES = ("C", "K", "A", "W")
 DISPOSALS = ("CUS", "SUS", "COM", "FIN", "DIS", "OTH")
 _SHIFT = np.int64(1) << 22  # day offsets fit below this in a (person, day) key
+# days into a journey at which the in-treatment multiplier steps towards its full value
+_RAMP_STEPS = (0, 30, 60, 90, 150, 240, 365, 540)
+
+
+def _in_treatment(person, start, end, full, ramp_days: float) -> list[tuple]:
+    """Treatment stretches whose multiplier moves from 1 at entry to `full` (per journey)
+    with time constant `ramp_days`, as steps (the value at each step's middle)."""
+    edges = (*_RAMP_STEPS, np.iinfo(np.int32).max)
+    parts = []
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        middle = (lo + min(hi, 2 * _RAMP_STEPS[-1])) / 2
+        fade = np.exp(-middle / ramp_days) if ramp_days > 0 else 0.0
+        parts.append(
+            (
+                person,
+                np.minimum(start + lo, end),
+                np.minimum(start + hi, end),
+                full + (1 - full) * fade,
+            )
+        )
+    return parts
 
 
 def offending_segments(
@@ -42,15 +64,26 @@ def offending_segments(
     first_of_person = np.r_[True, person[1:] != person[:-1]]
     last_of_person = np.r_[person[1:] != person[:-1], True]
     prev_end = np.where(first_of_person, first_day[person], np.r_[0, end[:-1]])
-    prev_mult = np.where(first_of_person, 1.0, np.r_[1.0, post_mult[:-1]])
+    # a return to treatment follows a relapse: between the exit and the return the person
+    # offends at the relapse rate, whatever the exit was; the post-exit effect lasts only
+    # after the last journey
+    prev_mult = np.where(first_of_person, 1.0, config.relapse_multiplier)
     pre_start = np.maximum(start - config.pre_entry_days, prev_end)
     treat = np.array([config.in_treatment_multiplier[g] for g in DRUG_GROUPS])
     tail = last_of_person
     untreated = np.setdiff1d(np.arange(n_persons), person)
+    # clients drop out after relapsing: the last part of such a journey is offended at the
+    # relapse rate, not the treated one
+    dropout = journeys["final_exit"].to_numpy() == EXIT_TYPES.index("dropped_out")
+    relapse_days = (config.dropout_relapse_share * (end - start)).astype(np.int64)
+    relapse = np.where(dropout, end - relapse_days, end)
     parts = [
         (person, prev_end, pre_start, prev_mult),  # between journeys
         (person, pre_start, start, prev_mult * config.pre_entry_multiplier),
-        (person, start, end, treat[drug_group[person]]),
+        *_in_treatment(
+            person, start, relapse, treat[drug_group[person]], config.in_treatment_ramp_days
+        ),
+        (person, relapse, end, np.full(len(person), config.relapse_multiplier)),
         (person[tail], end[tail], np.full(tail.sum(), last), post_mult[tail]),
         (untreated, first_day[untreated], np.full(len(untreated), last), np.ones(len(untreated))),
     ]

@@ -23,9 +23,28 @@ def _year_days(years: float) -> np.ndarray:
     return np.int64(round(years * 365.25))
 
 
-def draw_journeys(rng, dob: np.ndarray, config: SynthConfig) -> pd.DataFrame:
+def exit_probabilities(rate: np.ndarray, config: SynthConfig) -> np.ndarray:
+    """Each client's chance of each exit type (rows: clients, columns: EXIT_TYPES).
+
+    Chaotic lives end treatment differently: the odds of an exit type are scaled by
+    (1 + rate / client_rate_mean) ** exit_rate_tilt[type], so that heavy offenders drop out
+    more and stay less. The base shares are then fitted (iterative proportional fitting)
+    so that the clients' average is `exit_shares`."""
+    target = np.array([config.exit_shares[e] for e in EXIT_TYPES])
+    tilt = np.array([config.exit_rate_tilt.get(e, 0.0) for e in EXIT_TYPES])
+    odds = (1.0 + rate[:, None] / config.client_rate_mean) ** tilt[None, :]
+    base = target.copy()
+    for _ in range(50):
+        p = odds * base
+        p /= p.sum(axis=1, keepdims=True)
+        base *= target / np.maximum(p.mean(axis=0), 1e-12)
+    return p
+
+
+def draw_journeys(rng, dob: np.ndarray, rate: np.ndarray, config: SynthConfig) -> pd.DataFrame:
     """Journeys of clients 0..len(dob)-1, each client's first journey starting uniformly
-    over the treatment period (no earlier than the minimum entry age).
+    over the treatment period (no earlier than the minimum entry age); `rate` (the
+    clients' latent offending rates) tilts how journeys end (`exit_probabilities`).
 
     Columns: person, journey (0-based), start, duration (days to the last discharge,
     before transfer gaps), exit_type (index into EXIT_TYPES), final_exit (how it ends,
@@ -38,9 +57,12 @@ def draw_journeys(rng, dob: np.ndarray, config: SynthConfig) -> pd.DataFrame:
     retained = EXIT_TYPES.index("retained")
     medians = np.array([config.retention_median_days.get(e, 1.0) for e in EXIT_TYPES])
     reentry = np.array([config.reentry_share[e] for e in _FINAL_EXITS])
+    cumulative = np.cumsum(exit_probabilities(rate, config), axis=1)
     for journey in range(config.max_journeys):
         n = len(person)
-        exit_type = draw(rng, {e: config.exit_shares[e] for e in EXIT_TYPES}, n)
+        exit_type = np.minimum(
+            (rng.random(n)[:, None] >= cumulative[person]).sum(axis=1), len(EXIT_TYPES) - 1
+        )
         short = np.minimum(
             rng.lognormal(np.log(medians[exit_type]), config.retention_sigma), TWO_YEARS - 1
         )

@@ -82,7 +82,7 @@ def build_world(config: SynthConfig, seed: int) -> World:
     rate = _rates(rngs["people"], n_clients, n_pool, drug_group, config)
 
     rng = rngs["treatment"]
-    journeys = draw_journeys(rng, people.dob[:n_clients], config)
+    journeys = draw_journeys(rng, people.dob[:n_clients], rate[:n_clients], config)
     home = people.area_at(journeys["person"].to_numpy(), journeys["start"].to_numpy())
     episodes = draw_episodes(rng, journeys, home, config, geography)
     journeys["end"] = _journey_ends(journeys, episodes, last)
