@@ -15,7 +15,6 @@ Why it looks like this (DESIGN.md, "Warehouse: SQLAlchemy URL"):
 
 import logging
 import random
-import re
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -29,21 +28,16 @@ import pyarrow.csv as pacsv
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool, StaticPool
 
+from dagster_project import warehouse_types as types
+from dagster_project.warehouse_sql import quote
+
 log = logging.getLogger(__name__)
 
-_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 # Rows per CSV chunk streamed into COPY: large enough to amortise the calls, small enough that
 # only one chunk of text is in memory at a time.
 _COPY_BATCH_ROWS = 100_000
 
 Partition = tuple[str, str | Sequence[str]]
-
-
-def quote(identifier: str) -> str:
-    """Validate an identifier (lower-case letters, digits, underscores) and double-quote it."""
-    if not isinstance(identifier, str) or not _IDENTIFIER.match(identifier):
-        raise ValueError(f"not a valid table or column name: {identifier!r}")
-    return f'"{identifier}"'
 
 
 class Warehouse:
@@ -123,7 +117,7 @@ class Warehouse:
                 raise TypeError("a partition write takes a single partition value (a string)")
             df = _with_partition_column(df, column, value)
         quote(name)
-        frame = _prepare(df)
+        frame = types.prepare(df)
         with self._transaction() as conn:
             self._lock_table(conn, name)
             self._write(conn, name, frame, partition)
@@ -133,7 +127,7 @@ class Warehouse:
         """Replace several whole tables in one transaction: all of them or none."""
         for name in tables:
             quote(name)
-        frames = {name: _prepare(df) for name, df in tables.items()}
+        frames = {name: types.prepare(df) for name, df in tables.items()}
         with self._transaction() as conn:
             for name in sorted(frames):  # one order for every writer, so none deadlock
                 self._lock_table(conn, name)
@@ -150,7 +144,7 @@ class Warehouse:
     def _write(self, conn: sa.Connection, name: str, frame: pa.Table, partition) -> None:
         table = quote(name)
         existing = self._column_types(conn, name)
-        wanted = _frame_types(frame)
+        wanted = types.frame_types(frame)
         if partition is None:
             if existing == wanted:
                 # Same shape: keep the table (and anything that depends on it), clear the rows.
@@ -158,10 +152,10 @@ class Warehouse:
                 conn.execute(sa.text(f"{clear} {table}"))
             else:
                 conn.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
-                conn.execute(sa.text(_create_table_sql(table, wanted)))
+                conn.execute(sa.text(types.create_table_sql(table, wanted)))
         else:
             if not existing:
-                conn.execute(sa.text(_create_table_sql(table, wanted)))
+                conn.execute(sa.text(types.create_table_sql(table, wanted)))
             else:
                 if partition[0] not in existing:
                     # Its old rows belong to no partition, so no rewrite would ever replace them.
@@ -169,9 +163,9 @@ class Warehouse:
                         f"table {name} exists without partition column {partition[0]}; "
                         "drop it or rewrite it whole"
                     )
-                for column, kind in _missing_columns(name, existing, wanted, frame).items():
+                for column, kind in types.missing_columns(name, existing, wanted, frame).items():
                     conn.execute(
-                        sa.text(f"ALTER TABLE {table} ADD COLUMN {quote(column)} {_ddl(kind)}")
+                        sa.text(f"ALTER TABLE {table} ADD COLUMN {quote(column)} {types.ddl(kind)}")
                     )
             column, value = partition
             conn.execute(sa.text(f"DELETE FROM {table} WHERE {quote(column)} = :v"), {"v": value})
@@ -238,7 +232,7 @@ class Warehouse:
                 table = _postgres_select(raw, compiled.string, values)
         finally:
             conn.close()
-        return _to_pandas(table)
+        return types.to_pandas(table)
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
         """Run one statement (DDL, UPDATE, …) in its own transaction."""
@@ -257,7 +251,7 @@ class Warehouse:
             ),
             {"n": name},
         ).all()
-        return {column: _sql_family(data_type) for column, data_type in rows}
+        return {column: types.sql_family(data_type) for column, data_type in rows}
 
     def columns(self, name: str) -> dict[str, str]:
         """The table's columns and their type families (text, integer, float, …)."""
@@ -314,170 +308,25 @@ def _with_partition_column(df: pd.DataFrame, column: str, value: str) -> pd.Data
     return df
 
 
-# ---- types -----------------------------------------------------------------------------------
-# Columns are described by a type family, so that DuckDB's and PostgreSQL's spellings of a type
-# (VARCHAR / text, DOUBLE / double precision, …) compare equal.
-
-_DDL = {
-    "text": "TEXT",
-    "integer": "BIGINT",
-    "float": "DOUBLE PRECISION",
-    "boolean": "BOOLEAN",
-    "timestamp": "TIMESTAMP",
-    "date": "DATE",
-}
-_SQL_FAMILIES = {
-    "text": ("varchar", "text", "character varying", "character", "bpchar", "char", "string"),
-    "integer": (
-        "bigint",
-        "integer",
-        "smallint",
-        "tinyint",
-        "hugeint",
-        "int",
-        "ubigint",
-        "uinteger",
-        "usmallint",
-        "utinyint",
-    ),
-    "float": ("double", "double precision", "real", "float", "decimal", "numeric"),
-    "boolean": ("boolean",),
-    "timestamp": (
-        "timestamp",
-        "timestamp without time zone",
-        "timestamp_ns",
-        "timestamp_ms",
-        "timestamp_s",
-    ),
-    "date": ("date",),
-}
-# PostgreSQL type OIDs of query results → the Arrow type their CSV text is parsed as.
-_PG_OID_ARROW = {
-    16: pa.bool_(),
-    20: pa.int64(),
-    21: pa.int64(),
-    23: pa.int64(),
-    700: pa.float64(),
-    701: pa.float64(),
-    1700: pa.float64(),
-    1082: pa.date32(),
-    1114: pa.timestamp("us"),
-    1184: pa.timestamp("us", tz="UTC"),
-}
-
-
-def _ddl(family: str) -> str:
-    return _DDL[family]
-
-
-def _sql_family(data_type: str) -> str:
-    """The family of a type as information_schema spells it (DuckDB or PostgreSQL)."""
-    base = data_type.lower().split("(")[0].strip()
-    for family, names in _SQL_FAMILIES.items():
-        if base in names:
-            return family
-    return base
-
-
-def _arrow_family(arrow_type: pa.DataType) -> str:
-    if pa.types.is_large_string(arrow_type) or pa.types.is_string(arrow_type):
-        return "text"
-    if pa.types.is_integer(arrow_type):
-        return "integer"
-    if pa.types.is_floating(arrow_type):
-        return "float"
-    if pa.types.is_boolean(arrow_type):
-        return "boolean"
-    if pa.types.is_timestamp(arrow_type):
-        return "timestamp"
-    if pa.types.is_date32(arrow_type):
-        return "date"
-    raise TypeError(f"no warehouse type for Arrow type {arrow_type}")
-
-
-def _prepare(df: pd.DataFrame) -> pa.Table:
-    """`df` as an Arrow table of the types both backends take; raises on what they cannot."""
-    for column in df.columns:
-        quote(column)
-    if df.columns.duplicated().any():
-        raise ValueError(f"duplicate column names: {list(df.columns[df.columns.duplicated()])}")
-    try:
-        table = pa.Table.from_pandas(df, preserve_index=False)
-    except (pa.ArrowTypeError, pa.ArrowInvalid) as exc:
-        raise TypeError(f"cannot store DataFrame: {exc}") from exc
-    for i, field in enumerate(table.schema):
-        table = table.set_column(i, field.name, _normalise(field.name, table.column(i)))
-    return table
-
-
-def _normalise(name: str, column: pa.ChunkedArray) -> pa.ChunkedArray:
-    t = column.type
-    if pa.types.is_dictionary(t):  # pandas categoricals
-        return _normalise(name, column.cast(t.value_type))
-    if pa.types.is_null(t) or pa.types.is_string_view(t):  # all-null object column
-        return column.cast(pa.large_string())
-    if pa.types.is_integer(t):
-        return column.cast(pa.int64())
-    if pa.types.is_floating(t) or pa.types.is_decimal(t):
-        return column.cast(pa.float64())
-    if pa.types.is_timestamp(t):
-        if t.tz is not None:
-            raise TypeError(f"column {name!r} is time-zone aware; convert it to naive UTC first")
-        # Both databases keep microseconds; pandas' nanoseconds are truncated, not refused.
-        return column.cast(pa.timestamp("us"), safe=False)
-    if pa.types.is_date64(t):
-        return column.cast(pa.date32())
-    try:
-        _arrow_family(t)
-    except TypeError:
-        raise TypeError(f"column {name!r} has type {t}, which the warehouse cannot store") from None
-    return column
-
-
-def _frame_types(frame: pa.Table) -> dict[str, str]:
-    return {field.name: _arrow_family(field.type) for field in frame.schema}
-
-
-def _create_table_sql(table: str, types: Mapping[str, str]) -> str:
-    columns = ", ".join(f"{quote(c)} {_ddl(f)}" for c, f in types.items())
-    return f"CREATE TABLE {table} ({columns})"
-
-
-def _missing_columns(
-    name: str, existing: Mapping[str, str], wanted: Mapping[str, str], frame: pa.Table
-) -> dict[str, str]:
-    """Columns of `frame` the table lacks; raises if a shared column's type conflicts."""
-    for column, family in wanted.items():
-        have = existing.get(column)
-        if have is None or have == family:
-            continue
-        widening = family == "integer" and have == "float"
-        all_null = frame.column(column).null_count == frame.num_rows
-        if not (widening or all_null):
-            raise ValueError(
-                f"column {name}.{column} is {have} in the warehouse but {family} in the "
-                "DataFrame; rewrite the whole table to change its type"
-            )
-    return {c: f for c, f in wanted.items() if c not in existing}
-
-
 def _postgres_select(raw, sql: str, params: Mapping[str, Any]) -> pa.Table:
     """Run a SELECT on a psycopg connection through `COPY … TO STDOUT` and parse it with Arrow,
     typed by the result's column types (a `LIMIT 0` run of the query describes them)."""
     with raw.cursor() as cursor:
         cursor.execute(f"SELECT * FROM ({sql}) AS _described LIMIT 0", params)
         names = [d.name for d in cursor.description]
-        types = {d.name: _PG_OID_ARROW.get(d.type_code, pa.string()) for d in cursor.description}
+        arrow_types = {
+            d.name: types.PG_OID_ARROW.get(d.type_code, pa.string()) for d in cursor.description
+        }
         chunks = bytearray()
         with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
             for chunk in copy:
                 chunks += chunk
     if not chunks:  # Arrow refuses an empty CSV
-        return pa.table({n: pa.array([], type=types[n]) for n in names})
+        return pa.table({n: pa.array([], type=arrow_types[n]) for n in names})
     # PostgreSQL writes NULL as an unquoted empty field and '' as "": keep them apart, and do
     # not let Arrow's default null spellings ("NULL", "NA", …) turn real text into NULL.
     options = pacsv.ConvertOptions(
-        column_types=types,
+        column_types=arrow_types,
         null_values=[""],
         strings_can_be_null=True,
         quoted_strings_can_be_null=False,
@@ -490,24 +339,3 @@ def _postgres_select(raw, sql: str, params: Mapping[str, Any]) -> pa.Table:
         parse_options=pacsv.ParseOptions(newlines_in_values=True),
         convert_options=options,
     )
-
-
-def _to_pandas(table: pa.Table) -> pd.DataFrame:
-    """Arrow → pandas with the dtypes the pipeline expects: text as `str`, integers as int64
-    (Int64 when there are nulls), booleans as bool (boolean with nulls), dates as datetime64."""
-    for i, field in enumerate(table.schema):
-        t = field.type
-        if pa.types.is_integer(t) or (pa.types.is_decimal(t) and t.scale == 0):
-            try:  # DuckDB's SUM gives HUGEINT (decimal(38,0)) even for small sums
-                table = table.set_column(i, field.name, table.column(i).cast(pa.int64()))
-            except pa.ArrowInvalid:
-                table = table.set_column(i, field.name, table.column(i).cast(pa.float64()))
-        elif pa.types.is_decimal(t):
-            table = table.set_column(i, field.name, table.column(i).cast(pa.float64()))
-    no_nulls = [table.column(i).null_count == 0 for i in range(table.num_columns)]
-    mapper = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}.get
-    df = table.to_pandas(types_mapper=mapper, date_as_object=False)
-    for i, dtype in enumerate(df.dtypes):
-        if no_nulls[i] and isinstance(dtype, pd.Int64Dtype | pd.BooleanDtype):
-            df.isetitem(i, df.iloc[:, i].astype("int64" if dtype == "Int64" else "bool"))
-    return df
