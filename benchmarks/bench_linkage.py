@@ -1,0 +1,128 @@
+"""Time both linkage rules on one synthetic delivery and score them against its truth.
+
+    python benchmarks/bench_linkage.py LANDING/2009-10-31 [--cohort-year 2006-07] [--seed 42]
+
+Stages the delivery, builds the identity tables, runs the NTA rule and the probabilistic
+rule, and prints each step's wall time and the process's peak resident memory
+(Linux VmHWM, reset before each rule, so a rule's figure is its own peak, the staged
+tables it reads included), then the quality of both rules among adult clients with a
+journey starting in the cohort year (the project's own journey chaining), overall and
+by the identity error the generator planted. The truth is read from
+`LANDING/../truth/<extract date>/`.
+"""
+
+import argparse
+import contextlib
+import logging
+import resource
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from dagster_project.delivery import verify_delivery
+from dagster_project.linkage import client_identities, nta_links, pnc_identity_variants
+from dagster_project.linkage.evaluation import (
+    adult_starters,
+    client_truth,
+    error_breakdown,
+    evaluate_links,
+)
+from dagster_project.linkage.probabilistic import model_parameters_markdown, probabilistic_links
+from dagster_project.raw import read_extract
+from dagster_project.reference import REFERENCE_TABLES, load_reference
+from dagster_project.settings import Settings
+from dagster_project.staging import stage_delivery
+
+
+def _peak_gb() -> float:
+    """Peak resident memory since the last `_reset_peak` (Linux VmHWM), else since start."""
+    try:
+        status = Path("/proc/self/status").read_text()
+        kib = next(int(line.split()[1]) for line in status.splitlines()
+                   if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # Linux: KiB
+    return kib / 1024**2
+
+
+def _reset_peak() -> None:
+    """Start a new peak (Linux: writing 5 to clear_refs resets VmHWM), so that a rule's
+    figure is its own and not staging's, which reads every file at once."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+class _Timer:
+    def __init__(self):
+        self.started = time.perf_counter()
+
+    def step(self, label: str) -> float:
+        now = time.perf_counter()
+        took, self.started = now - self.started, now
+        print(f"{label:<40} {took:7.1f} s   peak RSS {_peak_gb():5.2f} GB", flush=True)
+        return took
+
+
+def _stage(folder: Path, timer: _Timer) -> dict[str, pd.DataFrame]:
+    delivery = verify_delivery(folder)
+    raws = {name: read_extract(delivery, name)[0] for name in delivery.files}
+    refs = {name: load_reference(name) for name in REFERENCE_TABLES}
+    staged, _ = stage_delivery(raws, refs)
+    timer.step("verify, read and stage")
+    return staged
+
+
+def _print_quality(name: str, summary: dict, breakdown: pd.DataFrame) -> None:
+    print(f"\n== {name} ==")
+    for key, value in summary.items():
+        print(f"  {key:<36} {value:.4f}" if isinstance(value, float)
+              else f"  {key:<36} {value}")
+    with pd.option_context("display.width", 140, "display.float_format", "{:.4f}".format):
+        print(breakdown.to_string())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("delivery", type=Path)
+    parser.add_argument("--cohort-year", default="2006-07")
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("splink").setLevel(logging.WARNING)
+    settings = Settings()
+    timer = _Timer()
+    staged = _stage(args.delivery, timer)
+    episodes = staged["ndtms_episodes.csv"]
+    clients = client_identities(episodes)
+    variants = pnc_identity_variants(staged["pnc_nominals.csv"], staged["pnc_aliases.csv"])
+    timer.step(f"identities ({len(clients):,} clients, {len(variants):,} variants)")
+    _reset_peak()
+    nta = nta_links(clients, variants)
+    nta_time = timer.step("NTA rule")
+    _reset_peak()
+    prob, model = probabilistic_links(
+        clients, variants, staged["pnc_offences.csv"], settings, seed=args.seed)
+    prob_time = timer.step("probabilistic rule (features, training, scoring)")
+    print(f"\nlinkage time: NTA {nta_time:.1f} s, probabilistic {prob_time:.1f} s; "
+          f"(peak RSS figures above: since each rule started, staged tables included)")
+
+    truth = client_truth(args.delivery.parent.parent / "truth" / args.delivery.name, clients)
+    mask = adult_starters(episodes, clients, args.cohort_year, settings)
+    print(f"\nadult starters {args.cohort_year}: {int(mask.sum()):,} clients")
+    nta_quality = evaluate_links(nta, truth, mask)
+    prob_quality = evaluate_links(prob, truth, mask, baseline=nta)
+    _print_quality("NTA rule", nta_quality, error_breakdown(nta, truth, mask))
+    _print_quality("probabilistic rule", prob_quality, error_breakdown(prob, truth, mask))
+    print("\n== targets ==")
+    print(f"  precision {prob_quality['precision']:.4f} (>= 0.995)")
+    print(f"  correct links ratio {prob_quality['correct'] / max(nta_quality['correct'], 1):.3f}"
+          " (>= 1.15)")
+    print(f"  ambiguous share ratio "
+          f"{prob_quality['share_ambiguous'] / max(nta_quality['share_ambiguous'], 1e-9):.3f}"
+          " (<= 0.60)")
+    print("\n" + model_parameters_markdown(model))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,190 @@
+"""The Fellegi-Sunter model's specification: comparisons, blocking and training rules.
+
+Exports `COMPARISONS`, `PREDICTION_BLOCKING_RULES`, `TRAINING_BLOCKING_RULES`,
+`PRIOR_RULE`, `settings_creator`.
+
+Every SQL condition reads the same with `l` and `r` exchanged, because the two input
+tables carry the same columns (features.py) and Splink decides which side is which.
+Levels run from the most to the least specific; the first that holds decides.
+"""
+
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink import SettingsCreator, block_on
+
+_DOB_SWAPPED = (
+    "dob_year_l = dob_year_r AND dob_month_l = dob_day_r AND dob_day_l = dob_month_r"
+)
+# Damerau-Levenshtein 1 between texts of one length: one character differs, or two
+# adjacent ones are exchanged. The CASE computes the dear distance only where two
+# characters differ (a few pairs), the cheap Hamming distance elsewhere.
+_ONE_CHARACTER_SLIP = (
+    "CASE WHEN hamming(dob_l, dob_r) = 2 THEN damerau_levenshtein(dob_l, dob_r) = 1 "
+    "ELSE hamming(dob_l, dob_r) = 1 END"
+)
+_INITIALS_SWAPPED = (
+    "first_initial_l = surname_initial_r AND surname_initial_l = first_initial_r"
+)
+
+
+def _exact(column: str, tf: bool = False) -> cll.ExactMatchLevel:
+    return cll.ExactMatchLevel(column, term_frequency_adjustments=tf)
+
+
+# m probabilities of the initials, set rather than trained: a PNC person's aliases are
+# variants of the same person with other initials, so EM over variants learns that true
+# pairs disagree on an initial one time in ten; but a person is linked through its best
+# variant, where an initial is wrong only by a slip (under 1% of NDTMS records) or a swap.
+INITIAL_M = {"exact": 0.98, "swap": 0.002, "else": 0.018}
+
+
+def _first_initial() -> cl.CustomComparison:
+    return cl.CustomComparison(output_column_name="first_initial", comparison_levels=[
+        cll.NullLevel("first_initial"),
+        _exact("first_initial", tf=True).configure(
+            m_probability=INITIAL_M["exact"], fix_m_probability=True),
+        cll.CustomLevel(_INITIALS_SWAPPED, "swapped with the surname initial").configure(
+            m_probability=INITIAL_M["swap"], fix_m_probability=True),
+        cll.ElseLevel().configure(m_probability=INITIAL_M["else"], fix_m_probability=True),
+    ])
+
+
+def _surname_initial() -> cl.CustomComparison:
+    return cl.CustomComparison(output_column_name="surname_initial", comparison_levels=[
+        cll.NullLevel("surname_initial"),
+        _exact("surname_initial", tf=True).configure(
+            m_probability=INITIAL_M["exact"] + INITIAL_M["swap"], fix_m_probability=True),
+        cll.ElseLevel().configure(m_probability=INITIAL_M["else"], fix_m_probability=True),
+    ])
+
+
+# m probabilities of the date-of-birth levels, set rather than trained: EM on blocks
+# that leave the date free (same initials and area) mistakes "same area" for "same
+# person", because offending in the area is far commoner there than among random pairs.
+# The slips are a few per thousand records on each side (NDTMS typing, PNC filing, aliases).
+DOB_M = {"exact": 0.95, "swap": 0.004, "year": 0.008, "slip": 0.01, "near": 0.008,
+         "else": 0.02}
+
+
+def _date_of_birth() -> cl.CustomComparison:
+    """Exact, then the clerks' slips NDTMS and PNC records show: day and month swapped,
+    the year off by one, one character mistyped, and anything else within a year."""
+    levels = [
+        ("exact", _exact("dob", tf=True)),
+        ("swap", cll.CustomLevel(f"{_DOB_SWAPPED} AND dob_day_l <> dob_month_l",
+                                 "day/month swap")),
+        ("year", cll.CustomLevel(
+            "dob_month_l = dob_month_r AND dob_day_l = dob_day_r "
+            "AND abs(dob_year_l - dob_year_r) = 1", "year off by one")),
+        ("slip", cll.CustomLevel(_ONE_CHARACTER_SLIP, "one character slip")),
+        ("near", cll.CustomLevel(
+            "abs(date_diff('day', CAST(dob_l AS DATE), CAST(dob_r AS DATE))) <= 366",
+            "within a year")),
+        ("else", cll.ElseLevel()),
+    ]
+    return cl.CustomComparison(output_column_name="dob", comparison_levels=[
+        cll.NullLevel("dob"),
+        *(level.configure(m_probability=DOB_M[name], fix_m_probability=True)
+          for name, level in levels),
+    ])
+
+
+def _sex() -> cl.CustomComparison:
+    return cl.CustomComparison(output_column_name="sex", comparison_levels=[
+        cll.NullLevel("sex"), _exact("sex"), cll.ElseLevel(),
+    ])
+
+
+def _ethnicity() -> cl.CustomComparison:
+    # 'W1' agrees for most pairs, 'A3' for few: term frequencies weigh that
+    return cl.CustomComparison(output_column_name="ethnicity", comparison_levels=[
+        cll.NullLevel("ethnicity"),
+        _exact("ethnicity", tf=True),
+        cll.CustomLevel("substr(ethnicity_l, 1, 1) = substr(ethnicity_r, 1, 1)",
+                        "same broad group"),
+        cll.ElseLevel(),
+    ])
+
+
+def _area() -> cl.CustomComparison:
+    return cl.CustomComparison(output_column_name="area", comparison_levels=[
+        cll.CustomLevel("(postcode_l IS NULL OR postcode_r IS NULL) "
+                        "AND (force_l IS NULL OR force_r IS NULL)", "no area").configure(
+            is_null_level=True),
+        cll.ExactMatchLevel("postcode"),
+        cll.ExactMatchLevel("force").configure(label_for_charts="same police force"),
+        cll.ElseLevel(),
+    ])
+
+
+def _shares_quarter(a: str, b: str) -> str:
+    return (f"(force_{a}_l = force_{b}_r "
+            f"AND (quarters_{a}_l & quarters_{b}_r) <> 0::UHUGEINT)")
+
+
+# A client carries its force in `a` (b empty), a PNC person its two main forces in `a` and
+# `b`; these three terms are all the pairings and read the same with l and r exchanged.
+_OFFENDED_IN_FORCE = " OR ".join(
+    _shares_quarter(a, b) for a, b in (("a", "a"), ("a", "b"), ("b", "a")))
+
+
+def _offended_around_treatment() -> cl.CustomComparison:
+    """Whether the PNC person offended in the client's force within two years of a
+    treatment start; else at all in that time; else neither (no offence is evidence too:
+    treatment clients are mostly active offenders)."""
+    return cl.CustomComparison(output_column_name="offending", comparison_levels=[
+        cll.CustomLevel("active_quarters_l IS NULL OR active_quarters_r IS NULL",
+                        "no offences or no treatment dates").configure(is_null_level=True),
+        cll.CustomLevel(_OFFENDED_IN_FORCE,
+                        "offended in the treatment force within two years"),
+        cll.CustomLevel("(active_quarters_l & active_quarters_r) <> 0::UHUGEINT",
+                        "offended elsewhere within two years"),
+        cll.ElseLevel(),
+    ])
+
+
+def comparisons() -> list[cl.CustomComparison]:
+    return [_first_initial(), _surname_initial(), _date_of_birth(), _sex(), _ethnicity(),
+            _area(), _offended_around_treatment()]
+
+
+# Narrow rules, one per kind of slip, rather than one wide OR: each is an equi-join that
+# DuckDB hashes, and together they bound the pairs at national scale (~tens of millions)
+# while a true pair with one slip still meets at least one of them.
+PREDICTION_BLOCKING_RULES = [
+    block_on("dob", "sex", "surname_initial"),  # first initial wrong
+    block_on("dob", "sex", "first_initial"),  # surname initial wrong
+    block_on("first_initial", "surname_initial", "sex", "dob_year", "dob_month"),  # day
+    block_on("first_initial", "surname_initial", "sex", "dob_month", "dob_day"),  # year
+    "l.sex = r.sex AND l.first_initial = r.first_initial "  # day and month swapped
+    "AND l.surname_initial = r.surname_initial AND l.dob_year = r.dob_year "
+    "AND l.dob_month = r.dob_day AND l.dob_day = r.dob_month",
+    "l.dob = r.dob AND l.first_initial = r.surname_initial "  # initials swapped
+    "AND l.surname_initial = r.first_initial",
+    block_on("first_initial", "surname_initial", "postcode"),  # a date far off, same area
+]
+
+# EM sessions: each estimates m for the comparisons whose SQL reads none of its rule's
+# columns (Splink's rule), on narrow blocks where true pairs are the bulk, so that EM's
+# "match" class is the same person and not merely the same area: the first leaves the
+# initials free, the second the area.
+TRAINING_BLOCKING_RULES = [
+    block_on("dob", "postcode"),
+    block_on("first_initial", "surname_initial", "dob"),
+]
+
+# Exact agreement on the attributor: the NTA rule, used to estimate how many pairs match.
+PRIOR_RULE = block_on("first_initial", "surname_initial", "dob", "sex")
+PRIOR_RULE_RECALL = 0.9
+
+
+def settings_creator() -> SettingsCreator:
+    return SettingsCreator(
+        link_type="link_only",
+        comparisons=comparisons(),
+        blocking_rules_to_generate_predictions=PREDICTION_BLOCKING_RULES,
+        retain_matching_columns=False,
+        retain_intermediate_calculation_columns=False,
+        em_convergence=0.001,
+        max_iterations=20,
+    )

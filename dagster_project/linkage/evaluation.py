@@ -1,0 +1,139 @@
+"""Quality of a linkage rule against the synthetic generator's truth.
+
+Exports `client_truth`, `evaluate_links`, `error_breakdown`, `adult_starters`.
+
+The generator writes, beside each delivery (`truth/<extract date>/`), who each NDTMS
+identity record really is (`client_records.parquet`: the attributor as the agency typed
+it, `person_id` and the identity `error` planted) and which PNC records belong to whom
+(`pnc_records.parquet`: `PNCID`, `person_id`). A client (one attributor) is usually one
+person; two persons who share an attributor are one client, which either of their PNC
+records may rightly match.
+
+Definitions (per client):
+- has a record: some person behind the client has a PNC record;
+- correct: `matched` to a record of a person behind the client;
+- precision = correct / matched; recall = correct / clients with a record;
+- false link of a client without record: `matched` while no person behind it has one.
+"""
+
+from pathlib import Path
+
+import pandas as pd
+
+from dagster_project.cohort.journeys import treatment_journeys
+from dagster_project.linkage.handover import age_in_completed_years
+from dagster_project.linkage.identities import ATTRIBUTOR
+from dagster_project.settings import Settings
+
+
+def client_truth(truth_dir: Path | str, clients: pd.DataFrame) -> pd.DataFrame:
+    """Per client (index of `clients`): `persons` (frozenset of person ids), `true_pncids`
+    (frozenset of their PNC records) and `error` (the identity error planted on the
+    client's records: 'none', a kind, or several joined by '+')."""
+    folder = Path(truth_dir)
+    records = pd.read_parquet(folder / "client_records.parquet")
+    records = pd.DataFrame({
+        "finitial": records["FINITIAL"].str.upper().replace("", pd.NA),
+        "sinitial": records["SINITIAL"].str.upper().replace("", pd.NA),
+        "dob": pd.to_datetime(records["DOB"]),
+        "sex": records["SEX"].astype("str"),
+        "person_id": records["person_id"],
+        "error": records["error"],
+    }).astype({"finitial": "str", "sinitial": "str"})
+    pnc = pd.read_parquet(folder / "pnc_records.parquet", columns=["PNCID", "person_id"])
+    pncids = pnc.groupby("person_id")["PNCID"].agg(frozenset)
+    keyed = clients[ATTRIBUTOR].reset_index(names="_client")
+    joined = keyed.merge(records, on=ATTRIBUTOR, how="left")
+    joined["pncids"] = joined["person_id"].map(pncids)
+    per_client = joined.groupby("_client").agg(
+        persons=("person_id", lambda s: frozenset(s.dropna())),
+        true_pncids=("pncids", lambda s: frozenset().union(*s.dropna())),
+        error=("error", lambda s: "+".join(sorted(set(s.dropna()))) or "none"),
+    )
+    return per_client.reindex(keyed["_client"]).set_axis(clients.index)
+
+
+def _outcomes(links: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    """Per client: status, whether it has a record, whether a match is correct."""
+    has_record = truth["true_pncids"].map(len).gt(0)
+    matched = links["link_status"].eq("matched")
+    true_pairs = truth["true_pncids"].map(list).explode().dropna()
+    true_pairs = pd.MultiIndex.from_arrays([true_pairs.index, true_pairs.astype("str")])
+    linked = pd.MultiIndex.from_arrays([links.index, links["pncid"].astype("str")])
+    correct = pd.Series(matched.to_numpy() & linked.isin(true_pairs), index=links.index)
+    return pd.DataFrame({
+        "status": links["link_status"], "has_record": has_record,
+        "matched": matched, "correct": correct,
+    })
+
+
+def _summary(outcome: pd.DataFrame) -> dict:
+    n = len(outcome)
+    matched, correct = int(outcome["matched"].sum()), int(outcome["correct"].sum())
+    with_record = int(outcome["has_record"].sum())
+    return {
+        "clients": n,
+        "matched": matched,
+        "correct": correct,
+        "precision": correct / matched if matched else float("nan"),
+        "recall": correct / with_record if with_record else float("nan"),
+        "share_matched": matched / n if n else float("nan"),
+        "share_absent": outcome["status"].eq("absent").mean() if n else float("nan"),
+        "share_ambiguous": outcome["status"].eq("ambiguous").mean() if n else float("nan"),
+        "false_links_without_record": int((outcome["matched"] & ~outcome["has_record"]).sum()),
+        "absent_with_record": int((outcome["status"].eq("absent")
+                                   & outcome["has_record"]).sum()),
+    }
+
+
+def evaluate_links(
+    links: pd.DataFrame,
+    truth: pd.DataFrame,
+    mask: pd.Series | None = None,
+    baseline: pd.DataFrame | None = None,
+) -> dict:
+    """Quality of one rule's `links` (one row per client, as `nta_links` returns) against
+    `client_truth`, over the clients in `mask` (all when None). With `baseline` (another
+    rule's links, e.g. the NTA rule's), also how many clients that rule leaves ambiguous
+    this one links correctly."""
+    if mask is not None:
+        links, truth = links[mask], truth[mask]
+        baseline = baseline[mask] if baseline is not None else None
+    outcome = _outcomes(links, truth)
+    summary = _summary(outcome)
+    if baseline is not None:
+        left_ambiguous = baseline["link_status"].eq("ambiguous")
+        summary["correct_where_baseline_ambiguous"] = int(
+            (outcome["correct"] & left_ambiguous).sum())
+    return summary
+
+
+def error_breakdown(links: pd.DataFrame, truth: pd.DataFrame,
+                    mask: pd.Series | None = None) -> pd.DataFrame:
+    """`evaluate_links` per kind of identity error planted on the client's records."""
+    if mask is not None:
+        links, truth = links[mask], truth[mask]
+    outcome = _outcomes(links, truth)
+    rows = {kind: _summary(group) for kind, group in outcome.groupby(truth["error"])}
+    return pd.DataFrame.from_dict(rows, orient="index")[
+        ["clients", "matched", "correct", "precision", "recall", "share_ambiguous",
+         "false_links_without_record"]]
+
+
+def adult_starters(staged_episodes: pd.DataFrame, clients: pd.DataFrame,
+                   cohort_year: str, settings: Settings) -> pd.Series:
+    """Mask over `clients`: adults (on the index date) with a journey starting in the
+    cohort year `Y-YY`, by the project's own journey chaining (METHOD.md §1)."""
+    year = int(cohort_year[:4])
+    first_day, last_day = pd.Timestamp(year, 4, 1), pd.Timestamp(year + 1, 3, 31)
+    key = clients[ATTRIBUTOR].reset_index(drop=True).assign(person_key=range(len(clients)))
+    episodes = staged_episodes.assign(dob=pd.to_datetime(staged_episodes["dob"]))
+    episodes = episodes.merge(key, on=ATTRIBUTOR, how="inner")
+    episodes["age_at_triage"] = age_in_completed_years(episodes["dob"], episodes["triaged"])
+    journeys = treatment_journeys(episodes, settings)
+    in_year = journeys[journeys["start"].between(first_day, last_day)]
+    first = in_year.sort_values(["person_key", "start"]).drop_duplicates("person_key")
+    adults = first.loc[first["age_at_start"].ge(settings.adult_age), "person_key"]
+    mask = pd.Series(False, index=range(len(clients)))
+    mask[adults.to_numpy()] = True
+    return mask.set_axis(clients.index)

@@ -1,0 +1,192 @@
+"""The two input tables of the probabilistic model: NDTMS clients and PNC identity variants.
+
+Exports `CLIENT_FEATURES`, `VARIANT_FEATURES`, `FEATURE_COLUMNS`, `build_features`,
+`postcode_forces`.
+
+Both tables carry the same columns, so that every comparison reads the same way on either
+side of a pair (Splink decides which table is `l`):
+
+- `unique_id`: the row position in `client_identities` / `pnc_identity_variants`;
+- `first_initial`, `surname_initial`, `sex` ('1'/'2'; NULL when not stated);
+- `dob` as 'YYYY-MM-DD' text (for the one-character slip) and `dob_year`, `dob_month`,
+  `dob_day` (for the swap and the year slip);
+- `ethnicity` in PNC codes (NULL when not stated: 'not stated' says nothing about a person);
+- `postcode` (outward code) and `force`: for a client the force is derived from the
+  postcode (no lookup is delivered), for a PNC person it is the nominal's owning force,
+  else the force derived from its postcode;
+- `active_quarters`: a 128-bit mask of quarters (from 1985) — for a client every quarter
+  within two years of any of its treatment starts (first to last triage), for a PNC person
+  the quarters in which it offended; `force_a`/`quarters_a` and `force_b`/`quarters_b`:
+  the same mask restricted to a force — for a client its own force (b empty), for a PNC
+  person the two forces that recorded most of its offences. A shared bit means "offended
+  (in the client's force) around the time of treatment"; bitwise AND on integers is what
+  makes this cheap for tens of millions of pairs (lists cost ten times as much).
+
+The work is done in DuckDB, on the connection Splink will use, because the offence table
+is the largest in the delivery and the per-person masks are cheap there and dear in pandas.
+"""
+
+import duckdb
+import pandas as pd
+
+from dagster_project.reference import load_reference
+
+CLIENT_FEATURES = "ndtms_client_features"
+VARIANT_FEATURES = "pnc_variant_features"
+FEATURE_COLUMNS = [
+    "unique_id", "first_initial", "surname_initial", "sex", "dob", "dob_year", "dob_month",
+    "dob_day", "ethnicity", "postcode", "force", "active_quarters", "force_a", "quarters_a",
+    "force_b", "quarters_b",
+]
+# "within two years of the treatment start", in quarters
+WINDOW_QUARTERS = 8
+NOT_STATED_ETHNICITY = "NS"
+
+
+FIRST_QUARTER_YEAR = 1985  # bit 0 of the masks; bit 127 is the last quarter of 2016
+
+
+def _quarter(date_sql: str) -> str:
+    """Quarter number of a date (bit position), clamped into the mask."""
+    return (f"least(greatest((year({date_sql}) - {FIRST_QUARTER_YEAR}) * 4 "
+            f"+ (month({date_sql}) - 1) // 3, 0), 127)")
+
+
+def _bit(quarter_sql: str) -> str:
+    return f"(1::UHUGEINT << ({quarter_sql})::UHUGEINT)"
+
+
+def _register(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame,
+              columns: list[str]) -> None:
+    """A private copy of the columns needed, as a DuckDB view of the frame."""
+    present = [c for c in columns if c in frame]
+    con.register(name, frame[present].reset_index(drop=True))
+
+
+def postcode_forces(con: duckdb.DuckDBPyConnection) -> None:
+    """Table `_postcode_force`: each outward code's police force, derived from the data.
+
+    The force most often recorded as owning force by nominals living there (ties: the
+    lowest code); for postcodes where no nominal records a force, the force that most often
+    recorded offences of people living there. Needs views `_nominals` and `_offences`.
+    """
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _postcode_force AS
+        WITH nominal_votes AS (
+            SELECT upper(postcode) AS postcode, force, count(*) AS votes, 1 AS source
+            FROM _nominals WHERE postcode IS NOT NULL AND force IS NOT NULL
+            GROUP BY ALL
+        ), offence_votes AS (
+            SELECT upper(n.postcode) AS postcode, o.force, count(*) AS votes, 2 AS source
+            FROM _offences o JOIN _nominals n USING (pncid)
+            WHERE n.postcode IS NOT NULL AND o.force IS NOT NULL
+            GROUP BY ALL
+        ), votes AS (
+            SELECT * FROM nominal_votes UNION ALL SELECT * FROM offence_votes
+        )
+        SELECT postcode, arg_min(force, {_vote_order()}) AS force
+        FROM (SELECT * FROM votes
+              QUALIFY source = min(source) OVER (PARTITION BY postcode))
+        GROUP BY postcode
+    """)
+
+
+def _vote_order() -> str:
+    # most votes first, then the lowest force code: a deterministic tie rule
+    return "(-votes, force)"
+
+
+def build_features(
+    con: duckdb.DuckDBPyConnection,
+    clients: pd.DataFrame,
+    variants: pd.DataFrame,
+    offences: pd.DataFrame,
+) -> tuple[str, str]:
+    """Create the tables `CLIENT_FEATURES` (linkable clients only) and `VARIANT_FEATURES`.
+
+    `clients` from `client_identities`, `variants` from `pnc_identity_variants` (whose
+    nominal rows give each person's postcode and force), `offences` the staged offences
+    (`pncid`, `offence_start`, `force`). Returns the two table names.
+    """
+    _register(con, "_clients", clients.assign(unique_id=range(len(clients))), [
+        "unique_id", "finitial", "sinitial", "dob", "sex", "linkable", "pc", "ethnic",
+        "first_triaged", "last_triaged"])
+    _register(con, "_variants", variants.assign(unique_id=range(len(variants))), [
+        "unique_id", "pncid", "finitial", "sinitial", "dob", "sex", "postcode", "force",
+        "ethnicity"])
+    nominals = variants[variants["source"].eq("nominal")]
+    _register(con, "_nominals", nominals, ["pncid", "postcode", "force"])
+    _register(con, "_offences", offences, ["pncid", "offence_start", "force"])
+    con.register("_ethnicity_codes", load_reference("ethnicity_codes"))
+    postcode_forces(con)
+    _client_features(con)
+    _variant_features(con)
+    for view in ("_clients", "_variants", "_nominals", "_offences", "_ethnicity_codes"):
+        con.unregister(view)
+    return CLIENT_FEATURES, VARIANT_FEATURES
+
+
+def _identity_columns(alias: str) -> str:
+    return f"""
+        {alias}.finitial AS first_initial, {alias}.sinitial AS surname_initial,
+        CASE WHEN {alias}.sex IN ('1', '2') THEN {alias}.sex END AS sex,
+        strftime({alias}.dob, '%Y-%m-%d') AS dob,
+        year({alias}.dob) AS dob_year, month({alias}.dob) AS dob_month,
+        day({alias}.dob) AS dob_day"""
+
+
+def _client_features(con: duckdb.DuckDBPyConnection) -> None:
+    start, end = _quarter("c.first_triaged"), _quarter("c.last_triaged")
+    window = (f"list_reduce(list_transform(range(greatest({start} - {WINDOW_QUARTERS}, 0), "
+              f"least({end} + {WINDOW_QUARTERS}, 127) + 1), lambda q: {_bit('q')}), "
+              "lambda a, b: a | b)")
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {CLIENT_FEATURES} AS
+        SELECT c.unique_id, {_identity_columns("c")},
+               nullif(e.pnc_code, '{NOT_STATED_ETHNICITY}') AS ethnicity,
+               upper(c.pc) AS postcode, pf.force,
+               {window} AS active_quarters,
+               pf.force AS force_a,
+               CASE WHEN pf.force IS NOT NULL THEN {window} END AS quarters_a,
+               NULL::VARCHAR AS force_b, NULL::UHUGEINT AS quarters_b
+        FROM _clients c
+        LEFT JOIN _postcode_force pf ON pf.postcode = upper(c.pc)
+        LEFT JOIN _ethnicity_codes e ON e.ndtms_code = c.ethnic
+        WHERE c.linkable
+        ORDER BY c.unique_id
+    """)
+
+
+def _variant_features(con: duckdb.DuckDBPyConnection) -> None:
+    bit = _bit(_quarter("offence_start"))
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {VARIANT_FEATURES} AS
+        WITH by_force AS (
+            SELECT pncid, force, bit_or({bit}) AS quarters, count(*) AS offences
+            FROM _offences WHERE force IS NOT NULL AND offence_start IS NOT NULL
+            GROUP BY ALL
+        ), ranked AS (
+            SELECT *, row_number() OVER (
+                PARTITION BY pncid ORDER BY offences DESC, force) AS rank
+            FROM by_force
+        ), offending AS (
+            SELECT pncid,
+                   any_value(force) FILTER (WHERE rank = 1) AS force_a,
+                   any_value(quarters) FILTER (WHERE rank = 1) AS quarters_a,
+                   any_value(force) FILTER (WHERE rank = 2) AS force_b,
+                   any_value(quarters) FILTER (WHERE rank = 2) AS quarters_b
+            FROM ranked GROUP BY pncid
+        ), active AS (
+            SELECT pncid, bit_or({bit}) AS active_quarters
+            FROM _offences WHERE offence_start IS NOT NULL GROUP BY pncid
+        )
+        SELECT v.unique_id, {_identity_columns("v")},
+               nullif(v.ethnicity, '{NOT_STATED_ETHNICITY}') AS ethnicity,
+               upper(v.postcode) AS postcode, coalesce(v.force, pf.force) AS force,
+               a.active_quarters, o.force_a, o.quarters_a, o.force_b, o.quarters_b
+        FROM _variants v
+        LEFT JOIN _postcode_force pf ON pf.postcode = upper(v.postcode)
+        LEFT JOIN active a USING (pncid)
+        LEFT JOIN offending o USING (pncid)
+        ORDER BY v.unique_id
+    """)
