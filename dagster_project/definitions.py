@@ -11,6 +11,7 @@ from assets.linkage import linkage_assets
 from assets.outcomes import outcome_table
 from assets.raw import landing, raw_delivery
 from assets.reference import reference_assets
+from assets.report import report_assets
 from assets.replication import replication
 from assets.staging import staged_delivery
 from checks.accounting import row_accounting_checks
@@ -21,7 +22,7 @@ from dagster_project.sensors import delivery_sensor
 defs = dg.Definitions(
     assets=[
         *reference_assets, landing, raw_delivery, staged_delivery, *linkage_assets,
-        treatment_journeys, cohort_tables, outcome_table, replication,
+        treatment_journeys, cohort_tables, outcome_table, replication, *report_assets,
     ],
     asset_checks=[row_accounting_checks],
     jobs=[refresh_delivery_job, cohort_year_job],

@@ -1,6 +1,7 @@
-"""Jobs: a delivery refresh, and a cohort year.
+"""Jobs: a delivery refresh, a cohort year, and the trends across cohort years.
 
-Exports `refresh_delivery_job`, `cohort_year_job`, `DELIVERY_GROUPS`, `COHORT_YEAR_GROUPS`.
+Exports `refresh_delivery_job`, `cohort_year_job`, `trends_job`, `DELIVERY_GROUPS`,
+`COHORT_YEAR_GROUPS`, `TRENDS_GROUPS`.
 """
 
 import dagster as dg
@@ -9,7 +10,7 @@ from dagster_project.partitions import cohort_years
 
 # stages that depend only on the delivery, and stages computed per cohort year
 DELIVERY_GROUPS = ("reference", "raw", "staging", "linkage", "journeys")
-COHORT_YEAR_GROUPS = ("cohort", "outcomes")
+COHORT_YEAR_GROUPS = ("cohort", "outcomes", "report")
 
 refresh_delivery_job = dg.define_asset_job(
     "refresh_delivery",
@@ -22,5 +23,13 @@ cohort_year_job = dg.define_asset_job(
     "cohort_year",
     selection=dg.AssetSelection.groups(*COHORT_YEAR_GROUPS),
     partitions_def=cohort_years,
-    description="One cohort year: cohort selection and outcome tables.",
+    description="One cohort year: cohort selection, outcome tables and the report.",
+)
+
+TRENDS_GROUPS = ("trends",)
+
+trends_job = dg.define_asset_job(
+    "trends",
+    selection=dg.AssetSelection.groups(*TRENDS_GROUPS),
+    description="Every materialised cohort year's headline rows side by side.",
 )

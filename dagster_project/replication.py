@@ -105,8 +105,13 @@ def _observed(funnel: pd.DataFrame, outcomes: pd.DataFrame) -> dict[str, object]
     }
 
 
+def _missing(value) -> bool:
+    """Not computable, or suppressed by disclosure control (NULL in a published table)."""
+    return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
+
+
 def _passes(figure: Figure, value) -> bool:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if _missing(value):
         return False
     if figure.kind == "count":
         return abs(value / figure.target - 1) <= COUNT_TOLERANCE
@@ -119,7 +124,7 @@ def _passes(figure: Figure, value) -> bool:
 
 
 def _shown(figure: Figure, value) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if _missing(value):
         return "—"
     if isinstance(value, bool | np.bool_):
         return "holds" if value else "does not hold"

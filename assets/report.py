@@ -1,0 +1,87 @@
+"""Report stage, per cohort year: the HTML report an analyst can publish, and the published
+tables as CSV files and a workbook, all disclosure-controlled (METHOD.md §6).
+
+Exports `cohort_report`, `report_assets`, `REPORT_GROUP`.
+"""
+
+from datetime import datetime
+
+import dagster as dg
+import pandas as pd
+
+from assets.cohort import extract_date_in_use
+from dagster_project.io_manager import WarehouseResource
+from dagster_project.metadata import settings_metadata
+from dagster_project.partitions import cohort_years
+from dagster_project.report import (
+    ReportInputs,
+    code_version,
+    export_tables,
+    headline_markdown,
+    output_dir,
+    render_report,
+)
+from dagster_project.report.provenance import REPORT_FILE
+from dagster_project.resources import SettingsResource
+
+REPORT_GROUP = "report"
+# the only cohort year the NTA study published figures for (REFERENCE_FIGURES.md)
+PUBLISHED_COHORT_YEAR = "2006-07"
+
+
+def _replication(warehouse, cohort_year: str) -> pd.DataFrame | None:
+    """The replication table for the published cohort year, when it has been written."""
+    if cohort_year != PUBLISHED_COHORT_YEAR or not warehouse.table_exists("replication"):
+        return None
+    table = warehouse.read_table("replication", partition=("cohort_year", cohort_year))
+    return table.sort_values("id", key=lambda ids: ids.str[1:].astype(int)) if len(table) else None
+
+
+@dg.asset(
+    partitions_def=cohort_years,
+    group_name=REPORT_GROUP,
+    kinds={"html", "csv"},
+    # read from the warehouse (2006-07 only), so a dependency rather than an input
+    deps=["replication", "treatment_episodes"],
+)
+def cohort_report(
+    context: dg.AssetExecutionContext,
+    settings: SettingsResource,
+    warehouse: WarehouseResource,
+    cohort_funnel: pd.DataFrame,
+    outcome_table: pd.DataFrame,
+) -> dg.MaterializeResult:
+    """The cohort year's report (one self-contained HTML file: funnel, headline, subgroup
+    charts with CIs, offence groups, published figures, method, limits, provenance) and its
+    published tables as CSV and a workbook, in `$RECONVICTION_OUTPUT_DIR/<cohort year>/`."""
+    run_settings, wh = settings.get(), warehouse.warehouse()
+    cohort_year = context.partition_key
+    replication = _replication(wh, cohort_year)
+    inputs = ReportInputs(
+        cohort_year=cohort_year, funnel=cohort_funnel, outcomes=outcome_table,
+        settings=run_settings.as_metadata(), extract_date=extract_date_in_use(wh),
+        code_version=code_version(),
+        generated_at=datetime.now().astimezone().isoformat(timespec="seconds"),
+        replication=replication,
+    )
+    folder = output_dir(cohort_year)
+    folder.mkdir(parents=True, exist_ok=True)
+    report = folder / REPORT_FILE
+    report.write_text(render_report(inputs), encoding="utf-8")
+    tables = {"cohort_funnel": cohort_funnel, "outcome_table": outcome_table}
+    if replication is not None:
+        tables["replication"] = replication
+    files = export_tables(tables, folder, inputs.threshold)
+    context.log.info(f"wrote the report {report} and {len(files)} exported files")
+    return dg.MaterializeResult(metadata={
+        "report_path": dg.MetadataValue.path(str(report)),
+        "report_url": dg.MetadataValue.url(report.resolve().as_uri()),
+        "exports": dg.MetadataValue.json([str(f) for f in files]),
+        "headline": dg.MetadataValue.md(headline_markdown(outcome_table, inputs.threshold)),
+        "extract_date": inputs.extract_date,
+        "code_version": inputs.code_version,
+        **settings_metadata(run_settings),
+    })
+
+
+report_assets = [cohort_report]

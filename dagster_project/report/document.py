@@ -1,0 +1,181 @@
+"""The cohort-year report as one self-contained HTML document (CSS inline, charts inline SVG,
+no script, nothing fetched), and the headline table as markdown for the Dagster UI.
+
+Exports `ReportInputs`, `render_report`, `headline_markdown`, `SECTIONS`.
+"""
+
+from dataclasses import dataclass, field
+from html import escape
+
+import pandas as pd
+
+from dagster_project.report.cells import (
+    fmt_count,
+    fmt_pct,
+    gate,
+    value,
+)
+from dagster_project.report.sections import (
+    SUBGROUP_CHARTS,
+    funnel_section,
+    further_section,
+    headline_section,
+    offence_section,
+    ordered_rows,
+    overall,
+    published_section,
+    subgroup_section,
+)
+from dagster_project.report.style import CSS
+from dagster_project.report.tables import OUTCOME_COLUMNS_SHOWN, cell_text
+from dagster_project.report.text import LIMITS, method_paragraphs
+
+# section id -> heading, in reading order
+SECTIONS = {
+    "funnel": "From starters to cohort",
+    "headline": "Headline",
+    "subgroups": "Reductions by subgroup",
+    "offences": "Convictions by offence group",
+    "further": "Further figures",
+    "published": "Published figures beside this cohort year's",
+    "method": "Method",
+    "limits": "Limits: what these figures cannot say",
+    "disclosure": "Disclosure control",
+    "provenance": "Settings, extract and code version",
+}
+HEADLINE_DIMENSIONS = ["all", *SUBGROUP_CHARTS]
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """Everything a report shows: published tables only, and where they came from."""
+
+    cohort_year: str
+    funnel: pd.DataFrame  # published cohort_funnel
+    outcomes: pd.DataFrame  # published outcome_table
+    settings: dict  # Settings.as_metadata(): no secret
+    extract_date: str
+    code_version: str
+    generated_at: str
+    replication: pd.DataFrame | None = None  # the replication table (2006-07)
+    threshold: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "threshold", int(self.settings["disclosure_threshold"]))
+
+    def guarded(self) -> "ReportInputs":
+        """The same inputs after the report's own disclosure gate (`cells.guard_*`)."""
+        replication = None if self.replication is None else gate(
+            self.replication, self.threshold)
+        return _replace(self, funnel=gate(self.funnel, self.threshold),
+                        outcomes=gate(self.outcomes, self.threshold), replication=replication)
+
+
+def _replace(inputs: ReportInputs, **changes) -> ReportInputs:
+    values = {k: getattr(inputs, k) for k in inputs.__dataclass_fields__ if k != "threshold"}
+    return ReportInputs(**{**values, **changes})
+
+
+def _key_figures(outcomes: pd.DataFrame) -> str:
+    row = overall(outcomes)
+    if row is None:
+        return ""
+    ci = ""
+    if value(row, "ci_low") is not None and value(row, "ci_high") is not None:
+        ci = f"95% CI {fmt_pct(value(row, 'ci_low'))} to {fmt_pct(value(row, 'ci_high'))}"
+    keys = [
+        (cell_text(row, OUTCOME_COLUMNS_SHOWN[1]), "persons in the cohort"),
+        (cell_text(row, OUTCOME_COLUMNS_SHOWN[4]), f"fewer convictions after; {ci}"),
+        (cell_text(row, OUTCOME_COLUMNS_SHOWN[8]), "fewer convictions per year out of custody"),
+    ]
+    boxes = "".join(f'<div class="key"><b>{escape(big)}</b><span>{escape(small)}</span></div>'
+                    for big, small in keys)
+    return f'<div class="keys">{boxes}</div>'
+
+
+def _header(inputs: ReportInputs) -> str:
+    nav = "".join(f'<a href="#{sid}">{escape(title)}</a>' for sid, title in SECTIONS.items())
+    return (
+        "<header><h1>Convictions before and after starting drug treatment: cohort year "
+        f"{escape(inputs.cohort_year)}</h1>"
+        f'<div class="meta">Extract of {escape(inputs.extract_date)} · '
+        f"{escape(inputs.settings['linkage_method'])} linkage · {escape(inputs.code_version)} "
+        f"· generated {escape(inputs.generated_at)}</div>"
+        f"<nav>{nav}</nav></header>{_key_figures(inputs.outcomes)}"
+    )
+
+
+def _suppressed_count(*tables: pd.DataFrame | None) -> int:
+    return sum(
+        len([c for c in cells.split(",") if c])
+        for table in tables if table is not None for cells in table["suppressed_cells"]
+    )
+
+
+def _disclosure(inputs: ReportInputs) -> str:
+    hidden = _suppressed_count(inputs.funnel, inputs.outcomes, inputs.replication)
+    return (
+        f"<p>No cell of this report, its charts or its exported tables counts fewer than "
+        f"<b>{inputs.threshold}</b> persons (0 included): such a cell is shown as <b>*</b>, "
+        "and so is every figure computed from the same persons. Where a hidden cell could be "
+        "recovered by subtracting shown cells from a total, a further cell is hidden too "
+        "(secondary suppression). A chart never draws a suppressed value: its bar is left out "
+        f"and marked. Cells suppressed in this cohort year's tables: {fmt_count(hidden)}.</p>"
+        "<p>No name, initial, date of birth or record identifier appears in this report; "
+        "persons are counted, never listed.</p>"
+    )
+
+
+def _provenance(inputs: ReportInputs) -> str:
+    rows = [("cohort year", inputs.cohort_year), ("extract date", inputs.extract_date),
+            ("code version", inputs.code_version), ("generated", inputs.generated_at)]
+    rows += [(k, str(v)) for k, v in sorted(inputs.settings.items())]
+    body = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
+    return f"<table>{body}</table>"
+
+
+def _section(sid: str, body: str) -> str:
+    return f'<section id="{sid}"><h2>{escape(SECTIONS[sid])}</h2>{body}</section>'
+
+
+def render_report(inputs: ReportInputs) -> str:
+    """The whole report as one HTML string; every cell passes the disclosure gate first."""
+    inputs = inputs.guarded()
+    t, outcomes = inputs.threshold, inputs.outcomes
+    limits = "".join(f"<dt>{escape(a)}</dt><dd>{escape(b)}</dd>" for a, b in LIMITS)
+    method = "".join(f"<p>{escape(p)}</p>"
+                     for p in method_paragraphs(inputs.cohort_year, inputs.settings))
+    body = [
+        _header(inputs),
+        _section("funnel", funnel_section(inputs.funnel, inputs.settings["linkage_method"], t)),
+        _section("headline", headline_section(outcomes, t)),
+        _section("subgroups", "".join(subgroup_section(outcomes, d, t) for d in SUBGROUP_CHARTS)),
+        _section("offences", offence_section(outcomes, t)),
+        _section("further", further_section(outcomes, t)),
+        _section("published", published_section(inputs.replication, inputs.cohort_year)),
+        _section("method", method),
+        _section("limits", f'<dl class="limits">{limits}</dl>'),
+        _section("disclosure", _disclosure(inputs)),
+        _section("provenance", _provenance(inputs)),
+    ]
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>Reconviction report {escape(inputs.cohort_year)}</title>"
+        f"<style>{CSS}</style></head><body><main>{''.join(body)}</main></body></html>"
+    )
+
+
+def headline_markdown(outcomes: pd.DataFrame, threshold: int) -> str:
+    """The headline dimensions as a markdown table of published text (`*` suppressed), in the
+    report's order."""
+    guarded = gate(outcomes, threshold)
+    rows = pd.concat([ordered_rows(guarded, d) for d in HEADLINE_DIMENSIONS])
+    text = pd.DataFrame({
+        "dimension": rows["dimension"].to_numpy(),
+        **{c.header: [cell_text(r, c) for _, r in rows.iterrows()]
+           for c in OUTCOME_COLUMNS_SHOWN},
+    })
+    # text as written: tabulate would otherwise re-parse "1.80" as 1.8
+    align = ["left", "left"] + ["right"] * (len(text.columns) - 2)
+    return text.to_markdown(index=False, disable_numparse=True, colalign=align)

@@ -1,0 +1,104 @@
+"""HTML tables of published rows: every cell through `cells.shown`, so a suppressed cell is
+`*` and nothing else. Count cells carry `class="count"` (tests read them back).
+
+Exports `Column`, `html_table`, `OUTCOME_COLUMNS_SHOWN`, `funnel_rows`.
+"""
+
+from dataclasses import dataclass
+from html import escape
+
+import pandas as pd
+
+from dagster_project.report.cells import (
+    SUPPRESSED,
+    fmt_count,
+    fmt_pct,
+    fmt_rate,
+    hidden,
+    label,
+    shown,
+    value,
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a shown table: which cell, its header, and how it is written."""
+
+    name: str
+    header: str
+    kind: str = "text"  # text | label | count | pct | rate | ci
+
+
+OUTCOME_COLUMNS_SHOWN = [
+    Column("group", "group", "label"),
+    Column("n", "persons", "count"),
+    Column("before", "convictions before", "count"),
+    Column("after", "convictions after", "count"),
+    Column("reduction", "reduction", "pct"),
+    Column("ci", "95% CI", "ci"),
+    Column("rate_before", "rate before", "rate"),
+    Column("rate_after", "rate after", "rate"),
+    Column("reduction_at_risk", "reduction, time at risk", "pct"),
+]
+
+_FORMATS = {"count": fmt_count, "pct": fmt_pct, "rate": fmt_rate}
+
+
+def _ci_text(row: pd.Series) -> str:
+    if hidden(row, "ci_low") or hidden(row, "ci_high"):
+        return SUPPRESSED
+    low, high = value(row, "ci_low"), value(row, "ci_high")
+    if low is None or high is None:
+        return ""
+    return f"{fmt_pct(low)} to {fmt_pct(high)}"
+
+
+def cell_text(row: pd.Series, column: Column) -> str:
+    """The text of one cell of a published row."""
+    if column.kind == "ci":
+        return _ci_text(row)
+    if column.kind in _FORMATS:
+        return shown(row, column.name, _FORMATS[column.kind])
+    if hidden(row, column.name):
+        return SUPPRESSED
+    text = row.get(column.name, "")
+    return label(text) if column.kind == "label" else str(text)
+
+
+def html_table(table: pd.DataFrame, columns: list[Column], caption: str = "") -> str:
+    """A `<table>` of `table`'s rows; numeric columns right-aligned, `*` for suppressed."""
+    head = "".join(f'<th class="{c.kind}">{escape(c.header)}</th>' for c in columns)
+    body = []
+    for _, row in table.iterrows():  # published tables: tens of rows
+        cells = "".join(
+            f'<td class="{c.kind}">{escape(cell_text(row, c))}</td>' for c in columns
+        )
+        body.append(f"<tr>{cells}</tr>")
+    caption_html = f"<caption>{escape(caption)}</caption>" if caption else ""
+    return (
+        f"<table>{caption_html}<thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def funnel_rows(funnel: pd.DataFrame) -> pd.DataFrame:
+    """The funnel with each link status's share of adult starters (`share`), suppressed
+    wherever either count is."""
+    rows = funnel.set_index("stage", drop=False)
+    adults = rows.loc["adult_starters"] if "adult_starters" in rows.index else None
+    out = funnel.copy()
+    shares, hide = [], []
+    for _, row in funnel.iterrows():
+        is_status = row["stage"] in ("matched", "absent", "ambiguous")
+        persons = value(row, "persons")
+        total = value(adults, "persons") if adults is not None else None
+        share = persons / total if is_status and persons is not None and total else None
+        shares.append(share)
+        hide.append(is_status and (hidden(row, "persons") or total is None))
+    out["share"] = shares
+    out["suppressed_cells"] = [
+        f"{cells},share" if h else cells
+        for cells, h in zip(out["suppressed_cells"].fillna(""), hide, strict=True)
+    ]
+    return out
