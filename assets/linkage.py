@@ -13,10 +13,11 @@ import pandas as pd
 from dagster_project.linkage import client_identities as identify_clients
 from dagster_project.linkage import pnc_identity_variants as pnc_variants
 from dagster_project.linkage.handover import (
-    client_link_status as link_status_of,
+    OFFENCE_COLUMNS,
+    client_links_table,
 )
 from dagster_project.linkage.handover import (
-    client_links_table,
+    client_link_status as link_status_of,
 )
 from dagster_project.linkage.handover import (
     linked_offences as offences_of_matched,
@@ -54,7 +55,16 @@ def pnc_identity_variants(
     )
 
 
-@dg.asset(group_name=LINKAGE_GROUP, kinds={"pandas", "duckdb"})
+# what linkage and the hand-over read of the offences: not the whole staged table
+LINKAGE_OFFENCE_COLUMNS = ["pncid", "offence_start", "force"]
+HANDOVER_OFFENCE_COLUMNS = ["pncid", *OFFENCE_COLUMNS]
+
+
+@dg.asset(
+    group_name=LINKAGE_GROUP,
+    kinds={"pandas", "duckdb"},
+    ins={"staged_pnc_offences": dg.AssetIn(metadata={"columns": LINKAGE_OFFENCE_COLUMNS})},
+)
 def client_links(
     context: dg.AssetExecutionContext,
     settings: SettingsResource,
@@ -102,7 +112,11 @@ def client_link_status(client_links: pd.DataFrame) -> dg.MaterializeResult:
     return dg.MaterializeResult(value=status, metadata=table_metadata(status))
 
 
-@dg.asset(group_name=LINKAGE_GROUP, kinds={"pandas"})
+@dg.asset(
+    group_name=LINKAGE_GROUP,
+    kinds={"pandas"},
+    ins={"staged_pnc_offences": dg.AssetIn(metadata={"columns": HANDOVER_OFFENCE_COLUMNS})},
+)
 def linked_offences(
     client_links: pd.DataFrame, staged_pnc_offences: pd.DataFrame
 ) -> dg.MaterializeResult:

@@ -9,6 +9,7 @@ Exports `replication`.
 import dagster as dg
 import pandas as pd
 
+from assets.linkage import HANDOVER_OFFENCE_COLUMNS
 from dagster_project.io_manager import WarehouseResource
 from dagster_project.metadata import settings_metadata, table_metadata
 from dagster_project.partitions import cohort_years
@@ -42,7 +43,9 @@ def replication(
     inputs = {
         "clients": wh.read_table("client_identities"),
         "variants": wh.read_table("pnc_identity_variants"),
-        "staged_offences": wh.read_table("staged_pnc_offences"),
+        "staged_offences": wh.read_table(
+            "staged_pnc_offences", columns=HANDOVER_OFFENCE_COLUMNS
+        ),
         "journeys": wh.read_table("treatment_journeys"),
     }
     for method in LINKAGE_METHODS:

@@ -65,7 +65,9 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
             # The partitions of the upstream that this step depends on: the matching cohort
             # year for a partitioned downstream, all of them for an unpartitioned one.
             partition = (PARTITION_COLUMN, list(context.asset_partition_keys))
-        df = self._warehouse().read_table(table, partition=partition)
+        # an input may ask for a few columns of a wide table (AssetIn(metadata={"columns": …}))
+        columns = (context.definition_metadata or {}).get("columns")
+        df = self._warehouse().read_table(table, partition=partition, columns=columns)
         context.log.info(f"read {len(df)} rows from warehouse table {table}")
         return df
 

@@ -6,6 +6,8 @@ The preview is only ever built from pseudonymised or code-level tables; identify
 Exports `table_metadata`, `settings_metadata`.
 """
 
+import resource
+
 import dagster as dg
 import pandas as pd
 
@@ -31,6 +33,8 @@ def table_metadata(frame: pd.DataFrame, preview: bool = False, **extra) -> dict:
     meta = {
         "dagster/row_count": dg.MetadataValue.int(len(frame)),
         "dagster/column_schema": column_schema(frame),
+        # the step process's peak memory so far: where national-scale memory goes
+        "peak_memory_mb": int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
     if preview:
         meta["preview"] = dg.MetadataValue.md(frame.head(10).to_markdown(index=False))

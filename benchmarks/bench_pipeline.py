@@ -1,0 +1,103 @@
+"""Benchmark the Dagster jobs themselves on a delivery: the refresh (reference → raw →
+staging → linkage → journeys) and one cohort year (cohort → outcomes → replication).
+
+    python benchmarks/bench_pipeline.py /path/to/landing [--cohort-year 2006-07]
+        [--method deterministic|probabilistic] [--warehouse duckdb:///tmp/bench.duckdb]
+
+Each step runs in its own process (Dagster's multiprocess executor, as in production), so
+the peak memory printed per step is that step's own; wall times come from the event log.
+"""
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _step_table(instance, run_id: str) -> list[tuple[str, float]]:
+    """Wall time of every step of a run, from its STEP_START / STEP_SUCCESS events."""
+    import dagster as dg
+
+    started, rows = {}, []
+    records = instance.get_records_for_run(run_id).records
+    for record in records:
+        event = record.event_log_entry
+        if not event.is_dagster_event:
+            continue
+        kind = event.dagster_event.event_type
+        if kind == dg.DagsterEventType.STEP_START:
+            started[event.step_key] = event.timestamp
+        elif kind in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE):
+            rows.append((event.step_key, event.timestamp - started.get(event.step_key, 0)))
+    return rows
+
+
+def _run(job_name: str, instance, **kwargs) -> bool:
+    import dagster as dg
+
+    from dagster_project.definitions import defs
+
+    job = defs.resolve_job_def(job_name)
+    started = time.perf_counter()
+    # multiprocess execution: one process per step, the way `dagster dev` runs it
+    result = dg.execute_job(
+        dg.reconstructable(_job_factory(job_name)), instance=instance, **kwargs
+    )
+    elapsed = time.perf_counter() - started
+    print(f"\n{job.name} {kwargs.get('tags', {}).get('dagster/partition', '')}: "
+          f"{'succeeded' if result.success else 'FAILED'} in {elapsed:.1f} s")
+    for step, seconds in _step_table(instance, result.run_id):
+        print(f"  {step:<30} {seconds:7.1f} s")
+    return result.success
+
+
+def _job_factory(name: str):
+    return {"refresh_delivery": refresh_delivery, "cohort_year": cohort_year}[name]
+
+
+def refresh_delivery():
+    from dagster_project.definitions import defs
+
+    return defs.resolve_job_def("refresh_delivery")
+
+
+def cohort_year():
+    from dagster_project.definitions import defs
+
+    return defs.resolve_job_def("cohort_year")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("landing", type=Path)
+    parser.add_argument("--cohort-year", default="2006-07")
+    parser.add_argument("--method", default="deterministic")
+    parser.add_argument("--warehouse")
+    args = parser.parse_args()
+    scratch = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
+    os.environ["RECONVICTION_LANDING_DIR"] = str(args.landing)
+    os.environ["RECONVICTION_LINKAGE_METHOD"] = args.method
+    os.environ["RECONVICTION_WAREHOUSE_URL"] = (
+        args.warehouse or f"duckdb:///{scratch / 'warehouse.duckdb'}"
+    )
+    os.environ["DAGSTER_HOME"] = str(scratch / "dagster_home")
+    (scratch / "dagster_home").mkdir()
+    (scratch / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    import dagster as dg
+
+    started = time.perf_counter()
+    with dg.DagsterInstance.get() as instance:
+        ok = _run("refresh_delivery", instance) and _run(
+            "cohort_year", instance, tags={"dagster/partition": args.cohort_year}
+        )
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2
+    print(f"\nend to end: {time.perf_counter() - started:.1f} s; "
+          f"peak memory of the largest step process {children:.2f} GB (scratch {scratch})")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
