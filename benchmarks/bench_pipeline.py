@@ -17,21 +17,26 @@ import time
 from pathlib import Path
 
 
-def _step_table(instance, run_id: str) -> list[tuple[str, float]]:
-    """Wall time of every step of a run, from its STEP_START / STEP_SUCCESS events."""
+def _step_table(instance, run_id: str) -> list[tuple[str, float, int | None]]:
+    """Wall time of every step of a run (STEP_START → STEP_SUCCESS) and the step process's
+    peak memory, which every asset records as `peak_memory_mb` metadata."""
     import dagster as dg
 
-    started, rows = {}, []
-    records = instance.get_records_for_run(run_id).records
-    for record in records:
+    started, peak, rows = {}, {}, []
+    for record in instance.get_records_for_run(run_id).records:
         event = record.event_log_entry
         if not event.is_dagster_event:
             continue
         kind = event.dagster_event.event_type
         if kind == dg.DagsterEventType.STEP_START:
             started[event.step_key] = event.timestamp
+        elif kind == dg.DagsterEventType.ASSET_MATERIALIZATION:
+            value = event.dagster_event.materialization.metadata.get("peak_memory_mb")
+            if value is not None:
+                peak[event.step_key] = max(peak.get(event.step_key, 0), value.value)
         elif kind in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE):
-            rows.append((event.step_key, event.timestamp - started.get(event.step_key, 0)))
+            seconds = event.timestamp - started.get(event.step_key, 0)
+            rows.append((event.step_key, seconds, peak.get(event.step_key)))
     return rows
 
 
@@ -49,8 +54,9 @@ def _run(job_name: str, instance, **kwargs) -> bool:
     elapsed = time.perf_counter() - started
     print(f"\n{job.name} {kwargs.get('tags', {}).get('dagster/partition', '')}: "
           f"{'succeeded' if result.success else 'FAILED'} in {elapsed:.1f} s")
-    for step, seconds in _step_table(instance, result.run_id):
-        print(f"  {step:<30} {seconds:7.1f} s")
+    for step, seconds, peak_mb in _step_table(instance, result.run_id):
+        memory = f"{peak_mb / 1024:6.2f} GB" if peak_mb else ""
+        print(f"  {step:<30} {seconds:7.1f} s  {memory}")
     return result.success
 
 

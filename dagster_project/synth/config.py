@@ -50,7 +50,9 @@ class SynthConfig:
     # Distinct birthdays per year. 365 nationally; smaller worlds use fewer so that the
     # attributor collides as often as it does against a national-size PNC.
     dob_days_per_year: int = 365
-    initial_skew: float = 0.75  # initial-letter weights are raised to this power
+    # initial-letter weights are raised to this power (> 1 sharpens them: attributors collide
+    # more, so that the NTA rule finds as many ambiguous clients as the study did)
+    initial_skew: float = 0.87
     second_forename_share: float = 0.55
     move_rate: float = 0.06  # moves of home area per year
     ethnicity_shares: dict = field(
@@ -88,13 +90,13 @@ class SynthConfig:
     no_modality_share: float = 0.08  # assessed but never started a modality
     exit_shares: dict = field(
         default_factory=lambda: {
-            "successful_completion": 0.14,
-            "dropped_out": 0.40,
+            "successful_completion": 0.15,
+            "dropped_out": 0.37,
             "transferred": 0.04,
             "custody": 0.04,
             "died": 0.01,
-            "other": 0.04,
-            "retained": 0.33,
+            "other": 0.03,
+            "retained": 0.36,
         }
     )
     # odds of an exit type scale by (1 + rate / client_rate_mean) ** tilt: chaotic, heavy
@@ -102,7 +104,7 @@ class SynthConfig:
     exit_rate_tilt: dict = field(
         default_factory=lambda: {
             "successful_completion": 0.0,
-            "dropped_out": 1.4,
+            "dropped_out": 1.6,
             "transferred": 0.0,
             "custody": 0.0,
             "died": 0.0,
@@ -113,7 +115,7 @@ class SynthConfig:
     # median days to exit by exit type (log-normal, capped below two years)
     retention_median_days: dict = field(
         default_factory=lambda: {
-            "successful_completion": 200.0,
+            "successful_completion": 185.0,
             "dropped_out": 110.0,
             "transferred": 150.0,
             "custody": 140.0,
@@ -166,15 +168,15 @@ class SynthConfig:
     pre_entry_days: int = 180  # the spike before entry (regression to the mean)
     pre_entry_multiplier: float = 1.2
     in_treatment_multiplier: dict = field(
-        default_factory=lambda: _by_drug_group(0.30, 0.40, 0.15, 0.30)
+        default_factory=lambda: _by_drug_group(0.22, 0.37, 0.13, 0.27)
     )
     # the in-treatment effect builds up: 1 at entry, the full multiplier after some months
     in_treatment_ramp_days: float = 240.0
-    relapse_multiplier: float = 1.5  # between an exit and a return to treatment
+    relapse_multiplier: float = 1.35  # between an exit and a return to treatment
     dropout_relapse_share: float = 0.7  # of a journey ending in drop-out: a relapse
     post_exit_multiplier: dict = field(
         default_factory=lambda: {
-            "successful_completion": 0.25,
+            "successful_completion": 0.23,
             "dropped_out": 0.9,
             "transferred": 1.0,
             "custody": 1.0,

@@ -70,10 +70,12 @@ def _extract_tables(world: World, extra: dict):
     yield "pnc_nominals.csv", *plant_nominals(errors, nominals, c)
     del nominals
     yield "pnc_aliases.csv", *plant_aliases(errors, aliases_table(rng, world.records, people, c), c)
-    offences, extra["duplicate_transmissions"] = offences_table(
+    # the largest table: handed over (`pop`) so that planting never holds it twice
+    tables = {}
+    tables["offences"], extra["duplicate_transmissions"] = offences_table(
         rng, world.records, world.cases, world.case_record, people, world.is_client, c, g
     )
-    yield "pnc_offences.csv", *plant_offences(errors, offences, c)
+    yield "pnc_offences.csv", *plant_offences(errors, tables.pop("offences"), c)
 
 
 def _write_truth(
@@ -183,7 +185,8 @@ def generate_delivery(config: SynthConfig, out: Path, seed: int) -> Path:
     for name, table, rows in _extract_tables(world, extra):
         files[name] = write_csv(table, delivery / name)
         planted += rows
-        del table
+        del table, rows
+        pa.default_memory_pool().release_unused()  # give freed Arrow buffers back
     _write_truth(world, truth_dir(out, config.extract_date), seed, planted, extra, files)
     write_manifest(delivery, config.extract_date, files)
     return delivery

@@ -9,7 +9,6 @@ Exports `plant_ndtms`, `plant_offences`, `plant_nominals`, `plant_aliases`.
 """
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -174,6 +173,7 @@ def plant_ndtms(rng, table: pa.Table, days: dict, config: SynthConfig):
 def plant_offences(rng, table: pa.Table, config: SynthConfig):
     """pnc_offences.csv defects."""
     p = Planter(rng, table, "pnc_offences.csv", config, n_kinds=6)
+    del table  # the planter's copy replaces it (millions of rows: not held twice)
     k, u = p.k_invalid, p.k_unknown
     p.repeat(k, "repeated ASN+OFFENCE_SEQ")
     start = (
@@ -186,10 +186,13 @@ def plant_offences(rng, table: pa.Table, config: SynthConfig):
     )
     # rejected defects spare each person's first row, so that no nominal is left without a
     # valid offence (people are on the PNC because they were caught)
+    # (PNCIDs as dictionary codes: millions of rows as Python strings would cost gigabytes)
     delivered = np.flatnonzero(p.source >= 0)
-    pncid = pd.Series(p.table.column("PNCID").to_numpy(zero_copy_only=False)[delivered])
+    pncid = pc.dictionary_encode(p.table.column("PNCID")).combine_chunks().indices
+    pncid = np.asarray(pncid.to_numpy(zero_copy_only=False))[delivered]
     later = np.zeros(p.table.num_rows, bool)
-    later[delivered] = pncid.duplicated().to_numpy()
+    later[delivered] = True
+    later[delivered[np.unique(pncid, return_index=True)[1]]] = False
     r = p.pick(k, later)
     p.set("OFFENCE_START", r, _bad_dates(rng, start[r], "iso"), "unparseable OFFENCE_START", True)
     r = p.pick(k, later)

@@ -27,7 +27,6 @@ from .pnc import PncRecords, check_letter
 _SUFFIXES = {"A": 0.6, "B": 0.2, "C": 0.1, "I": 0.1}
 _FRAUD_ACT_CODES = {"FR06001": 0.8, "FR06006": 0.1, "FR06007": 0.1}
 _ROW_OUTCOMES = (*OUTCOMES, "P")
-_DUPLICATE_SERIAL = 5_000_000  # duplicate transmissions are numbered from here
 
 
 def _code_strings() -> tuple[list[str], dict[str, int]]:
@@ -69,6 +68,8 @@ def offences_table(
     force = geography.district_force[people.area_at(person, day)]
     away = rng.random(n_cases) < config.offence_away_share
     force[away] = rng.integers(0, len(geography.force_codes), int(away.sum()))
+    # ASN: year, force, station, then a serial unique within the year (the case's rank in
+    # a random order of the year's cases), so that the ASN identifies the case
     yy = date_parts(day)[0] % 100
     serial = np.empty(n_cases, np.int64)
     order = np.lexsort((rng.random(n_cases), yy))
@@ -83,8 +84,15 @@ def offences_table(
     dup = np.flatnonzero(rng.random(len(c)) < config.duplicate_transmission_share)
     row_case = np.r_[c, c[dup]]
     row_seq = np.r_[seq, np.ones(len(dup), np.int64)]
-    # each retransmitted charge is a case of its own (one charge, its own number)
-    row_serial = np.r_[serial[c], _DUPLICATE_SERIAL + np.arange(len(dup))]
+    # each retransmitted charge is a case of its own (one charge, its own number: numbered
+    # on from the year's last case, so that an ASN never names two cases)
+    dup_yy = yy[c[dup]]
+    by_year = np.argsort(dup_yy, kind="stable")
+    dup_rank = np.empty(len(dup), np.int64)
+    dup_rank[by_year] = np.arange(len(dup)) - np.searchsorted(
+        dup_yy[by_year], dup_yy[by_year], side="left"
+    )
+    row_serial = np.r_[serial[c], np.bincount(yy, minlength=100)[dup_yy] + 1 + dup_rank]
     source = np.r_[np.arange(len(c)), dup]  # the charge a row transmits
     order = np.argsort(row_case, kind="stable")
     row_case, row_seq, row_serial, source = (

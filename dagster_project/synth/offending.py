@@ -20,7 +20,8 @@ OUTCOMES = ("C", "K", "A", "W")
 DISPOSALS = ("CUS", "SUS", "COM", "FIN", "DIS", "OTH")
 _SHIFT = np.int64(1) << 22  # day offsets fit below this in a (person, day) key
 # days into a journey at which the in-treatment multiplier steps towards its full value
-_RAMP_STEPS = (0, 30, 60, 90, 150, 240, 365, 540)
+# (few steps: every step is a stretch per journey, and national worlds hold ~1M journeys)
+_RAMP_STEPS = (0, 45, 120, 240, 420)
 
 
 def _in_treatment(person, start, end, full, ramp_days: float) -> list[tuple]:
@@ -44,26 +45,27 @@ def _in_treatment(person, start, end, full, ramp_days: float) -> list[tuple]:
 
 def offending_segments(
     journeys: pd.DataFrame,
-    n_persons: int,
+    persons: np.ndarray,
     first_day: np.ndarray,
     drug_group: np.ndarray,
     config: SynthConfig,
 ) -> pd.DataFrame:
-    """Stretches of constant rate multiplier for every person, from `first_day` (per
-    person) to the extract date.
+    """Stretches of constant rate multiplier for `persons` (ids), from `first_day` (per
+    person id) to the extract date.
 
     `journeys` has person, start, end (latest discharge; the extract date when open),
-    final_exit (index into EXIT_TYPES[:-1]), in person order. Persons without journeys
-    get one stretch at multiplier 1."""
+    final_exit (index into EXIT_TYPES[:-1]), in person order, for persons among `persons`
+    only. Persons without journeys get one stretch at multiplier 1."""
     last = config.day("extract_date")
     person = journeys["person"].to_numpy()
     start = journeys["start"].to_numpy()
     end = journeys["end"].to_numpy()
     post = np.array([config.post_exit_multiplier[e] for e in EXIT_TYPES[:-1]])
     post_mult = post[journeys["final_exit"].to_numpy()]
-    first_of_person = np.r_[True, person[1:] != person[:-1]]
-    last_of_person = np.r_[person[1:] != person[:-1], True]
-    prev_end = np.where(first_of_person, first_day[person], np.r_[0, end[:-1]])
+    change = person[1:] != person[:-1]
+    first_of_person = np.r_[True, change][: len(person)]  # (a block may hold no journeys)
+    last_of_person = np.r_[change, True][: len(person)]
+    prev_end = np.where(first_of_person, first_day[person], np.r_[0, end[:-1]][: len(person)])
     # a return to treatment follows a relapse: between the exit and the return the person
     # offends at the relapse rate, whatever the exit was; the post-exit effect lasts only
     # after the last journey
@@ -71,7 +73,7 @@ def offending_segments(
     pre_start = np.maximum(start - config.pre_entry_days, prev_end)
     treat = np.array([config.in_treatment_multiplier[g] for g in DRUG_GROUPS])
     tail = last_of_person
-    untreated = np.setdiff1d(np.arange(n_persons), person)
+    untreated = np.setdiff1d(persons, person)
     # clients drop out after relapsing: the last part of such a journey is offended at the
     # relapse rate, not the treated one
     dropout = journeys["final_exit"].to_numpy() == EXIT_TYPES.index("dropped_out")

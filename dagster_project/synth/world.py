@@ -16,6 +16,7 @@ from .people import People, draw_people
 from .pnc import PncRecords, build_records
 from .treatment import draw_episodes, draw_journeys
 
+_BLOCK = 500_000  # persons whose offending is drawn at once
 _STREAMS = ("people", "treatment", "offending", "pnc", "ndtms", "errors")
 
 
@@ -63,6 +64,38 @@ def _journey_ends(journeys: pd.DataFrame, episodes: pd.DataFrame, last_day: int)
     return end.reindex(range(len(journeys)), fill_value=last_day).to_numpy()
 
 
+def _offending(rng, journeys, people: People, n_clients: int, drug_group, rate, config):
+    """The cases of everyone on the PNC: every client with a case, and never-treated
+    offenders up to the configured number (the pool is drawn larger because many never
+    get caught; the first ones caught, by id, are kept).
+
+    Drawn in blocks of persons, in id order, so that memory stays bounded at national
+    scale (cases of one block at a time) and the pool is drawn only until it has given
+    the nominals it is asked for."""
+    min_age_day = people.dob + round(config.offending_min_age * 365.25)
+    first_day = np.maximum(config.day("history_start"), min_age_day)
+    journey_person = journeys["person"].to_numpy()
+    blocks, wanted = [], config.pnc_other_nominals
+    for lo in range(0, len(people), _BLOCK):
+        hi = min(lo + _BLOCK, len(people))
+        if lo >= n_clients and wanted <= 0:
+            break
+        rows = slice(*np.searchsorted(journey_person, [lo, hi]))
+        segments = offending_segments(
+            journeys.iloc[rows], np.arange(lo, hi), first_day, drug_group, config
+        )
+        cases = draw_cases(rng, segments, rate, people.dob, config)
+        del segments
+        person = cases["person"].to_numpy()
+        others = np.unique(person[person >= n_clients])
+        if len(others) > wanted:  # the quota fills in this block: keep its first offenders
+            limit = others[wanted - 1] if wanted > 0 else n_clients - 1
+            cases = cases[(person < n_clients) | (person <= limit)]
+        wanted -= min(len(others), wanted)
+        blocks.append(cases)
+    return pd.concat(blocks, ignore_index=True)
+
+
 def build_world(config: SynthConfig, seed: int) -> World:
     """Draw the world for a seed (independent random streams per part, so changing one
     part's draws does not reshuffle the others)."""
@@ -88,16 +121,7 @@ def build_world(config: SynthConfig, seed: int) -> World:
     journeys["end"] = _journey_ends(journeys, episodes, last)
     journeys["open"] = journeys["end"] >= last
 
-    min_age_day = people.dob + round(config.offending_min_age * 365.25)
-    first_day = np.maximum(config.day("history_start"), min_age_day)
-    segments = offending_segments(journeys, len(people), first_day, drug_group, config)
-    cases = draw_cases(rngs["offending"], segments, rate, people.dob, config)
-    # The PNC holds every client with a case, and never-treated offenders up to the
-    # configured number (the pool is drawn larger because many never get caught).
-    offenders = np.unique(cases["person"].to_numpy())
-    others = offenders[offenders >= n_clients][: config.pnc_other_nominals]
-    on_pnc = np.r_[offenders[offenders < n_clients], others]
-    cases = cases[np.isin(cases["person"].to_numpy(), on_pnc)].reset_index(drop=True)
+    cases = _offending(rngs["offending"], journeys, people, n_clients, drug_group, rate, config)
     records, case_record = build_records(rngs["pnc"], cases, people, config)
     return World(
         config,
