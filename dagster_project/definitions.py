@@ -14,7 +14,7 @@ from assets.reference import reference_assets
 from assets.report import report_assets
 from assets.replication import replication
 from assets.staging import staged_delivery
-from checks.accounting import row_accounting_checks
+from checks import all_asset_checks
 from dagster_project.jobs import cohort_year_job, refresh_delivery_job
 from dagster_project.resources import build_resources
 from dagster_project.sensors import delivery_sensor
@@ -24,7 +24,7 @@ defs = dg.Definitions(
         *reference_assets, landing, raw_delivery, staged_delivery, *linkage_assets,
         treatment_journeys, cohort_tables, outcome_table, replication, *report_assets,
     ],
-    asset_checks=[row_accounting_checks],
+    asset_checks=all_asset_checks,
     jobs=[refresh_delivery_job, cohort_year_job],
     sensors=[delivery_sensor],
     resources=build_resources(),
