@@ -8,6 +8,8 @@ delivery never holds all four raw tables and their staged copies in memory at on
 Exports `staged_delivery`, `STAGING_GROUP`.
 """
 
+from functools import partial
+
 import dagster as dg
 import pandas as pd
 
@@ -22,7 +24,7 @@ from dagster_project.staging import (
     stage_pnc_offences,
     unknown_code_counts,
 )
-from dagster_project.staging.rules import empty_rejects
+from dagster_project.staging.rules import empty_rejects, repeats_earlier_row
 
 STAGING_GROUP = "staging"
 NOMINALS, ALIASES, OFFENCES, EPISODES = (
@@ -73,26 +75,29 @@ def staged_delivery(
     wh, provenance = warehouse.warehouse(), settings_metadata(settings.get())
     rejects = {}
 
-    def staged(file_name, stage, *args):
+    def staged(file_name, stage_rows):
+        """Stage one file; `stage_rows(raw)` → (staged, rejects)."""
         raw = wh.read_table(RAW_TABLES[file_name])
-        table, rejected = stage(raw, *args)
+        return _result(file_name, len(raw), *stage_rows(raw))
+
+    def _result(file_name, raw_rows, table, rejected):
         rejects[file_name] = rejected
-        result = dg.MaterializeResult(
+        return table, dg.MaterializeResult(
             asset_key=STAGED_TABLES[file_name],
             value=table,
             metadata=table_metadata(
-                table, raw_rows=len(raw), rejected_rows=len(rejected),
+                table, raw_rows=raw_rows, rejected_rows=len(rejected),
                 unknown_codes=dg.MetadataValue.json(unknown_code_counts(table)), **provenance,
             ),
         )
-        return table, result
 
     nominals, result = staged(NOMINALS, stage_pnc_nominals)
     yield result
-    yield staged(ALIASES, stage_pnc_aliases, nominals)[1]
-    yield staged(OFFENCES, stage_pnc_offences, nominals, refs["offence_codes"])[1]
+    pncids = nominals[["pncid"]]  # all that aliases and offences need of the nominals
     del nominals
-    yield staged(EPISODES, stage_ndtms_episodes, refs)[1]
+    yield staged(ALIASES, partial(stage_pnc_aliases, staged_nominals=pncids))[1]
+    yield _result(OFFENCES, *_stage_offences_in_slices(wh, pncids, refs["offence_codes"]))[1]
+    yield staged(EPISODES, partial(stage_ndtms_episodes, refs=refs))[1]
 
     # each file's rejects are in line order; the table lists the files in delivery order
     found = [rejects[f] for f in DELIVERY_FILES if len(rejects[f])]
@@ -106,3 +111,30 @@ def staged_delivery(
             all_rejects, reasons=dg.MetadataValue.md(reasons.to_markdown(index=False) or "none")
         ),
     )
+
+
+OFFENCE_SLICE_ROWS = 2_000_000
+
+
+def _stage_offences_in_slices(wh, nominals: pd.DataFrame, offence_codes: pd.DataFrame):
+    """The offences (the largest file: ~10 million rows nationally) staged a slice of rows at
+    a time, so that only one slice of raw text is in memory; the one rule that needs the
+    whole file, a repeated (ASN, OFFENCE_SEQ), is judged first on the keys alone.
+    Returns (raw rows, staged, rejects)."""
+    table = RAW_TABLES[OFFENCES]
+    keys = wh.query(f"SELECT asn, offence_seq FROM {table} ORDER BY line_number")
+    repeats = repeats_earlier_row(keys, ["asn", "offence_seq"])
+    raw_rows = len(keys)
+    del keys
+    staged, rejected = [], []
+    for start in range(0, max(raw_rows, 1), OFFENCE_SLICE_ROWS):
+        raw = wh.query(
+            f"SELECT * FROM {table} ORDER BY line_number "
+            f"LIMIT {OFFENCE_SLICE_ROWS} OFFSET {start}"
+        )
+        part, part_rejects = stage_pnc_offences(
+            raw, nominals, offence_codes, repeats=repeats[start : start + len(raw)]
+        )
+        staged.append(part)
+        rejected.append(part_rejects)
+    return raw_rows, pd.concat(staged, ignore_index=True), pd.concat(rejected, ignore_index=True)

@@ -51,12 +51,21 @@ def stage_pnc_aliases(raw: pd.DataFrame, staged_nominals: pd.DataFrame) -> Frame
 
 
 def stage_pnc_offences(
-    raw: pd.DataFrame, staged_nominals: pd.DataFrame, offence_codes: pd.DataFrame
+    raw: pd.DataFrame,
+    staged_nominals: pd.DataFrame,
+    offence_codes: pd.DataFrame,
+    repeats: np.ndarray | None = None,
 ) -> Frames:
     """Typed offences with offence group and trigger flag; rejected, first rule first, when
     OFFENCE_START is missing or unparseable, OUTCOME is not C/A/W/K/P, OUTCOME is C or K
     without a (parseable) OUTCOME_DATE, the PNCID is not a staged nominal, or (ASN,
-    OFFENCE_SEQ), as delivered, repeats an earlier row of the file (staged or not)."""
+    OFFENCE_SEQ), as delivered, repeats an earlier row of the file (staged or not).
+
+    Every rule but the last looks at one row, so a large file can be staged in slices of
+    rows; `repeats` then carries the last rule, judged on the whole file's keys
+    (`repeats_earlier_row`), for the rows of this slice."""
+    if repeats is None:
+        repeats = repeats_earlier_row(raw, ["asn", "offence_seq"])
     start = parse_dates(raw["offence_start"], PNC_DATE)
     outcome_date = parse_dates(raw["outcome_date"], PNC_DATE)
     outcome = raw["outcome"]
@@ -70,10 +79,7 @@ def stage_pnc_offences(
         # §9 asks for a date; an unparseable one is no date
         ("OUTCOME_DATE unparseable for OUTCOME C or K", needs_date & outcome_date.unparseable),
         ("PNCID not among staged nominals", ~_among_nominals(raw["pncid"], staged_nominals)),
-        (
-            "(ASN, OFFENCE_SEQ) repeats an earlier row",
-            repeats_earlier_row(raw, ["asn", "offence_seq"]),
-        ),
+        ("(ASN, OFFENCE_SEQ) repeats an earlier row", repeats),
     ]
     keep, rejects = split_by_rules(raw, rules)
     columns = {
