@@ -4,6 +4,7 @@
     reconviction run [--cohort-year 2006-07]   # refresh from the newest delivery + one cohort year
     reconviction demo                          # synth (if the landing folder is empty) + run
     reconviction replication                   # published figures beside the pipeline's
+    reconviction backfill 2004-05:2007-08 --parallel 4   # cohort years, 4 runs at a time
 
 Runs are recorded in DAGSTER_HOME (default `data/dagster_home`), so `dagster dev` shows
 them with their lineage afterwards.
@@ -39,6 +40,10 @@ def _dagster_home() -> None:
     if not os.environ.get("DAGSTER_HOME"):
         home = project_data_dir() / "dagster_home"
         home.mkdir(parents=True, exist_ok=True)
+        config = home / "dagster.yaml"
+        if not config.exists():
+            # local SQLite storage (Dagster's default); no usage data leaves the machine
+            config.write_text("telemetry:\n  enabled: false\n")
         os.environ["DAGSTER_HOME"] = str(home)
 
 
@@ -72,9 +77,60 @@ def _run(args: argparse.Namespace) -> int:
     cohort_year = args.cohort_year or newest_mature_cohort_year(
         extract_date_of(settings), settings
     )
+    started = time.time()
     if not _execute("cohort_year", instance, partition_key=cohort_year):
         return 1
     print(headline_table(settings, cohort_year))
+    _print_report_location(cohort_year, since=started)
+    return 0
+
+
+def _print_report_location(cohort_year: str, since: float) -> None:
+    """Say where this run's report is (written by the `cohort_report` asset), or that it is not."""
+    from dagster_project.report import report_path
+
+    path = report_path(cohort_year)
+    if path.exists() and path.stat().st_mtime >= since:
+        print(f"\nreport: {path}\n  (published tables as CSV and a workbook beside it)")
+    else:
+        print(f"\nreport: not written by this run (it goes to {path})")
+
+
+def _backfill(args: argparse.Namespace) -> int:
+    """Cohort years of the loaded delivery, several runs at once, then the trends."""
+    _dagster_home()
+    import dagster as dg
+
+    from dagster_project.backfill import parse_cohort_years, run_backfill
+    from dagster_project.cohort import required_extract_date
+    from dagster_project.summary import extract_date_of
+
+    settings = Settings.from_env()
+    years = parse_cohort_years(args.cohort_years)
+    extract_date = extract_date_of(settings)
+    # refuse immature years before any run starts, rather than fail them one by one
+    immature = [y for y in years if required_extract_date(y, settings).isoformat() > extract_date]
+    if immature:
+        print(f"not mature on the loaded extract ({extract_date}): {', '.join(immature)}; "
+              "load a later delivery first", file=sys.stderr)
+        return 2
+
+    def report(run) -> None:
+        for message in run.messages:
+            print(f"{run.cohort_year}: {message}", file=sys.stderr)
+        state = "succeeded" if run.success else "FAILED"
+        print(f"cohort_year {run.cohort_year}: run {run.run_id} {state} in {run.seconds:.1f} s")
+
+    started = time.perf_counter()
+    result = run_backfill(years, parallel=args.parallel, report=report)
+    failed = [r.cohort_year for r in result.runs if not r.success]
+    print(f"backfill {result.backfill_id}: {len(years) - len(failed)}/{len(years)} cohort years "
+          f"in {time.perf_counter() - started:.1f} s" + (f"; failed: {', '.join(failed)}"
+                                                        if failed else ""))
+    if failed:
+        return 1
+    if not args.no_trends and not _execute("trends", dg.DagsterInstance.get()):
+        return 1
     return 0
 
 
@@ -114,6 +170,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     replication.add_argument("--cohort-year", default="2006-07")
     replication.set_defaults(handler=_replication)
+    backfill = sub.add_parser(
+        "backfill", help="cohort years of the loaded delivery, in parallel runs, then trends"
+    )
+    backfill.add_argument("cohort_years", help="2004-05:2007-08 (range), 2004-05,2006-07 (list)")
+    backfill.add_argument("--parallel", type=int, default=1, help="runs at once (default 1)")
+    backfill.add_argument(
+        "--no-trends", action="store_true", help="skip the trends job (cohort_trends)"
+    )
+    backfill.set_defaults(handler=_backfill)
     for command, handler in ((run, _run), (demo, _demo)):
         command.add_argument(
             "--cohort-year", help="e.g. 2006-07 (default: the newest mature cohort year)"

@@ -11,21 +11,25 @@ from assets.linkage import linkage_assets
 from assets.outcomes import outcome_table
 from assets.raw import landing, raw_delivery
 from assets.reference import reference_assets
-from assets.report import report_assets
 from assets.replication import replication
+from assets.report import report_assets
 from assets.staging import staged_delivery
+from assets.trends import trends_assets
 from checks import all_asset_checks
-from dagster_project.jobs import cohort_year_job, refresh_delivery_job
+from dagster_project.jobs import cohort_year_job, refresh_delivery_job, trends_job
 from dagster_project.resources import build_resources
-from dagster_project.sensors import delivery_sensor
+from dagster_project.schedules import schedules
+from dagster_project.sensors import sensors
 
 defs = dg.Definitions(
     assets=[
         *reference_assets, landing, raw_delivery, staged_delivery, *linkage_assets,
         treatment_journeys, cohort_tables, outcome_table, replication, *report_assets,
+        *trends_assets,
     ],
     asset_checks=all_asset_checks,
-    jobs=[refresh_delivery_job, cohort_year_job],
-    sensors=[delivery_sensor],
+    jobs=[refresh_delivery_job, cohort_year_job, trends_job],
+    schedules=schedules,
+    sensors=sensors,
     resources=build_resources(),
 )

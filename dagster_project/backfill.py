@@ -1,0 +1,99 @@
+"""Backfills of a range of cohort years from the command line: one run of the `cohort_year`
+job per year, several at once, each in its own process, recorded in the Dagster instance.
+
+Why processes: a DuckDB file admits one process at a time, and the warehouse retries on the
+lock (short connections, backoff), so parallel runs take turns at the file rather than fail;
+each run writes only its own partition, delete-then-insert in one transaction, so the order in
+which runs finish cannot change any table. A run is Dagster's own in-process execution, the
+same as `reconviction run`; no scheduling of our own beyond a process pool.
+
+Exports `parse_cohort_years`, `run_backfill`, `BackfillResult`, `BACKFILL_TAG`.
+"""
+
+import multiprocessing
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+
+from dagster_project.partitions import COHORT_YEAR_KEYS
+
+BACKFILL_TAG = "reconviction/backfill"
+
+
+def parse_cohort_years(text: str) -> list[str]:
+    """`2004-05:2007-08` (inclusive range), `2004-05,2006-07` (list) or `2006-07` → keys."""
+    def key(year: str) -> str:
+        year = year.strip()
+        if year not in COHORT_YEAR_KEYS:
+            raise ValueError(
+                f"{year!r} is not a cohort year ({COHORT_YEAR_KEYS[0]} … {COHORT_YEAR_KEYS[-1]})"
+            )
+        return year
+
+    if ":" in text:
+        first, last = (key(y) for y in text.split(":", 1))
+        start, stop = COHORT_YEAR_KEYS.index(first), COHORT_YEAR_KEYS.index(last)
+        if start > stop:
+            raise ValueError(f"range {text!r} runs backwards")
+        return COHORT_YEAR_KEYS[start : stop + 1]
+    return [key(y) for y in text.split(",") if y.strip()]
+
+
+@dataclass
+class RunOutcome:
+    cohort_year: str
+    success: bool
+    run_id: str
+    seconds: float
+    messages: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BackfillResult:
+    backfill_id: str
+    runs: list[RunOutcome]
+
+    @property
+    def success(self) -> bool:
+        return all(r.success for r in self.runs)
+
+
+def _run_cohort_year(cohort_year: str, tags: dict[str, str]) -> RunOutcome:
+    """One cohort year in this process, on the instance of DAGSTER_HOME (a worker process
+    cannot share the parent's instance object, only its storage)."""
+    import dagster as dg
+
+    from dagster_project.runs import execute_job, failure_messages
+
+    started = time.perf_counter()
+    with dg.DagsterInstance.get() as instance:
+        result = execute_job("cohort_year", instance, partition_key=cohort_year, tags=tags)
+    return RunOutcome(
+        cohort_year, result.success, result.run_id, time.perf_counter() - started,
+        failure_messages(result),
+    )
+
+
+def run_backfill(
+    cohort_years: list[str], parallel: int = 1, report: Callable[[RunOutcome], None] = print
+) -> BackfillResult:
+    """Run the cohort years, `parallel` at a time (1: one after another in this process)."""
+    backfill_id = uuid.uuid4().hex[:8]
+    tags = {BACKFILL_TAG: backfill_id}
+    outcomes = []
+    if parallel <= 1:
+        for year in cohort_years:
+            outcomes.append(_run_cohort_year(year, tags))
+            report(outcomes[-1])
+        return BackfillResult(backfill_id, outcomes)
+    # spawn, not fork: Dagster and DuckDB hold threads and locks a forked child would inherit
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=parallel, mp_context=context) as pool:
+        futures = [pool.submit(_run_cohort_year, year, tags) for year in cohort_years]
+        for future in as_completed(futures):
+            outcomes.append(future.result())
+            report(outcomes[-1])
+    outcomes.sort(key=lambda r: r.cohort_year)
+    return BackfillResult(backfill_id, outcomes)
