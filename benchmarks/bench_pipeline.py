@@ -3,6 +3,7 @@ staging → linkage → journeys) and one cohort year (cohort → outcomes → r
 
     python benchmarks/bench_pipeline.py /path/to/landing [--cohort-year 2006-07]
         [--method deterministic|probabilistic] [--warehouse duckdb:///tmp/bench.duckdb]
+        [--no-checks]
 
 Each step runs in its own process (Dagster's multiprocess executor, as in production), so
 the peak memory printed per step is that step's own; wall times come from the event log.
@@ -43,9 +44,7 @@ def _step_table(instance, run_id: str) -> list[tuple[str, float, int | None]]:
 def _run(job_name: str, instance, **kwargs) -> bool:
     import dagster as dg
 
-    from dagster_project.definitions import defs
-
-    job = defs.resolve_job_def(job_name)
+    job = _definitions().resolve_job_def(job_name)
     started = time.perf_counter()
     # multiprocess execution: one process per step, the way `dagster dev` runs it
     result = dg.execute_job(
@@ -64,16 +63,24 @@ def _job_factory(name: str):
     return {"refresh_delivery": refresh_delivery, "cohort_year": cohort_year}[name]
 
 
-def refresh_delivery():
+def _definitions():
+    """The code location, or (`--no-checks`) the same assets and jobs without their checks,
+    to measure what the checks cost. Read in every step process, hence the variable."""
     from dagster_project.definitions import defs
 
-    return defs.resolve_job_def("refresh_delivery")
+    if os.environ.get("BENCH_WITHOUT_CHECKS") != "1":
+        return defs
+    import dagster as dg
+
+    return dg.Definitions(assets=defs.assets, jobs=defs.jobs, resources=defs.resources)
+
+
+def refresh_delivery():
+    return _definitions().resolve_job_def("refresh_delivery")
 
 
 def cohort_year():
-    from dagster_project.definitions import defs
-
-    return defs.resolve_job_def("cohort_year")
+    return _definitions().resolve_job_def("cohort_year")
 
 
 def main() -> int:
@@ -82,7 +89,9 @@ def main() -> int:
     parser.add_argument("--cohort-year", default="2006-07")
     parser.add_argument("--method", default="deterministic")
     parser.add_argument("--warehouse")
+    parser.add_argument("--no-checks", action="store_true", help="run without asset checks")
     args = parser.parse_args()
+    os.environ["BENCH_WITHOUT_CHECKS"] = "1" if args.no_checks else "0"
     scratch = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
     os.environ["RECONVICTION_LANDING_DIR"] = str(args.landing)
     os.environ["RECONVICTION_LINKAGE_METHOD"] = args.method
