@@ -58,10 +58,11 @@ def _surname_initial() -> cl.CustomComparison:
     ])
 
 
-# m probabilities of the date-of-birth levels, set rather than trained: EM on blocks
-# that leave the date free (same initials and area) mistakes "same area" for "same
-# person", because offending in the area is far commoner there than among random pairs.
-# The slips are a few per thousand records on each side (NDTMS typing, PNC filing, aliases).
+# Starting m probabilities of the date-of-birth levels (the slips are a few per thousand
+# records on each side: NDTMS typing, PNC filing, aliases); EM refines them on blocks of
+# same initials and postcode. With area and offending one joint comparison (below), that
+# block no longer teaches EM that "same area" is "same person": the area is the block's
+# own column, so EM separates its classes by date of birth, sex and ethnicity alone.
 DOB_M = {"exact": 0.95, "swap": 0.004, "year": 0.008, "slip": 0.01, "near": 0.008,
          "else": 0.02}
 
@@ -84,8 +85,7 @@ def _date_of_birth() -> cl.CustomComparison:
     ]
     return cl.CustomComparison(output_column_name="dob", comparison_levels=[
         cll.NullLevel("dob"),
-        *(level.configure(m_probability=DOB_M[name], fix_m_probability=True)
-          for name, level in levels),
+        *(level.configure(m_probability=DOB_M[name]) for name, level in levels),
     ])
 
 
@@ -106,17 +106,6 @@ def _ethnicity() -> cl.CustomComparison:
     ])
 
 
-def _area() -> cl.CustomComparison:
-    return cl.CustomComparison(output_column_name="area", comparison_levels=[
-        cll.CustomLevel("(postcode_l IS NULL OR postcode_r IS NULL) "
-                        "AND (force_l IS NULL OR force_r IS NULL)", "no area").configure(
-            is_null_level=True),
-        cll.ExactMatchLevel("postcode"),
-        cll.ExactMatchLevel("force").configure(label_for_charts="same police force"),
-        cll.ElseLevel(),
-    ])
-
-
 def _shares_quarter(a: str, b: str) -> str:
     return (f"(force_{a}_l = force_{b}_r "
             f"AND (quarters_{a}_l & quarters_{b}_r) <> 0::UHUGEINT)")
@@ -124,28 +113,43 @@ def _shares_quarter(a: str, b: str) -> str:
 
 # A client carries its force in `a` (b empty), a PNC person its two main forces in `a` and
 # `b`; these three terms are all the pairings and read the same with l and r exchanged.
-_OFFENDED_IN_FORCE = " OR ".join(
-    _shares_quarter(a, b) for a, b in (("a", "a"), ("a", "b"), ("b", "a")))
+_OFFENDED_IN_FORCE = "(" + " OR ".join(
+    _shares_quarter(a, b) for a, b in (("a", "a"), ("a", "b"), ("b", "a"))) + ")"
+_SAME_POSTCODE = "postcode_l = postcode_r"
+_SAME_FORCE = "force_l = force_r"
 
 
-def _offended_around_treatment() -> cl.CustomComparison:
-    """Whether the PNC person offended in the client's force within two years of a
-    treatment start; else at all in that time; else neither (no offence is evidence too:
-    treatment clients are mostly active offenders)."""
-    return cl.CustomComparison(output_column_name="offending", comparison_levels=[
-        cll.CustomLevel("active_quarters_l IS NULL OR active_quarters_r IS NULL",
-                        "no offences or no treatment dates").configure(is_null_level=True),
-        cll.CustomLevel(_OFFENDED_IN_FORCE,
-                        "offended in the treatment force within two years"),
-        cll.CustomLevel("(active_quarters_l & active_quarters_r) <> 0::UHUGEINT",
-                        "offended elsewhere within two years"),
+def _area_and_offending() -> cl.CustomComparison:
+    """Where the person lives and whether they offended in the client's treatment force
+    within two years of a treatment start, as one comparison with joint levels.
+
+    Two comparisons would multiply their Bayes factors as if independent; but a stranger
+    living in the client's postcode very likely offends in the client's force too (most
+    offences are recorded at home), so the product counts the same evidence about twice
+    and lifts same-area strangers with another date of birth over the floor. Joint levels
+    take their u probabilities from random pairs as they come, dependence included."""
+    levels = [
+        (f"{_SAME_POSTCODE} AND {_OFFENDED_IN_FORCE}",
+         "same postcode, offended in the treatment force"),
+        (_SAME_POSTCODE, "same postcode"),
+        (f"{_SAME_FORCE} AND {_OFFENDED_IN_FORCE}",
+         "same police force, offended in the treatment force"),
+        (_SAME_FORCE, "same police force"),
+        (_OFFENDED_IN_FORCE, "elsewhere, offended in the treatment force"),
+    ]
+    return cl.CustomComparison(output_column_name="area", comparison_levels=[
+        cll.CustomLevel("(postcode_l IS NULL OR postcode_r IS NULL) "
+                        "AND (force_l IS NULL OR force_r IS NULL) "
+                        "AND (active_quarters_l IS NULL OR active_quarters_r IS NULL)",
+                        "nothing known").configure(is_null_level=True),
+        *(cll.CustomLevel(sql, label) for sql, label in levels),
         cll.ElseLevel(),
     ])
 
 
 def comparisons() -> list[cl.CustomComparison]:
     return [_first_initial(), _surname_initial(), _date_of_birth(), _sex(), _ethnicity(),
-            _area(), _offended_around_treatment()]
+            _area_and_offending()]
 
 
 # Narrow rules, one per kind of slip, rather than one wide OR: each is an equi-join that
@@ -167,10 +171,11 @@ PREDICTION_BLOCKING_RULES = [
 # EM sessions: each estimates m for the comparisons whose SQL reads none of its rule's
 # columns (Splink's rule), on narrow blocks where true pairs are the bulk, so that EM's
 # "match" class is the same person and not merely the same area: the first leaves the
-# initials free, the second the area.
+# initials free, the second the area, the third the date of birth.
 TRAINING_BLOCKING_RULES = [
     block_on("dob", "postcode"),
     block_on("first_initial", "surname_initial", "dob"),
+    block_on("first_initial", "surname_initial", "postcode"),
 ]
 
 # Exact agreement on the attributor: the NTA rule, used to estimate how many pairs match.
