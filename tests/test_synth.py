@@ -413,3 +413,50 @@ def test_no_offending_while_in_custody(demo):
     inside = committed.merge(spells, on="PNCID")
     inside = inside[(inside["day"] >= inside["from"]) & (inside["day"] < inside["to"])]
     assert len(inside) == 0
+
+
+def test_dropouts_disengage_before_discharge_and_the_lasting_effect_grows_with_the_stay():
+    """Offending segments of hand-made journeys: a drop-out's last days in treatment are
+    offended at the disengaged multiplier; the post-exit multiplier after a completion is
+    nearer 1 after a short stay than after a long one, and lasts until the relapse that
+    precedes a return."""
+    from dagster_project.synth.config import EXIT_TYPES
+    from dagster_project.synth.offending import offending_segments
+
+    config = SynthConfig.for_scale("tiny")
+    assert config.dropout_disengaged_days > 0 and config.post_exit_ramp_days > 0
+    start = config.day("treatment_start") + 400
+    starts = start + np.array([0, 0, 0, 0, 0, 1000])
+    stays = [300, 30, 60, 400, 200, 100]
+    exits = ["dropped_out", "dropped_out", "successful_completion", "successful_completion"]
+    exits += ["successful_completion", "dropped_out"]
+    journeys = pd.DataFrame(
+        {
+            "person": [0, 1, 2, 3, 4, 4],
+            "start": starts,
+            "end": starts + np.array(stays),
+            "final_exit": [EXIT_TYPES.index(e) for e in exits],
+        }
+    )
+    first_day = np.full(6, config.day("history_start"))
+    seg = offending_segments(journeys, np.arange(6), first_day, np.zeros(6, int), config)
+
+    def multiplier(person, day):
+        s = seg[(seg["person"] == person) & (seg["start"] <= day) & (seg["end"] > day)]
+        assert len(s) == 1
+        return s["multiplier"].iloc[0]
+
+    long_end, short_end = start + 300, start + 30
+    disengaged = config.disengaged_multiplier
+    assert multiplier(0, long_end - config.dropout_disengaged_days) == disengaged
+    assert multiplier(0, long_end - 1) == disengaged
+    assert multiplier(0, long_end - config.dropout_disengaged_days - 1) != disengaged
+    assert multiplier(1, start) == multiplier(1, short_end - 1) == disengaged  # whole stay
+    completed = config.post_exit_multiplier["successful_completion"]
+    after_short, after_long = multiplier(2, start + 100), multiplier(3, start + 500)
+    assert completed <= after_long < after_short < 1
+    # completed, then came back: well after the exit, relapsed only before the return
+    relapse = start + 1000 - config.pre_entry_days - config.completion_relapse_days
+    assert completed < multiplier(4, start + 201) == multiplier(4, relapse - 1) < 1
+    assert multiplier(4, relapse) == config.relapse_multiplier
+    assert multiplier(5, start) == 1  # never treated

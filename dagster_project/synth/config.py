@@ -141,7 +141,7 @@ class SynthConfig:
     concurrent_episode_share: float = 0.03  # a second agency during the journey
     reentry_share: dict = field(
         default_factory=lambda: {
-            "successful_completion": 0.60,
+            "successful_completion": 0.72,
             "dropped_out": 0.45,
             "transferred": 0.30,
             "custody": 0.40,
@@ -172,12 +172,22 @@ class SynthConfig:
     )
     # the in-treatment effect builds up: 1 at entry, the full multiplier after some months
     in_treatment_ramp_days: float = 240.0
-    relapse_multiplier: float = 1.35  # between an exit and a return to treatment
-    dropout_relapse_share: float = 0.7  # of a journey ending in drop-out: a relapse
+    relapse_multiplier: float = 1.3  # between an exit and a return to treatment
+    # after a successful completion, the relapse that precedes a return lasts this many
+    # days before the pre-entry spike (the post-exit effect holds until then)
+    completion_relapse_days: int = 180
+    dropout_relapse_share: float = 0.75  # of a journey ending in drop-out: a relapse
+    # drop-outs stop attending before they are discharged: their last days in treatment
+    # (capped at the stay) are offended at this multiplier
+    dropout_disengaged_days: int = 60
+    disengaged_multiplier: float = 1.8
+    # the post-exit multiplier moves from 1 (exit at entry) to `post_exit_multiplier`
+    # with the length of the last journey, with this time constant (0: no dose-response)
+    post_exit_ramp_days: float = 60.0
     post_exit_multiplier: dict = field(
         default_factory=lambda: {
-            "successful_completion": 0.23,
-            "dropped_out": 0.9,
+            "successful_completion": 0.20,
+            "dropped_out": 0.8,
             "transferred": 1.0,
             "custody": 1.0,
             "died": 0.0,

@@ -31,7 +31,11 @@ _EFFECT_KNOBS = (
     "in_treatment_multiplier",
     "in_treatment_ramp_days",
     "relapse_multiplier",
+    "completion_relapse_days",
     "dropout_relapse_share",
+    "dropout_disengaged_days",
+    "disengaged_multiplier",
+    "post_exit_ramp_days",
     "post_exit_multiplier",
     "exit_rate_tilt",
 )

@@ -3,9 +3,11 @@
 Each person has a latent rate of detected cases (gamma-distributed between persons). It
 falls with age past a peak, spikes in the months before a treatment journey starts (people
 enter treatment at a crisis: regression to the mean), is lowered while in treatment (the
-effect building up over the first months) and after the last exit (most after a successful
-completion: the planted effect; a client who comes back to treatment relapsed in between),
-and is zero in custody. Within each stretch of constant rate, cases are a Poisson process.
+effect building up over the first months; drop-outs relapse and, in their last weeks
+before the discharge, stop attending and offend above their pre-treatment level) and after
+the last exit (most after a successful completion: the planted effect, larger the longer the
+stay; a client who comes back to treatment relapsed in between), and is zero in custody.
+Within each stretch of constant rate, cases are a Poisson process.
 
 Exports `offending_segments`, `draw_cases`, `OUTCOMES`, `DISPOSALS`.
 """
@@ -62,6 +64,12 @@ def offending_segments(
     end = journeys["end"].to_numpy()
     post = np.array([config.post_exit_multiplier[e] for e in EXIT_TYPES[:-1]])
     post_mult = post[journeys["final_exit"].to_numpy()]
+    # the lasting effect of treatment builds up with its length: after a short stay the
+    # post-exit multiplier is nearer 1 (a dose-response)
+    if config.post_exit_ramp_days > 0:
+        fade = np.exp(-(end - start) / config.post_exit_ramp_days)
+        died = journeys["final_exit"].to_numpy() == EXIT_TYPES.index("died")
+        post_mult = np.where(died, post_mult, post_mult + (1 - post_mult) * fade)
     change = person[1:] != person[:-1]
     first_of_person = np.r_[True, change][: len(person)]  # (a block may hold no journeys)
     last_of_person = np.r_[change, True][: len(person)]
@@ -71,6 +79,17 @@ def offending_segments(
     # after the last journey
     prev_mult = np.where(first_of_person, 1.0, config.relapse_multiplier)
     pre_start = np.maximum(start - config.pre_entry_days, prev_end)
+    # ... but the benefit of a successful completion lasts until that relapse: after a
+    # completion, the relapse rate holds only over the last days before the pre-entry spike
+    final_exit = journeys["final_exit"].to_numpy()
+    completed = EXIT_TYPES.index("successful_completion")
+    after_completion = ~first_of_person & (np.r_[-1, final_exit[:-1]][: len(person)] == completed)
+    relapse_start = np.where(
+        after_completion,
+        np.maximum(pre_start - np.int64(config.completion_relapse_days), prev_end),
+        prev_end,
+    )
+    prev_post = np.r_[1.0, post_mult[:-1]][: len(person)]
     treat = np.array([config.in_treatment_multiplier[g] for g in DRUG_GROUPS])
     tail = last_of_person
     untreated = np.setdiff1d(persons, person)
@@ -79,13 +98,22 @@ def offending_segments(
     dropout = journeys["final_exit"].to_numpy() == EXIT_TYPES.index("dropped_out")
     relapse_days = (config.dropout_relapse_share * (end - start)).astype(np.int64)
     relapse = np.where(dropout, end - relapse_days, end)
+    # ... and they stop attending some weeks before they are discharged: over those last
+    # days (a set number, not a share of the stay) offending is back at or above the level
+    # that brought them into treatment
+    disengaged = np.where(
+        dropout, np.maximum(end - np.int64(config.dropout_disengaged_days), start), end
+    )
+    relapse = np.minimum(relapse, disengaged)
     parts = [
-        (person, prev_end, pre_start, prev_mult),  # between journeys
+        (person, prev_end, relapse_start, prev_post),  # between journeys: still well
+        (person, relapse_start, pre_start, prev_mult),  # between journeys: relapsed
         (person, pre_start, start, prev_mult * config.pre_entry_multiplier),
         *_in_treatment(
             person, start, relapse, treat[drug_group[person]], config.in_treatment_ramp_days
         ),
-        (person, relapse, end, np.full(len(person), config.relapse_multiplier)),
+        (person, relapse, disengaged, np.full(len(person), config.relapse_multiplier)),
+        (person, disengaged, end, np.full(len(person), config.disengaged_multiplier)),
         (person[tail], end[tail], np.full(tail.sum(), last), post_mult[tail]),
         (untreated, first_day[untreated], np.full(len(untreated), last), np.ones(len(untreated))),
     ]
