@@ -31,8 +31,12 @@ def _step_table(instance, run_id: str) -> list[tuple[str, float, int | None]]:
         kind = event.dagster_event.event_type
         if kind == dg.DagsterEventType.STEP_START:
             started[event.step_key] = event.timestamp
-        elif kind == dg.DagsterEventType.ASSET_MATERIALIZATION:
-            value = event.dagster_event.materialization.metadata.get("peak_memory_mb")
+        elif kind in (
+            dg.DagsterEventType.ASSET_MATERIALIZATION, dg.DagsterEventType.ASSET_CHECK_EVALUATION
+        ):
+            data = event.dagster_event.event_specific_data
+            metadata = getattr(data, "materialization", data).metadata
+            value = metadata.get("peak_memory_mb")
             if value is not None:
                 peak[event.step_key] = max(peak.get(event.step_key, 0), value.value)
         elif kind in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE):

@@ -8,6 +8,7 @@ just written (`context.partition_key`).
 Exports `Check`, `Tables`, `layer_checks`, `check_result`.
 """
 
+import resource
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -92,6 +93,8 @@ def check_result(check: Check, outcomes: list[Outcome], extra: dict | None = Non
             "failing_rows": sum(o.failing_rows for o in failed),
             "rules": dg.MetadataValue.md(_table(outcomes)),
             **({"first_failure": failed[0].rule} if failed else {}),
+            # the check step's peak memory so far, as assets record theirs
+            "peak_memory_mb": int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             **(extra or {}),
         },
     )

@@ -50,9 +50,14 @@ def _train(linker: Linker, seed: int) -> None:
     )
     training.estimate_u_using_random_sampling(max_pairs=U_MAX_PAIRS, seed=seed)
     for rule in TRAINING_BLOCKING_RULES:
-        training.estimate_parameters_using_expectation_maximisation(
-            rule, estimate_without_term_frequencies=True, max_pairs=EM_MAX_PAIRS
-        )
+        try:
+            training.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True, max_pairs=EM_MAX_PAIRS
+            )
+        except ValueError as exc:
+            # on a small world a block can hold too few pairs for EM, which then drives a
+            # level's m towards 0 until Splink refuses it; the starting values stand instead
+            logger.warning("EM session skipped (%s): keeping the starting m values", exc)
 
 
 def train_and_predict(
