@@ -42,6 +42,11 @@ class Tables:
             self._cache[key] = self.warehouse.read_table(name, partition=where, columns=columns)
         return self._cache[key]
 
+    def forget(self) -> None:
+        """Drop the tables read so far: a national staged offences table is gigabytes, and
+        the checks of the next asset read other tables."""
+        self._cache.clear()
+
     def columns(self, name: str) -> list[str]:
         return list(self.warehouse.columns(name))
 
@@ -125,7 +130,12 @@ def layer_checks(name: str, checks: list[Check], partitioned: bool = False):
                 warehouse: WarehouseResource):
         tables = Tables(warehouse.warehouse(), settings.get(),
                         context.partition_key if partitioned else None)
+        asset_in_hand = None
+        # sorted by asset, so that each asset's tables are read once and then let go
         for key in sorted(context.selected_asset_check_keys, key=str):
+            if key.asset_key != asset_in_hand:
+                tables.forget()
+                asset_in_hand = key.asset_key
             check = by_key[key]
             outcomes = check.evaluate(tables)
             result = check_result(check, outcomes)
