@@ -47,3 +47,24 @@ def data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
     (tmp_path / "dagster_home").mkdir()
     return tmp_path
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def warehouse_url(request, tmp_path):
+    """A warehouse URL for each backend: a fresh DuckDB file (in a folder that does not exist
+    yet), or a fresh schema in the test PostgreSQL database."""
+    if request.param == "duckdb":
+        yield f"duckdb:///{tmp_path / 'sub' / 'warehouse.duckdb'}"
+        return
+    server = sa.make_url(request.getfixturevalue("postgres_url"))
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server, poolclass=sa.pool.NullPool)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    # The schema comes first on the search path, so the warehouse's tables land in it.
+    yield server.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+        hide_password=False
+    )
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()

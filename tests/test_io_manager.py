@@ -1,11 +1,9 @@
 """The warehouse IO manager in real Dagster materialisations, on DuckDB and PostgreSQL."""
 
-import uuid
 
 import dagster as dg
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 
 from dagster_project.io_manager import WarehouseIOManager, WarehouseResource, table_name
 from dagster_project.warehouse import Warehouse
@@ -46,23 +44,9 @@ def nothing_stored():
     return None
 
 
-@pytest.fixture(params=["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def url(request, tmp_path):
-    """A warehouse URL: a fresh DuckDB file, or a fresh schema in the test PostgreSQL database."""
-    if request.param == "duckdb":
-        yield f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
-        return
-    server = sa.make_url(request.getfixturevalue("postgres_url"))
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(server, poolclass=sa.pool.NullPool)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    yield server.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-        hide_password=False
-    )
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+@pytest.fixture
+def url(warehouse_url):
+    return warehouse_url
 
 
 def run(url: str, assets, partition_key: str | None = None, **kwargs) -> dg.ExecuteInProcessResult:

@@ -4,7 +4,6 @@ parallel processes share a DuckDB file."""
 import datetime as dt
 import multiprocessing
 import time
-import uuid
 
 import duckdb
 import numpy as np
@@ -17,24 +16,9 @@ from dagster_project.warehouse import Warehouse
 COHORT = "cohort_year"
 
 
-@pytest.fixture(params=["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def url(request, tmp_path):
-    """A warehouse URL: a fresh DuckDB file, or a fresh schema in the test PostgreSQL database."""
-    if request.param == "duckdb":
-        yield f"duckdb:///{tmp_path / 'sub' / 'warehouse.duckdb'}"
-        return
-    server = sa.make_url(request.getfixturevalue("postgres_url"))
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(server, poolclass=sa.pool.NullPool)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    # The schema comes first on the search path, so the warehouse's tables land in it.
-    yield server.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-        hide_password=False
-    )
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+@pytest.fixture
+def url(warehouse_url):
+    return warehouse_url
 
 
 @pytest.fixture
