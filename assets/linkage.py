@@ -10,8 +10,10 @@ Exports `linkage_assets`, `LINKAGE_GROUP`.
 import dagster as dg
 import pandas as pd
 
+from dagster_project.io_manager import WarehouseResource
 from dagster_project.linkage import client_identities as identify_clients
 from dagster_project.linkage import pnc_identity_variants as pnc_variants
+from dagster_project.linkage.evaluation import client_truth, evaluate_links
 from dagster_project.linkage.handover import (
     OFFENCE_COLUMNS,
     client_links_table,
@@ -68,6 +70,7 @@ HANDOVER_OFFENCE_COLUMNS = ["pncid", *OFFENCE_COLUMNS]
 def client_links(
     context: dg.AssetExecutionContext,
     settings: SettingsResource,
+    warehouse: WarehouseResource,
     client_identities: pd.DataFrame,
     pnc_identity_variants: pd.DataFrame,
     staged_pnc_offences: pd.DataFrame,
@@ -79,6 +82,9 @@ def client_links(
         client_identities, pnc_identity_variants, staged_pnc_offences, run_settings
     )
     links = client_links_table(result.links, run_settings.resolved_pseudonym_key())
+    quality = _quality_against_truth(
+        result.links, client_identities, run_settings, warehouse.warehouse()
+    )
     shares = links["link_status"].value_counts().to_dict()
     context.log.info(f"{run_settings.linkage_method} linkage: {shares}")
     return dg.MaterializeResult(
@@ -89,9 +95,26 @@ def client_links(
             **{f"clients_{status}": int(n) for status, n in shares.items()},
             **{name: dg.MetadataValue.md(text) for name, text in result.metadata.items()},
             **({"model": dg.MetadataValue.json(result.model)} if result.model else {}),
+            **quality,
             **settings_metadata(run_settings),
         ),
     )
+
+
+def _quality_against_truth(links, clients, settings, wh) -> dict:
+    """Precision, recall and shares of the links against a synthetic delivery's ground truth
+    (`truth/<extract date>/` beside the landing folder), when there is one: counts and rates
+    only, no identities. A real delivery has no truth, and gets nothing here."""
+    extract = wh.query("SELECT max(extract_date) AS d FROM staged_ndtms_episodes")["d"].iloc[0]
+    truth_dir = settings.landing_dir.parent / "truth" / str(extract)
+    if not (truth_dir / "client_records.parquet").exists():
+        return {}
+    summary = evaluate_links(links, client_truth(truth_dir, clients))
+    # numpy scalars are not metadata values: `.item()` gives the plain int or float
+    return {
+        f"truth_{name}": getattr(value, "item", lambda v=value: v)()
+        for name, value in summary.items()
+    }
 
 
 @dg.asset(group_name=LINKAGE_GROUP, kinds={"pandas"})

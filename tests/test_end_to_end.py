@@ -49,11 +49,19 @@ def _run(instance, job, **kwargs):
 def test_cohort_year_end_to_end(data_dir, tiny_delivery, monkeypatch, method):
     monkeypatch.setenv("RECONVICTION_LINKAGE_METHOD", method)
     shutil.copytree(tiny_delivery, data_dir / "landing" / tiny_delivery.name)
+    # the ground truth lies beside the landing folder, as the generator writes it
+    truth = tiny_delivery.parent.parent / "truth" / tiny_delivery.name
+    shutil.copytree(truth, data_dir / "truth" / tiny_delivery.name)
     wh = Warehouse(Settings.from_env().warehouse_url)
     with dg.instance_for_test() as instance:
         assert _run(instance, "refresh_delivery").success
         assert _run(instance, "cohort_year", partition_key="2006-07").success
         first = {t: wh.read_table(t) for t in CONTRACT}
+        instance_metadata = {
+            "client_links": instance.get_latest_materialization_event(
+                dg.AssetKey("client_links")
+            ).asset_materialization.metadata
+        }
         # a rerun of the partition replaces it: nothing duplicated, nothing changed
         assert _run(instance, "cohort_year", partition_key="2006-07").success
         again = {t: wh.read_table(t) for t in CONTRACT}
@@ -64,6 +72,9 @@ def test_cohort_year_end_to_end(data_dir, tiny_delivery, monkeypatch, method):
     members = first["cohort_members"].sort_values("person_key", ignore_index=True)
     assert members.equals(again["cohort_members"].sort_values("person_key", ignore_index=True))
     assert (first["client_links"]["method"] == method).all()
+    # the delivery is synthetic, so linkage was measured against its truth (rates only)
+    quality = instance_metadata["client_links"]
+    assert 0 < quality["truth_precision"].value <= 1 and quality["truth_clients"].value > 0
     assert "cohort_year" not in first["client_links"].columns
 
     funnel = first["cohort_funnel"].set_index("stage")["persons"]
