@@ -13,17 +13,12 @@ from dagster_project.io_manager import WarehouseResource
 from dagster_project.metadata import settings_metadata, table_metadata
 from dagster_project.partitions import cohort_years
 from dagster_project.resources import SettingsResource
+from dagster_project.summary import extract_date_in_use
 
 COHORT_GROUP = "cohort"
 _INPUTS = ("treatment_journeys", "client_link_status", "linked_offences")
 # read by the step itself (after the maturity check), so declared as deps, not inputs
 _DEPS = [*_INPUTS, "treatment_episodes"]
-
-
-def extract_date_in_use(warehouse) -> str:
-    """The extract date of the delivery the pseudonymised tables were built from."""
-    found = warehouse.query("SELECT max(extract_date) AS extract_date FROM treatment_episodes")
-    return str(found["extract_date"].iloc[0])
 
 
 @dg.multi_asset(

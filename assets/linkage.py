@@ -30,6 +30,7 @@ from dagster_project.linkage.handover import (
 from dagster_project.linkage.rules import link_clients
 from dagster_project.metadata import settings_metadata, table_metadata
 from dagster_project.resources import SettingsResource
+from dagster_project.summary import extract_date_in_use
 
 LINKAGE_GROUP = "linkage"
 
@@ -105,8 +106,8 @@ def _quality_against_truth(links, clients, settings, wh) -> dict:
     """Precision, recall and shares of the links against a synthetic delivery's ground truth
     (`truth/<extract date>/` beside the landing folder), when there is one: counts and rates
     only, no identities. A real delivery has no truth, and gets nothing here."""
-    extract = wh.query("SELECT max(extract_date) AS d FROM staged_ndtms_episodes")["d"].iloc[0]
-    truth_dir = settings.landing_dir.parent / "truth" / str(extract)
+    extract_date = extract_date_in_use(wh, "staged_ndtms_episodes")
+    truth_dir = settings.landing_dir.parent / "truth" / extract_date
     if not (truth_dir / "client_records.parquet").exists():
         return {}
     summary = evaluate_links(links, client_truth(truth_dir, clients))

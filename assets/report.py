@@ -9,7 +9,6 @@ from datetime import datetime
 import dagster as dg
 import pandas as pd
 
-from assets.cohort import extract_date_in_use
 from dagster_project.io_manager import WarehouseResource
 from dagster_project.metadata import settings_metadata
 from dagster_project.partitions import cohort_years
@@ -23,6 +22,7 @@ from dagster_project.report import (
 )
 from dagster_project.report.provenance import REPORT_FILE
 from dagster_project.resources import SettingsResource
+from dagster_project.summary import extract_date_in_use
 
 REPORT_GROUP = "report"
 # the only cohort year the NTA study published figures for (REFERENCE_FIGURES.md)

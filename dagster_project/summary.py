@@ -1,7 +1,8 @@
 """What a run prints at the end: the delivery in use, how its rows were staged, and the
 cohort year's headline table. Counts and published (disclosure-controlled) tables only.
 
-Exports `delivery_summary`, `extract_date_of`, `headline_table`, `replication_summary`.
+Exports `delivery_summary`, `extract_date_in_use`, `extract_date_of`, `headline_table`,
+`replication_summary`.
 """
 
 import pandas as pd
@@ -14,10 +15,16 @@ from dagster_project.warehouse import Warehouse
 HEADLINE_DIMENSIONS = ["all", "drug_group", "referral_route", "retention_band", "exit_group"]
 
 
+def extract_date_in_use(warehouse: Warehouse, table: str = "treatment_episodes") -> str:
+    """The extract date of the delivery a stage's tables were built from (every raw, staged
+    and hand-over row carries it)."""
+    found = warehouse.query(f"SELECT max(extract_date) AS extract_date FROM {table}")
+    return str(found["extract_date"].iloc[0])
+
+
 def extract_date_of(settings: Settings) -> str:
-    wh = Warehouse(settings.warehouse_url)
-    found = wh.query(f"SELECT max(extract_date) AS d FROM {RAW_TABLES[DELIVERY_FILES[0]]}")
-    return str(found["d"].iloc[0])
+    """The extract date of the delivery loaded into the warehouse (its raw tables)."""
+    return extract_date_in_use(Warehouse(settings.warehouse_url), RAW_TABLES[DELIVERY_FILES[0]])
 
 
 def delivery_summary(settings: Settings) -> str:
