@@ -25,7 +25,6 @@ from dagster_project.settings import Settings, project_data_dir
 
 def _synth(args: argparse.Namespace) -> int:
     from dagster_project.synth import SynthConfig, generate_delivery
-
     from dagster_project.synth.profiles import with_profile
 
     config = with_profile(SynthConfig.for_scale(args.scale), args.profile)
@@ -33,7 +32,8 @@ def _synth(args: argparse.Namespace) -> int:
         config = replace(config, extract_date=date.fromisoformat(args.extract_date))
     started = time.perf_counter()
     path = generate_delivery(config, out=Path(args.out), seed=args.seed)
-    print(f"wrote {args.scale} {args.profile} delivery {path} in {time.perf_counter() - started:.1f} s")
+    took = time.perf_counter() - started
+    print(f"wrote {args.scale} {args.profile} delivery {path} in {took:.1f} s")
     return 0
 
 
