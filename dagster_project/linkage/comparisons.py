@@ -125,6 +125,7 @@ def _shares_quarter(a: str, b: str) -> str:
 _OFFENDED_IN_FORCE = "(" + " OR ".join(
     _shares_quarter(a, b) for a, b in (("a", "a"), ("a", "b"), ("b", "a"))) + ")"
 _OFFENDED_AROUND_TREATMENT = "(active_quarters_l & active_quarters_r) <> 0::UHUGEINT"
+_AREA_KNOWN = "(force_l IS NOT NULL AND force_r IS NOT NULL)"
 _SAME_POSTCODE = "postcode_l = postcode_r"
 _SAME_FORCE = "force_l = force_r"
 
@@ -146,9 +147,13 @@ def _area_and_offending() -> cl.CustomComparison:
          "same police force, offended in the treatment force"),
         (_SAME_FORCE, "same police force"),
         (_OFFENDED_IN_FORCE, "elsewhere, offended in the treatment force"),
-        # people who come to treatment with a record are mostly offending around then,
-        # while most of the PNC's millions are not: a strong test of a distant namesake
-        (_OFFENDED_AROUND_TREATMENT, "elsewhere, offended around the treatment"),
+        # people who come to treatment with a record are mostly offending around then
+        (f"{_AREA_KNOWN} AND {_OFFENDED_AROUND_TREATMENT}",
+         "elsewhere, offended around the treatment"),
+        # an unrecorded postcode says nothing about where a person lives: "area unknown"
+        # must not pass for "elsewhere", which is evidence against a link
+        (_OFFENDED_AROUND_TREATMENT, "area unknown, offended around the treatment"),
+        (f"NOT {_AREA_KNOWN}", "area unknown"),
     ]
     return cl.CustomComparison(output_column_name="area", comparison_levels=[
         cll.CustomLevel("(postcode_l IS NULL OR postcode_r IS NULL) "
@@ -163,7 +168,7 @@ def _area_and_offending() -> cl.CustomComparison:
 
 # Starting values only (EM trains them): most people are treated where they live and offend
 # there; a sixth of pairs of the same person say nothing of the sort.
-AREA_START_M = (0.4, 0.15, 0.15, 0.05, 0.05, 0.05, 0.15)
+AREA_START_M = (0.4, 0.15, 0.15, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05)
 
 
 def comparisons() -> list[cl.CustomComparison]:

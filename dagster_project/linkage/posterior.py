@@ -32,12 +32,13 @@ M_TOLERANCE = 1e-5
 M_FLOOR = 1e-4  # see probabilistic.M_FLOOR: an unseen level is rare, not impossible
 
 
-def share_with_record(factor_sums: np.ndarray, n_clients: int, pnc_persons: int) -> float:
+def share_with_record(factor_sums: np.ndarray, n_clients: int, pnc_persons: int,
+                      start: float = 0.5) -> float:
     """π: the share of clients with a PNC record, from each client's sum of Bayes factors
     over its candidate persons (`factor_sums`, one per client that has candidates; the
     other `n_clients - len(factor_sums)` linkable clients have none): the fixed point of
     π = mean over clients of P(the client has a record)."""
-    share = 0.5
+    share = start
     scaled = np.asarray(factor_sums, dtype="float64") / pnc_persons
     for _ in range(MAX_ITERATIONS):
         evidence = share * scaled
@@ -49,10 +50,11 @@ def share_with_record(factor_sums: np.ndarray, n_clients: int, pnc_persons: int)
     return share
 
 
-def _posteriors(client: np.ndarray, factor: np.ndarray, n_linkable: int, pnc_persons: int):
+def _posteriors(client: np.ndarray, factor: np.ndarray, n_linkable: int, pnc_persons: int,
+                start: float = 0.5):
     """Per person row: the client-level posterior, and π."""
     sums = np.bincount(client, weights=factor)
-    share = share_with_record(sums[sums > 0], max(n_linkable, 1), pnc_persons)
+    share = share_with_record(sums[sums > 0], max(n_linkable, 1), pnc_persons, start)
     weight = share / pnc_persons
     return weight * factor / (1.0 - share + weight * sums[client]), share
 
@@ -61,11 +63,11 @@ def _best_variants(pairs: pd.DataFrame) -> pd.DataFrame:
     """Each (client, PNC person)'s best-scored variant: a person is linked through its best
     identity, and which one that is does not change as m is refined (they differ by whole
     levels of initials or dates)."""
-    order = np.lexsort((-pairs["bayes_factor"].to_numpy(), pairs["pncid"].to_numpy(),
-                        pairs["client"].to_numpy()))
-    ordered = pairs.iloc[order]
-    first = ~ordered.duplicated(["client", "pncid"]).to_numpy()
-    return ordered[first].reset_index(drop=True)
+    person, _ = pd.factorize(pairs["pncid"])
+    key = pairs["client"].to_numpy(dtype=np.int64) * (int(person.max(initial=0)) + 1) + person
+    order = np.lexsort((-pairs["bayes_factor"].to_numpy(), key))
+    first = np.r_[True, key[order][1:] != key[order][:-1]]
+    return pairs.iloc[order[first]].reset_index(drop=True)
 
 
 def client_level_em(
@@ -88,31 +90,31 @@ def client_level_em(
     persons = _best_variants(pairs)
     client = persons["client"].to_numpy()
     log_base = np.log(persons["bayes_factor"].to_numpy(dtype="float64"))
-    gammas = {name: persons[f"gamma_{name}"].to_numpy(dtype=np.int64) for name in m}
+    # gamma + 1 indexes a level's value with a 0 (no change) in front for the null level
+    slots = {name: persons[f"gamma_{name}"].to_numpy(dtype=np.int64) + 1 for name in m}
     start = {name: np.asarray(values, dtype="float64") for name, values in m.items()}
+    share = 0.5
 
-    def e_step(m_now):
+    def e_step(m_now, share):
         log_factor = log_base.copy()
-        for name, gamma in gammas.items():
-            known = gamma >= 0
-            log_factor[known] += np.log(m_now[name][gamma[known]] / start[name][gamma[known]])
-        return _posteriors(client, np.exp(log_factor), n_linkable, pnc_persons)
+        for name, slot in slots.items():
+            log_factor += np.r_[0.0, np.log(m_now[name] / start[name])][slot]
+        return _posteriors(client, np.exp(log_factor), n_linkable, pnc_persons, share)
 
     current = {name: 0.5 * values + 0.5 / len(values) for name, values in start.items()}
     for _ in range(MAX_EM_ROUNDS):
-        posterior, _share = e_step(current)
-        updated = {name: _m_step(gamma, posterior, len(current[name]))
-                   for name, gamma in gammas.items()}
+        posterior, share = e_step(current, share)
+        updated = {name: _m_step(slot, posterior, len(current[name]))
+                   for name, slot in slots.items()}
         moved = max(np.abs(updated[name] - current[name]).max() for name in current)
         current = updated
         if moved < M_TOLERANCE:
             break
-    posterior, share = e_step(current)
+    posterior, share = e_step(current, share)
     return persons[["client", "pncid"]].assign(match_probability=posterior), share, current
 
 
-def _m_step(gamma: np.ndarray, posterior: np.ndarray, levels: int) -> np.ndarray:
-    known = gamma >= 0
-    weights = np.bincount(gamma[known], weights=posterior[known], minlength=levels)
+def _m_step(slot: np.ndarray, posterior: np.ndarray, levels: int) -> np.ndarray:
+    weights = np.bincount(slot, weights=posterior, minlength=levels + 1)[1:]
     m = np.maximum(weights / max(weights.sum(), 1e-300), M_FLOOR)
     return m / m.sum()
