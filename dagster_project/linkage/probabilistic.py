@@ -46,7 +46,6 @@ MEMORY_LIMIT = "3GB"  # DuckDB spills to disk beyond this
 COMPETITOR_FRACTION = 0.01
 NOMINAL_FEATURES = "pnc_nominal_features"
 M_FLOOR = 1e-4
-U_NOT_OBSERVED = 1e-6  # what Splink itself takes for a level random sampling never met
 logger = logging.getLogger(__name__)
 
 
@@ -104,15 +103,16 @@ def _with_floors(model: dict) -> dict:
     """m probabilities no smaller than `M_FLOOR` (then renormalised). EM on blocks of some
     thousands of true pairs cannot tell an m of 1e-60 from one of 1e-4: a level it never
     saw among matches is rare, not impossible, and the floor keeps one unusual slip from
-    vetoing a person who agrees on everything else. A level random sampling never met gets
-    Splink's own value for it, `U_NOT_OBSERVED` (small worlds only)."""
+    vetoing a person who agrees on everything else. A level random sampling never met (a
+    delivery that never leaves a postcode empty, say) gets u = m: it weighs nothing either
+    way, rather than Splink's 1e-6, which would make a chance occurrence strong evidence."""
     for comparison in model["comparisons"]:
         levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
         m = [max(lv.get("m_probability") or M_FLOOR, M_FLOOR) for lv in levels]
         for level, value in zip(levels, m, strict=True):
             level["m_probability"] = value / sum(m)
             if not isinstance(level.get("u_probability"), float | int):
-                level["u_probability"] = U_NOT_OBSERVED
+                level["u_probability"] = level["m_probability"]
     return model
 
 
