@@ -16,7 +16,12 @@ from dagster_project.io_manager import WarehouseResource
 from dagster_project.linkage import client_identities as identify_clients
 from dagster_project.linkage import pnc_identity_variants as pnc_variants
 from dagster_project.linkage.alternatives import alternative_links, alternative_offences
-from dagster_project.linkage.evaluation import calibration_table, client_truth, evaluate_links
+from dagster_project.linkage.evaluation import (
+    calibration_table,
+    client_truth,
+    evaluate_links,
+    record_persons,
+)
 from dagster_project.linkage.handover import (
     OFFENCE_COLUMNS,
     client_keys,
@@ -156,12 +161,15 @@ def _quality_against_truth(links, pairs, clients, settings, wh) -> dict:
     truth = client_truth(truth_dir, clients)
     summary = evaluate_links(links, truth)
     calibration = calibration_table(pairs, truth)
+    by_person = calibration_table(pairs, truth, persons=record_persons(truth_dir))
     # numpy scalars are not metadata values: `.item()` gives the plain int or float
     return {
         **{f"truth_{name}": getattr(value, "item", lambda v=value: v)()
            for name, value in summary.items()},
         "truth_calibration": dg.MetadataValue.md(
             calibration.to_markdown(index=False, floatfmt=".4f")),
+        "truth_calibration_by_person": dg.MetadataValue.md(
+            by_person.to_markdown(index=False, floatfmt=".4f")),
     }
 
 

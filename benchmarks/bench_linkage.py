@@ -28,6 +28,7 @@ from dagster_project.linkage.evaluation import (
     client_truth,
     error_breakdown,
     evaluate_links,
+    record_persons,
 )
 from dagster_project.linkage.probabilistic import model_parameters_markdown, score_pairs
 from dagster_project.linkage.resolve import links_from_pairs
@@ -152,9 +153,13 @@ def main() -> None:
     _print_quality("NTA rule", nta_quality, error_breakdown(nta, truth, mask))
     _print_quality("probabilistic rule", prob_quality, error_breakdown(prob, truth, mask))
     calibration = calibration_table(pairs, truth, mask)
+    truth_dir = args.delivery.parent.parent / "truth" / args.delivery.name
+    by_person = calibration_table(pairs, truth, mask, record_persons(truth_dir))
     with pd.option_context("display.width", 140, "display.float_format", "{:.4f}".format):
         print("\n== calibration of the probabilistic rule (adult starters' scored pairs) ==")
         print(calibration.to_string(index=False))
+        print("\n== the same per person (a person's unconsolidated PNC records summed) ==")
+        print(by_person.to_string(index=False))
     print("\n== targets (probabilistic rule) ==")
     ratio = prob_quality["share_ambiguous"] / max(nta_quality["share_ambiguous"], 1e-9)
     print(f"  precision {prob_quality['precision']:.4f} (>= 0.995)")
@@ -165,7 +170,8 @@ def main() -> None:
           "| no-record absent | worst calibration band (>= 200 pairs) |")
     print("|---|---|---|---|---|---|---|---|---|")
     print(_summary_row(args.profile, "NTA", nta_quality, "—"))
-    print(_summary_row(args.profile, "probabilistic", prob_quality, _worst_band(calibration)))
+    print(_summary_row(args.profile, "probabilistic", prob_quality,
+                       f"{_worst_band(calibration)}; per person {_worst_band(by_person)}"))
     print("\n" + model_parameters_markdown(model))
 
 

@@ -117,3 +117,25 @@ def test_probabilistic_rule_on_a_tiny_world(tiny_world):
     # two birthdays a year: the attributor collides everywhere, the model still does better
     assert summary["correct"] > nta["correct"]
     assert summary["precision"] > nta["precision"]
+
+
+def test_calibration_table_counts_pairs_and_persons():
+    from dagster_project.linkage.evaluation import calibration_table
+
+    truth = pd.DataFrame({
+        "true_pncids": [frozenset({"A1", "A2"}), frozenset()],
+        "persons": [frozenset({7}), frozenset()],
+    })
+    # client 0's person has two unconsolidated records (A1, A2), each scored 0.5; client 1
+    # has no record and one stranger at 0.1
+    pairs = pd.DataFrame({"client": [0, 0, 1], "pncid": ["A1", "A2", "B"],
+                          "match_probability": [0.5, 0.5, 0.1]})
+    by_record = calibration_table(pairs, truth).set_index("band")
+    assert by_record.loc["[0.5, 0.8)", "pairs"] == 2
+    assert by_record.loc["[0.5, 0.8)", "share_correct"] == 1.0
+    assert by_record.loc["[0.05, 0.2)", "share_correct"] == 0.0
+    persons = pd.Series([7, 7, 9], index=["A1", "A2", "B"])
+    by_person = calibration_table(pairs, truth, persons=persons).set_index("band")
+    assert by_person.loc["[0.999, 1.0)", "pairs"] == 1  # one person, 0.5 + 0.5
+    assert by_person.loc["[0.999, 1.0)", "share_correct"] == 1.0
+    assert by_person["pairs"].sum() == 2

@@ -1,7 +1,7 @@
 """Quality of a linkage rule against the synthetic generator's truth.
 
 Exports `client_truth`, `evaluate_links`, `error_breakdown`, `calibration_table`,
-`adult_starters`.
+`record_persons`, `adult_starters`.
 
 The generator writes, beside each delivery (`truth/<extract date>/`), who each NDTMS
 identity record really is (`client_records.parquet`: the attributor as the agency typed
@@ -19,6 +19,7 @@ Definitions (per client):
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from dagster_project.cohort.journeys import treatment_journeys
@@ -127,19 +128,39 @@ def error_breakdown(links: pd.DataFrame, truth: pd.DataFrame,
 CALIBRATION_BANDS = [0.05, 0.2, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999, 1.0]
 
 
+def record_persons(truth_dir: Path | str) -> pd.Series:
+    """The synthetic person behind each PNC record (index PNCID)."""
+    records = pd.read_parquet(Path(truth_dir) / "pnc_records.parquet",
+                              columns=["PNCID", "person_id"])
+    return records.set_index(records["PNCID"].astype("str"))["person_id"]
+
+
 def calibration_table(pairs: pd.DataFrame, truth: pd.DataFrame,
-                      mask: pd.Series | None = None) -> pd.DataFrame:
+                      mask: pd.Series | None = None,
+                      persons: pd.Series | None = None) -> pd.DataFrame:
     """Reliability of match probabilities: per score band, the scored pairs (`client` row
     position, `pncid`, `match_probability`), their mean probability and the share that
-    are true (the PNC person is one of the client's). Calibrated: the two agree."""
+    are true (the PNC record is one of the client's). Calibrated: the two agree.
+
+    With `persons` (`record_persons`), pairs are counted per (client, person): a person
+    with two unconsolidated PNC records is one candidate whose probability is the sum of
+    its records' (each near 0.5 when the records are alike, and both true)."""
     if mask is not None:
         pairs = pairs[mask.to_numpy()[pairs["client"].to_numpy()]]
-    true_pairs = truth["true_pncids"].reset_index(drop=True).map(list).explode().dropna()
+    if persons is None:
+        truths, keys = truth["true_pncids"], pairs["pncid"].astype("str")
+    else:
+        pairs = pairs.assign(pncid=persons.reindex(pairs["pncid"].astype("str")).to_numpy())
+        pairs = pairs.groupby(["client", "pncid"], as_index=False)["match_probability"].sum()
+        pairs["match_probability"] = pairs["match_probability"].clip(upper=1.0)
+        truths, keys = truth["persons"], pairs["pncid"]
+    true_pairs = truths.reset_index(drop=True).map(list).explode().dropna()
     true_pairs = pd.MultiIndex.from_arrays([true_pairs.index, true_pairs.astype("str")])
     correct = pd.MultiIndex.from_arrays(
-        [pairs["client"].to_numpy(), pairs["pncid"].astype("str")]).isin(true_pairs)
-    band = pd.cut(pairs["match_probability"], CALIBRATION_BANDS, right=False,
-                  include_lowest=True)
+        [pairs["client"].to_numpy(), keys.astype("str").to_numpy()]).isin(true_pairs)
+    # bands are closed on the left; a probability of exactly 1 belongs to the last one
+    band = pd.cut(pairs["match_probability"].clip(upper=np.nextafter(1.0, 0.0)),
+                  CALIBRATION_BANDS, right=False)
     table = pd.DataFrame({"band": band, "p": pairs["match_probability"].to_numpy(),
                           "correct": correct}).groupby("band", observed=False).agg(
         pairs=("p", "size"), mean_predicted=("p", "mean"), share_correct=("correct", "mean"))
