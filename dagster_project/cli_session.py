@@ -1,0 +1,89 @@
+"""One `reconviction` command's Dagster session: the instance home, the log file that takes
+Dagster's event stream (and library warnings), and running a job quietly.
+
+Exports `Session`, `JobFailed`, `dagster_home`.
+"""
+
+import logging
+import os
+import time
+import warnings
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from dagster_project.refusals import expected_refusal
+from dagster_project.settings import project_data_dir
+
+
+class JobFailed(Exception):
+    """A run failed for a reason that is not the data's: the trace is in the log."""
+
+
+def dagster_home() -> Path:
+    """Record runs where `dg dev` will find them, unless the user chose a home."""
+    if not os.environ.get("DAGSTER_HOME"):
+        home = project_data_dir() / "dagster_home"
+        home.mkdir(parents=True, exist_ok=True)
+        config = home / "dagster.yaml"
+        if not config.exists():
+            # local SQLite storage (Dagster's default); no usage data leaves the machine
+            config.write_text("telemetry:\n  enabled: false\n")
+        os.environ["DAGSTER_HOME"] = str(home)
+    return Path(os.environ["DAGSTER_HOME"])
+
+
+def _open_log(command: str) -> Path:
+    """`$DAGSTER_HOME/logs/<command>-<time>.log`, which also takes Python warnings and library
+    logs (Splink, DuckDB) that would otherwise reach the terminal."""
+    folder = dagster_home() / "logs"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{command}-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.log"
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    logging.captureWarnings(True)
+    warnings.simplefilter("default")
+    return path
+
+
+@dataclass
+class Session:
+    """The instance and log file of one command; `run` executes a job and says how it went."""
+
+    command: str
+
+    def __post_init__(self) -> None:
+        self.log = _open_log(self.command)
+        print(f"log: {self.log}")
+        import dagster as dg
+
+        self.instance = dg.DagsterInstance.get()
+
+    def run(self, job_name: str, **kwargs) -> str:
+        """Run the job in this process, a line per stage on stdout; its run id, or a Refusal
+        (the data's fault) or JobFailed (anything else) when it failed."""
+        from dagster_project.cli_progress import cli_run_config, finish_progress
+        from dagster_project.runs import execute_job, failure_causes, failure_messages
+
+        label = f"{job_name} {kwargs.get('partition_key', '')}".strip()
+        print(f"{label}:")
+        started = time.perf_counter()
+        result = execute_job(
+            job_name, self.instance, run_config=cli_run_config(str(self.log)), **kwargs
+        )
+        elapsed = time.perf_counter() - started
+        finish_progress(result.run_id)
+        if result.success:
+            print(f"{label}: done in {elapsed:.1f} s (run {result.run_id})")
+            return result.run_id
+        refusal = expected_refusal(failure_causes(result))
+        if refusal is not None:
+            raise refusal
+        raise JobFailed(f"{label} failed in {elapsed:.1f} s (run {result.run_id}): "
+                        f"{'; '.join(failure_messages(result))}; the trace is in {self.log}")
+
+    def log_exception(self, exc: BaseException) -> None:
+        logging.getLogger("reconviction").error("unexpected error", exc_info=exc)
