@@ -74,8 +74,7 @@ def _refresh(session, settings: Settings, landed: Path) -> None:
         print(f"refresh_delivery: skipped, delivery {landed.name} is loaded already "
               "(same files, code and settings)")
         return
-    print(f"refresh_delivery: {reason}")
-    session.run("refresh_delivery")
+    session.run("refresh_delivery", why=f"{reason}; loading {landed.name}")
 
 
 def _run(args: argparse.Namespace) -> int:

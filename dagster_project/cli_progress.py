@@ -53,14 +53,15 @@ class _StageProgress(logging.Handler):
     """Tallies materialisations and check results by stage (the asset's group) and prints a
     stage's line when the run reaches a later stage, or ends."""
 
-    def __init__(self, groups: dict, order: list[str], out=sys.stdout):
+    def __init__(self, groups: dict, order: list[str], out=None):
         super().__init__(logging.DEBUG)
-        self.groups, self.order, self.out = groups, order, out
+        self.groups, self.order, self.out = groups, order, out or sys.stdout
         self.stages: dict[str, _Stage] = {}
         self.printed: set[str] = set()
         self.step: tuple[str, float] | None = None
         self.finished = threading.Event()
-        self.live = out.isatty()
+        self.live = self.out.isatty()
+        self.screen = threading.Lock()  # not `lock`: logging.Handler holds that one around emit()
         if self.live:
             threading.Thread(target=self._tick, daemon=True).start()
 
@@ -108,15 +109,20 @@ class _StageProgress(logging.Handler):
 
     def _write(self, text: str) -> None:
         clear = "\r\033[K" if self.live else ""
-        self.out.write(clear + text)
-        self.out.flush()
+        with self.screen:
+            self.out.write(clear + text)
+            self.out.flush()
 
     def _tick(self) -> None:
         while not self.finished.wait(1):
             if self.step is not None:
                 step, started = self.step
-                self.out.write(f"\r\033[K  … {step} ({time.perf_counter() - started:.0f} s)")
-                self.out.flush()
+                with self.screen:  # never over a stage line, nor after the run ended
+                    if not self.finished.is_set():
+                        self.out.write(
+                            f"\r\033[K  … {step} ({time.perf_counter() - started:.0f} s)"
+                        )
+                        self.out.flush()
 
 
 class _EventFile(logging.FileHandler):

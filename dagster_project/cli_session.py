@@ -15,22 +15,25 @@ from pathlib import Path
 from dagster_project.refusals import expected_refusal
 from dagster_project.settings import project_data_dir
 
+_LOG_HANDLER = "reconviction-log-file"
+
 
 class JobFailed(Exception):
     """A run failed for a reason that is not the data's: the trace is in the log."""
 
 
 def dagster_home() -> Path:
-    """Record runs where `dg dev` will find them, unless the user chose a home."""
+    """Record runs where `dg dev` will find them, unless the user chose a home. A home without
+    dagster.yaml gets one with Dagster's defaults and telemetry off: no usage data leaves
+    the machine, and no telemetry notice lands in the terminal."""
     if not os.environ.get("DAGSTER_HOME"):
-        home = project_data_dir() / "dagster_home"
-        home.mkdir(parents=True, exist_ok=True)
-        config = home / "dagster.yaml"
-        if not config.exists():
-            # local SQLite storage (Dagster's default); no usage data leaves the machine
-            config.write_text("telemetry:\n  enabled: false\n")
-        os.environ["DAGSTER_HOME"] = str(home)
-    return Path(os.environ["DAGSTER_HOME"])
+        os.environ["DAGSTER_HOME"] = str(project_data_dir() / "dagster_home")
+    home = Path(os.environ["DAGSTER_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n")
+    return home
 
 
 def _open_log(command: str) -> Path:
@@ -41,7 +44,11 @@ def _open_log(command: str) -> Path:
     path = folder / f"{command}-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.log"
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.set_name(_LOG_HANDLER)
     root = logging.getLogger()
+    for earlier in [h for h in root.handlers if h.get_name() == _LOG_HANDLER]:
+        root.removeHandler(earlier)  # an earlier command in this process (tests)
+        earlier.close()
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     logging.captureWarnings(True)
@@ -62,14 +69,14 @@ class Session:
 
         self.instance = dg.DagsterInstance.get()
 
-    def run(self, job_name: str, **kwargs) -> str:
+    def run(self, job_name: str, why: str | None = None, **kwargs) -> str:
         """Run the job in this process, a line per stage on stdout; its run id, or a Refusal
         (the data's fault) or JobFailed (anything else) when it failed."""
         from dagster_project.cli_progress import cli_run_config, finish_progress
         from dagster_project.runs import execute_job, failure_causes, failure_messages
 
         label = f"{job_name} {kwargs.get('partition_key', '')}".strip()
-        print(f"{label}:")
+        print(f"{label}: {why}" if why else f"{label}:")
         started = time.perf_counter()
         result = execute_job(
             job_name, self.instance, run_config=cli_run_config(str(self.log)), **kwargs
