@@ -58,7 +58,11 @@ def _mature_cohort_year(requested: str | None, extract_date: str, settings: Sett
             return newest(extract_date, settings)
         except ImmatureCohortYear as exc:
             raise Refusal(f"{exc}; land a later delivery") from None
-    if not is_mature(requested, extract_date, settings):
+    try:
+        mature = is_mature(requested, extract_date, settings)
+    except ValueError as exc:  # not written like 2006-07
+        raise Refusal(str(exc)) from None
+    if not mature:
         raise immature_refusal([requested], extract_date, settings)
     return requested
 

@@ -37,9 +37,10 @@ def dagster_home() -> Path:
 
 
 def _open_log(command: str) -> Path:
-    """`$DAGSTER_HOME/logs/<command>-<time>.log`, which also takes Python warnings and library
+    """`$DAGSTER_HOME/cli_logs/<command>-<time>.log`, which also takes Python warnings and library
     logs (Splink, DuckDB) that would otherwise reach the terminal."""
-    folder = dagster_home() / "logs"
+    # not `logs/`: Dagster keeps (and empties) that folder for its telemetry queue
+    folder = dagster_home() / "cli_logs"
     folder.mkdir(exist_ok=True)
     path = folder / f"{command}-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.log"
     handler = logging.FileHandler(path, encoding="utf-8")

@@ -11,7 +11,9 @@ import pytest
 
 from dagster_project.cli import main
 from dagster_project.cohort.years import required_extract_date
+from dagster_project.resources import SettingsResource
 from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES, STAGED_TABLES
+from dagster_project.sensors import delivery_sensor
 from dagster_project.settings import Settings
 from dagster_project.synth import SynthConfig, generate_delivery
 
@@ -65,6 +67,15 @@ def test_second_run_on_the_same_delivery_does_not_reload_it(landed, capsys):
     assert _materialisations(DELIVERY_KEYS) == loaded  # raw and staging not written again
     assert _materialisations([dg.AssetKey("outcome_table")]) == {"outcome_table": 2}
 
+    # the delivery sensor agrees: it finds the delivery loaded and requests no refresh
+    with dg.DagsterInstance.get() as instance:
+        context = dg.build_sensor_context(
+            instance=instance, resources={"settings": SettingsResource()}
+        )
+        requests = delivery_sensor(context)
+    assert context.cursor == landed.name
+    assert all(r.job_name != "refresh_delivery" for r in requests)
+
     # backfill refuses years the loaded delivery does not cover, naming the extract they need
     assert main(["backfill", "2005-06:2008-09"]) == 2
     refusal = _one_line(capsys.readouterr().err)
@@ -97,3 +108,8 @@ def test_malformed_delivery_is_one_line_naming_the_file(landed, capsys):
 def test_no_delivery_is_refused_saying_how_to_make_one(data_dir, capsys):
     assert main(["run"]) == 2
     assert "reconviction synth" in _one_line(capsys.readouterr().err)
+
+
+def test_a_cohort_year_written_wrongly_is_refused(landed, capsys):
+    assert main(["run", "--cohort-year", "2006"]) == 2
+    assert "2006-07" in _one_line(capsys.readouterr().err)
