@@ -71,7 +71,10 @@ def _run_cohort_year(cohort_year: str, tags: dict[str, str], log_file: str | Non
     from dagster_project.runs import execute_job, failure_messages
 
     started = time.perf_counter()
-    run_config = cli_run_config(log_file, progress=False) if log_file else None
+    run_config = None
+    if log_file:
+        _log_to(log_file)
+        run_config = cli_run_config(log_file, progress=False)
     with dg.DagsterInstance.get() as instance:
         result = execute_job(
             "cohort_year", instance, partition_key=cohort_year, tags=tags, run_config=run_config
@@ -81,6 +84,18 @@ def _run_cohort_year(cohort_year: str, tags: dict[str, str], log_file: str | Non
         cohort_year, result.success, result.run_id, time.perf_counter() - started,
         failure_messages(result),
     )
+
+
+def _log_to(log_file: str) -> None:
+    """A worker's warnings and library logs go to the command's log file, as the parent's do
+    (a spawned worker starts without the parent's logging set-up)."""
+    import logging
+
+    root = logging.getLogger()
+    if not any(getattr(h, "baseFilename", None) == log_file for h in root.handlers):
+        root.addHandler(logging.FileHandler(log_file, encoding="utf-8"))
+        root.setLevel(logging.INFO)
+    logging.captureWarnings(True)
 
 
 def run_backfill(
