@@ -11,18 +11,20 @@ import dagster as dg
 from dagster_project.delivery import newest_complete_delivery
 from dagster_project.metadata import settings_metadata, table_metadata
 from dagster_project.raw import read_extract
+from dagster_project.refresh import RAW_CODE_VERSION, delivery_version, newest_landed_delivery
 from dagster_project.resources import SettingsResource
 from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES
 
 RAW_GROUP = "raw"
 
-landing = dg.AssetSpec(
-    "landing",
-    group_name=RAW_GROUP,
-    kinds={"csv"},
-    description="Deliveries in the landing folder (RECONVICTION_LANDING_DIR): one sub-folder "
-    "per extract date with manifest.json and four CSV files (EXTRACTS.md).",
-)
+
+@dg.observable_source_asset(group_name=RAW_GROUP)
+def landing(settings: SettingsResource) -> dg.DataVersion:
+    """Deliveries in the landing folder (RECONVICTION_LANDING_DIR): one sub-folder per extract
+    date with manifest.json and four CSV files (EXTRACTS.md). Its data version names the
+    newest complete delivery, so raw shows stale when a new one lands."""
+    path, _ = newest_landed_delivery(settings.get().landing_dir)
+    return dg.DataVersion(delivery_version(path) if path else "none")
 
 
 @dg.multi_asset(
@@ -31,6 +33,7 @@ landing = dg.AssetSpec(
         RAW_TABLES[f]: dg.AssetOut(
             group_name=RAW_GROUP,
             kinds={"pandas"},
+            code_version=RAW_CODE_VERSION,
             description=f"`{f}` of the newest complete delivery, every value as delivered "
             "(text), with extract date, file and line number.",
         )
@@ -55,7 +58,7 @@ def raw_delivery(context: dg.AssetExecutionContext, settings: SettingsResource):
             metadata=table_metadata(
                 frame,
                 extract_date=delivery.extract_date.isoformat(),
-                delivery_path=str(delivery.path),
+                delivery_version=delivery_version(delivery.path),
                 manifest_rows=entry.rows,
                 sha256=entry.sha256,
                 **settings_metadata(run_settings),

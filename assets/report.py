@@ -20,7 +20,7 @@ from dagster_project.report import (
     output_dir,
     render_report,
 )
-from dagster_project.report.provenance import REPORT_FILE
+from dagster_project.report.provenance import REPORT_FILE, is_synthetic
 from dagster_project.resources import SettingsResource
 from dagster_project.summary import extract_date_in_use
 
@@ -72,6 +72,7 @@ def cohort_report(
         code_version=code_version(),
         generated_at=datetime.now().astimezone().isoformat(timespec="seconds"),
         replication=replication, sensitivity=sensitivity,
+        synthetic=is_synthetic(run_settings.landing_dir, extract_date_in_use(wh)),
     )
     folder = output_dir(cohort_year)
     folder.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,7 @@ import pandas as pd
 
 from dagster_project.io_manager import WarehouseResource
 from dagster_project.metadata import settings_metadata, table_metadata
+from dagster_project.refresh import STAGING_CODE_VERSION
 from dagster_project.resources import SettingsResource
 from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES, REJECTS_TABLE, STAGED_TABLES
 from dagster_project.staging import (
@@ -53,6 +54,7 @@ _CODE_LISTS = ["offence_codes", "referral_sources", "drug_codes", "discharge_rea
         STAGED_TABLES[f]: dg.AssetOut(
             group_name=STAGING_GROUP,
             kinds={"pandas"},
+            code_version=STAGING_CODE_VERSION,
             description=f"`{f}` typed and validated; codes mapped through the reference tables.",
         )
         for f in DELIVERY_FILES
@@ -61,6 +63,7 @@ _CODE_LISTS = ["offence_codes", "referral_sources", "drug_codes", "discharge_rea
         REJECTS_TABLE: dg.AssetOut(
             group_name=STAGING_GROUP,
             kinds={"pandas"},
+            code_version=STAGING_CODE_VERSION,
             description="Every delivered row that was not staged: file, line and reason.",
         )
     },

@@ -20,7 +20,8 @@ from pathlib import Path
 
 def _step_table(instance, run_id: str) -> list[tuple[str, float, int | None]]:
     """Wall time of every step of a run (STEP_START → STEP_SUCCESS) and the step process's
-    peak memory, which every asset records as `peak_memory_mb` metadata."""
+    peak memory, which every asset records as `peak_memory_mb` metadata (or, run in
+    process, how far memory rose during the step: `peak_memory_increase_mb`)."""
     import dagster as dg
 
     started, peak, rows = {}, {}, []
@@ -36,7 +37,7 @@ def _step_table(instance, run_id: str) -> list[tuple[str, float, int | None]]:
         ):
             data = event.dagster_event.event_specific_data
             metadata = getattr(data, "materialization", data).metadata
-            value = metadata.get("peak_memory_mb")
+            value = metadata.get("peak_memory_mb") or metadata.get("peak_memory_increase_mb")
             if value is not None:
                 peak[event.step_key] = max(peak.get(event.step_key, 0), value.value)
         elif kind in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE):

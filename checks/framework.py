@@ -8,7 +8,6 @@ just written (`context.partition_key`).
 Exports `Check`, `Tables`, `layer_checks`, `check_result`.
 """
 
-import resource
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from dagster_project.io_manager import PARTITION_COLUMN, WarehouseResource
 from dagster_project.partitions import cohort_years
 from dagster_project.resources import SettingsResource
 from dagster_project.settings import Settings
+from dagster_project.step_memory import step_memory_metadata
 from dagster_project.warehouse import Warehouse
 
 
@@ -98,8 +98,8 @@ def check_result(check: Check, outcomes: list[Outcome], extra: dict | None = Non
             "failing_rows": sum(o.failing_rows for o in failed),
             "rules": dg.MetadataValue.md(_table(outcomes)),
             **({"first_failure": failed[0].rule} if failed else {}),
-            # the check step's peak memory so far, as assets record theirs
-            "peak_memory_mb": int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            # the check step's own memory, as assets record theirs
+            **step_memory_metadata(),
             **(extra or {}),
         },
     )

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from dagster_project.partitions import COHORT_YEAR_KEYS
 
@@ -60,38 +61,64 @@ class BackfillResult:
         return all(r.success for r in self.runs)
 
 
-def _run_cohort_year(cohort_year: str, tags: dict[str, str]) -> RunOutcome:
+def _run_cohort_year(cohort_year: str, tags: dict[str, str], log_file: str | None) -> RunOutcome:
     """One cohort year in this process, on the instance of DAGSTER_HOME (a worker process
-    cannot share the parent's instance object, only its storage)."""
+    cannot share the parent's instance object, only its storage); its events go to the log
+    file when there is one (Dagster's console logger otherwise)."""
     import dagster as dg
 
+    from dagster_project.cli_progress import cli_run_config, finish_progress
     from dagster_project.runs import execute_job, failure_messages
 
     started = time.perf_counter()
+    run_config = None
+    if log_file:
+        _log_to(log_file)
+        run_config = cli_run_config(log_file, progress=False)
     with dg.DagsterInstance.get() as instance:
-        result = execute_job("cohort_year", instance, partition_key=cohort_year, tags=tags)
+        result = execute_job(
+            "cohort_year", instance, partition_key=cohort_year, tags=tags, run_config=run_config
+        )
+    finish_progress(result.run_id)
     return RunOutcome(
         cohort_year, result.success, result.run_id, time.perf_counter() - started,
         failure_messages(result),
     )
 
 
+def _log_to(log_file: str) -> None:
+    """A worker's warnings and library logs go to the command's log file, as the parent's do
+    (a spawned worker starts without the parent's logging set-up)."""
+    import logging
+
+    root = logging.getLogger()
+    if not any(getattr(h, "baseFilename", None) == log_file for h in root.handlers):
+        root.addHandler(logging.FileHandler(log_file, encoding="utf-8"))
+        root.setLevel(logging.INFO)
+    logging.captureWarnings(True)
+
+
 def run_backfill(
-    cohort_years: list[str], parallel: int = 1, report: Callable[[RunOutcome], None] = print
+    cohort_years: list[str],
+    parallel: int = 1,
+    report: Callable[[RunOutcome], None] = print,
+    log_file: Path | None = None,
 ) -> BackfillResult:
-    """Run the cohort years, `parallel` at a time (1: one after another in this process)."""
+    """Run the cohort years, `parallel` at a time (1: one after another in this process),
+    their events to `log_file` if given."""
+    log = str(log_file) if log_file else None
     backfill_id = uuid.uuid4().hex[:8]
     tags = {BACKFILL_TAG: backfill_id}
     outcomes = []
     if parallel <= 1:
         for year in cohort_years:
-            outcomes.append(_run_cohort_year(year, tags))
+            outcomes.append(_run_cohort_year(year, tags, log))
             report(outcomes[-1])
         return BackfillResult(backfill_id, outcomes)
     # spawn, not fork: Dagster and DuckDB hold threads and locks a forked child would inherit
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=parallel, mp_context=context) as pool:
-        futures = [pool.submit(_run_cohort_year, year, tags) for year in cohort_years]
+        futures = [pool.submit(_run_cohort_year, year, tags, log) for year in cohort_years]
         for future in as_completed(futures):
             outcomes.append(future.result())
             report(outcomes[-1])

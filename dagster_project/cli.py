@@ -6,21 +6,22 @@
     reconviction replication                   # published figures beside the pipeline's
     reconviction backfill 2004-05:2007-08 --parallel 4   # cohort years, 4 runs at a time
 
-Runs are recorded in DAGSTER_HOME (default `data/dagster_home`), so `dagster dev` shows
-them with their lineage afterwards.
+Runs are recorded in DAGSTER_HOME (default `data/dagster_home`), so `dg dev` shows them with
+their lineage afterwards; Dagster's event stream goes to a log file there, whose path each
+command prints. Exit codes: 0 done, 2 refused (the one line on stderr says what to do), 1 failed.
 
 Exports `main`.
 """
 
 import argparse
-import os
+import logging
 import sys
 import time
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from dagster_project.settings import Settings, project_data_dir
+from dagster_project.settings import Settings
 
 
 def _synth(args: argparse.Namespace) -> int:
@@ -37,51 +38,64 @@ def _synth(args: argparse.Namespace) -> int:
     return 0
 
 
-def _dagster_home() -> None:
-    """Record runs where `dagster dev` will find them, unless the user chose a home."""
-    if not os.environ.get("DAGSTER_HOME"):
-        home = project_data_dir() / "dagster_home"
-        home.mkdir(parents=True, exist_ok=True)
-        config = home / "dagster.yaml"
-        if not config.exists():
-            # local SQLite storage (Dagster's default); no usage data leaves the machine
-            config.write_text("telemetry:\n  enabled: false\n")
-        os.environ["DAGSTER_HOME"] = str(home)
+def _landed_delivery(settings: Settings) -> Path:
+    """The newest complete delivery in the landing folder, or a refusal naming what to do."""
+    from dagster_project.refresh import newest_landed_delivery
+    from dagster_project.refusals import no_delivery_refusal
+
+    landed, passed_over = newest_landed_delivery(settings.landing_dir)
+    if landed is None:
+        raise no_delivery_refusal(settings.landing_dir, passed_over)
+    return landed
 
 
-def _execute(job_name: str, instance, **kwargs) -> bool:
-    """Run one job in this process; print its failures (messages name file, line, rule)."""
-    from dagster_project.runs import execute_job, failure_messages
+def _mature_cohort_year(requested: str | None, extract_date: str, settings: Settings) -> str:
+    """The cohort year to analyse, judged against the delivery before anything is loaded."""
+    from dagster_project.cohort.years import ImmatureCohortYear, is_mature
+    from dagster_project.cohort.years import newest_mature_cohort_year as newest
+    from dagster_project.refusals import Refusal, immature_refusal
 
-    started = time.perf_counter()
-    result = execute_job(job_name, instance, **kwargs)
-    elapsed = time.perf_counter() - started
-    for message in failure_messages(result):
-        print(message, file=sys.stderr)
-    state = "succeeded" if result.success else "FAILED"
-    label = f"{job_name} {kwargs.get('partition_key', '')}".strip()
-    print(f"{label}: run {result.run_id} {state} in {elapsed:.1f} s")
-    return result.success
+    if requested is None:
+        try:
+            return newest(extract_date, settings)
+        except ImmatureCohortYear as exc:
+            raise Refusal(f"{exc}; land a later delivery") from None
+    try:
+        mature = is_mature(requested, extract_date, settings)
+    except ValueError as exc:  # not written like 2006-07
+        raise Refusal(str(exc)) from None
+    if not mature:
+        raise immature_refusal([requested], extract_date, settings)
+    return requested
+
+
+def _refresh(session, settings: Settings, landed: Path) -> None:
+    """Load the delivery unless the warehouse already holds it (same delivery, code and
+    settings, a refresh that finished): Dagster's data and code versions decide."""
+    from dagster_project.refresh import observe_landing, refresh_reason
+
+    observe_landing(session.instance, landed)
+    reason = refresh_reason(session.instance, settings, landed)
+    if reason is None:
+        print(f"refresh_delivery: skipped, delivery {landed.name} is loaded already "
+              "(same files, code and settings)")
+        return
+    session.run("refresh_delivery", why=f"{reason}; loading {landed.name}")
 
 
 def _run(args: argparse.Namespace) -> int:
-    _dagster_home()
-    import dagster as dg
-
-    from dagster_project.cohort import newest_mature_cohort_year
-    from dagster_project.summary import delivery_summary, extract_date_of, headline_table
+    from dagster_project.cli_session import Session
+    from dagster_project.summary import delivery_summary, headline_table
 
     settings = Settings.from_env()
-    instance = dg.DagsterInstance.get()
-    if not _execute("refresh_delivery", instance):
-        return 1
+    landed = _landed_delivery(settings)
+    # judged before any refresh: an immature year is refused in seconds, not after a reload
+    cohort_year = _mature_cohort_year(args.cohort_year, landed.name, settings)
+    session = Session(args.command)
+    _refresh(session, settings, landed)
     print(delivery_summary(settings))
-    cohort_year = args.cohort_year or newest_mature_cohort_year(
-        extract_date_of(settings), settings
-    )
     started = time.time()
-    if not _execute("cohort_year", instance, partition_key=cohort_year):
-        return 1
+    session.run("cohort_year", partition_key=cohort_year)
     print(headline_table(settings, cohort_year))
     _print_report_location(cohort_year, since=started)
     return 0
@@ -98,24 +112,35 @@ def _print_report_location(cohort_year: str, since: float) -> None:
         print(f"\nreport: not written by this run (it goes to {path})")
 
 
+def _loaded_extract_date(settings: Settings) -> str:
+    from dagster_project.refusals import Refusal
+    from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES
+    from dagster_project.summary import extract_date_of
+    from dagster_project.warehouse import Warehouse
+
+    if not Warehouse(settings.warehouse_url).table_exists(RAW_TABLES[DELIVERY_FILES[0]]):
+        raise Refusal("no delivery is loaded; run `reconviction run` first")
+    return extract_date_of(settings)
+
+
 def _backfill(args: argparse.Namespace) -> int:
     """Cohort years of the loaded delivery, several runs at once, then the trends."""
-    _dagster_home()
-    import dagster as dg
-
     from dagster_project.backfill import parse_cohort_years, run_backfill
-    from dagster_project.cohort import required_extract_date
-    from dagster_project.summary import extract_date_of
+    from dagster_project.cli_session import JobFailed, Session
+    from dagster_project.cohort.years import is_mature
+    from dagster_project.refusals import Refusal, immature_refusal
 
     settings = Settings.from_env()
-    years = parse_cohort_years(args.cohort_years)
-    extract_date = extract_date_of(settings)
+    try:
+        years = parse_cohort_years(args.cohort_years)
+    except ValueError as exc:
+        raise Refusal(str(exc)) from None
+    extract_date = _loaded_extract_date(settings)
     # refuse immature years before any run starts, rather than fail them one by one
-    immature = [y for y in years if required_extract_date(y, settings).isoformat() > extract_date]
+    immature = [y for y in years if not is_mature(y, extract_date, settings)]
     if immature:
-        print(f"not mature on the loaded extract ({extract_date}): {', '.join(immature)}; "
-              "load a later delivery first", file=sys.stderr)
-        return 2
+        raise immature_refusal(immature, extract_date, settings)
+    session = Session(args.command)
 
     def report(run) -> None:
         for message in run.messages:
@@ -124,15 +149,15 @@ def _backfill(args: argparse.Namespace) -> int:
         print(f"cohort_year {run.cohort_year}: run {run.run_id} {state} in {run.seconds:.1f} s")
 
     started = time.perf_counter()
-    result = run_backfill(years, parallel=args.parallel, report=report)
+    result = run_backfill(years, parallel=args.parallel, report=report, log_file=session.log)
     failed = [r.cohort_year for r in result.runs if not r.success]
     print(f"backfill {result.backfill_id}: {len(years) - len(failed)}/{len(years)} cohort years "
           f"in {time.perf_counter() - started:.1f} s" + (f"; failed: {', '.join(failed)}"
                                                         if failed else ""))
     if failed:
-        return 1
-    if not args.no_trends and not _execute("trends", dg.DagsterInstance.get()):
-        return 1
+        raise JobFailed(f"cohort years {', '.join(failed)} failed; the trace is in {session.log}")
+    if not args.no_trends:
+        session.run("trends")
     return 0
 
 
@@ -196,8 +221,28 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run a command: 0 done, 2 refused (one line on stderr saying what to do), 1 failed
+    (one line, the trace in the log file)."""
+    from dagster_project.cli_session import JobFailed
+    from dagster_project.refusals import Refusal
+
     args = _parser().parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except Refusal as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 2
+    except JobFailed as exc:
+        print(f"failed: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        logging.getLogger("reconviction").error("unexpected error", exc_info=exc)
+        where = [h.baseFilename for h in logging.getLogger().handlers if hasattr(h, "baseFilename")]
+        print(f"error: {type(exc).__name__}: {exc}" + (f" (trace in {where[-1]})" if where else ""),
+              file=sys.stderr)
+        if not where:
+            raise
+        return 1
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from assets.sensitivity import linkage_sensitivity
 from assets.staging import staged_delivery
 from assets.trends import trends_assets
 from checks import all_asset_checks
+from dagster_project.cli_progress import CLI_LOGGER, cli_logger
 from dagster_project.jobs import cohort_year_job, refresh_delivery_job, trends_job
 from dagster_project.resources import build_resources
 from dagster_project.schedules import schedules
@@ -34,4 +35,6 @@ defs = dg.Definitions(
     schedules=schedules,
     sensors=sensors,
     resources=build_resources(),
+    # the console logger stays the default; the CLI picks its own (events to a log file)
+    loggers={"console": dg.colored_console_logger, CLI_LOGGER: cli_logger},
 )

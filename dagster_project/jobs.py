@@ -14,7 +14,9 @@ COHORT_YEAR_GROUPS = ("cohort", "outcomes", "report")
 
 refresh_delivery_job = dg.define_asset_job(
     "refresh_delivery",
-    selection=dg.AssetSelection.groups(*DELIVERY_GROUPS),
+    # observing `landing` first records which delivery raw was loaded from (its data
+    # version), however the refresh was launched: CLI, sensor or UI
+    selection=dg.AssetSelection.groups(*DELIVERY_GROUPS) | dg.AssetSelection.keys("landing"),
     description="Load the newest complete delivery through reference, raw, staging, linkage "
     "and journeys.",
 )

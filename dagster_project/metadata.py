@@ -6,10 +6,10 @@ The preview is only ever built from pseudonymised or code-level tables; identify
 Exports `table_metadata`, `settings_metadata`.
 """
 
-import resource
-
 import dagster as dg
 import pandas as pd
+
+from dagster_project.step_memory import step_memory_metadata
 
 _SQL_TYPES = {"b": "boolean", "i": "integer", "u": "integer", "f": "float", "M": "timestamp"}
 
@@ -33,8 +33,8 @@ def table_metadata(frame: pd.DataFrame, preview: bool = False, **extra) -> dict:
     meta = {
         "dagster/row_count": dg.MetadataValue.int(len(frame)),
         "dagster/column_schema": column_schema(frame),
-        # the step process's peak memory so far: where national-scale memory goes
-        "peak_memory_mb": int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        # where national-scale memory goes: the step's own, not the process's so far
+        **step_memory_metadata(),
     }
     if preview:
         meta["preview"] = dg.MetadataValue.md(frame.head(10).to_markdown(index=False))

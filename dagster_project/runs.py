@@ -1,6 +1,6 @@
 """Running the code location's jobs in this process (CLI, tests) and reading why one failed.
 
-Exports `execute_job`, `failure_messages`.
+Exports `execute_job`, `failure_causes`, `failure_messages`.
 """
 
 import dagster as dg
@@ -16,15 +16,21 @@ def execute_job(name: str, instance: dg.DagsterInstance, **kwargs) -> dg.Execute
     )
 
 
-def failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
-    """`step: message` for every failed step, with the user's own exception message (Dagster
-    wraps it; the cause chain holds what the user needs: file, line, rule, extract date)."""
-    messages = []
+def failure_causes(result: dg.ExecuteInProcessResult) -> list[tuple[str, str, str]]:
+    """(step, exception class, message) for every failed step, with the user's own exception
+    (Dagster wraps it; the cause chain holds what the user needs: file, line, rule, extract
+    date)."""
+    causes = []
     for event in result.all_events:
         if not event.is_step_failure or event.step_failure_data.error is None:
             continue
         error = event.step_failure_data.error
         while error.cause is not None:
             error = error.cause
-        messages.append(f"{event.step_key}: {error.cls_name}: {error.message.strip()}")
-    return messages
+        causes.append((event.step_key, error.cls_name, error.message.strip()))
+    return causes
+
+
+def failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
+    """`step: class: message` for every failed step."""
+    return [f"{step}: {cls}: {message}" for step, cls, message in failure_causes(result)]

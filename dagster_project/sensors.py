@@ -8,9 +8,10 @@ event log shows the refresh wrote every table a cohort year reads (and no refres
 or running). Sensor ticks are evaluated one at a time, so these checks and the requests they
 allow cannot interleave.
 
-The cursor is the newest extract date whose refresh was requested, so each delivery is loaded
-once; an incomplete delivery (still being copied, or corrupt) is skipped with its reason and
-looked at again on the next tick. Cohort-year requests carry the run key
+The cursor is the newest extract date whose refresh was requested (or found done: a delivery
+`reconviction run` loaded, with the same data and code versions, is not loaded again), so each
+delivery is loaded once; an incomplete delivery (still being copied, or corrupt) is skipped
+with its reason and looked at again on the next tick. Cohort-year requests carry the run key
 `cohort_year-<year>@<extract date>`, so no year is requested twice for one delivery.
 
 Exports `delivery_sensor`, `next_delivery`, `newly_mature_cohort_years`, `sensors`.
@@ -30,6 +31,7 @@ from dagster_project.instance_state import (
 )
 from dagster_project.jobs import cohort_year_job, refresh_delivery_job
 from dagster_project.partitions import COHORT_YEAR_KEYS
+from dagster_project.refresh import refresh_reason
 from dagster_project.resources import SettingsResource
 from dagster_project.settings import Settings
 
@@ -86,6 +88,11 @@ def _busy(instance: dg.DagsterInstance) -> str | None:
             "(a refresh must not rewrite tables a cohort year is reading)"
         )
     return None
+
+
+def _loaded_already(instance: dg.DagsterInstance, settings: Settings, path: Path) -> bool:
+    """Whether the instance records this delivery loaded by today's code and settings."""
+    return refresh_reason(instance, settings, path, look_in_warehouse=False) is None
 
 
 def _refresh_request(context, path: Path) -> dg.RunRequest:
@@ -147,6 +154,11 @@ def delivery_sensor(context: dg.SensorEvaluationContext, settings: SettingsResou
     path, skipped = next_delivery(landing_dir, context.cursor)
     for line in skipped:
         context.log.info(f"skipped incomplete delivery {line}")
+    if path is not None and instance is not None and _loaded_already(instance, run_settings, path):
+        # `reconviction run` (or a launch from the UI) loaded it: the same versions, no reload
+        context.log.info(f"delivery {path.name} is loaded already")
+        context.update_cursor(path.name)
+        path = None
     if path is not None:
         return _refresh_request(context, path)
     if instance is not None and context.cursor is not None:

@@ -1,8 +1,8 @@
 """What a run prints at the end: the delivery in use, how its rows were staged, and the
 cohort year's headline table. Counts and published (disclosure-controlled) tables only.
 
-Exports `delivery_summary`, `extract_date_in_use`, `extract_date_of`, `headline_table`,
-`replication_summary`.
+Exports `delivery_summary`, `extract_date_in_use`, `extract_date_of`, `funnel_line`,
+`headline_table`, `replication_summary`.
 """
 
 import pandas as pd
@@ -38,16 +38,27 @@ def delivery_summary(settings: Settings) -> str:
         staged={f: wh.row_count(STAGED_TABLES[f]) for f in DELIVERY_FILES},
         rejected=rejected.groupby("source_file")["n"].sum().astype(int).to_dict(),
     )
+    # the reasons are a table of their own in the warehouse; the terminal gets their count
     lines = [
         f"warehouse: {settings.as_metadata()['warehouse_url']}",
         f"delivery: extract date {extract_date_of(settings)}",
         "",
         accounting.to_markdown(index=False),
-        "",
-        "rejected rows by reason:",
-        rejected.to_markdown(index=False) if len(rejected) else "(none)",
+        f"rejected: {int(rejected['n'].sum())} rows for {len(rejected)} reasons by file "
+        f"(table {REJECTS_TABLE}: file, line and reason of each)",
     ]
     return "\n".join(lines)
+
+
+def funnel_line(funnel: pd.DataFrame) -> str:
+    """The funnel on one line: `starters 3910 → … → cohort 1404`, `*` where suppressed."""
+    from dagster_project.cohort import to_published_text
+
+    published = to_published_text(funnel)
+    return "funnel: " + " → ".join(
+        f"{stage.replace('_', ' ')} {persons}"
+        for stage, persons in zip(published["stage"], published["persons"], strict=True)
+    )
 
 
 def _published(frame: pd.DataFrame) -> str:
@@ -71,7 +82,7 @@ def headline_table(settings: Settings, cohort_year: str) -> str:
     rounded = headline[columns].round(3)
     return "\n".join([
         f"cohort year {cohort_year} ({settings.linkage_method} linkage)",
-        "", _published(funnel[["stage", "persons", "suppressed_cells"]]),
+        funnel_line(funnel[["stage", "persons", "suppressed_cells"]]),
         "", _published(rounded),
     ])
 

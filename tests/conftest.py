@@ -1,4 +1,5 @@
-"""Shared fixtures: a throw-away PostgreSQL database, and an isolated data folder.
+"""Shared fixtures: a throw-away PostgreSQL database, an isolated data folder, and a guard
+that fails the run if any test wrote into the checkout's `data/`.
 
 PostgreSQL tests skip with the reason on a machine without the server, but CI sets
 RECONVICTION_REQUIRE_POSTGRES=1, which turns that skip into a failure.
@@ -9,6 +10,9 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
+
+from dagster_project.settings import project_data_dir
+from tests.checkout_guard import changes, snapshot
 
 POSTGRES_SERVER_URL = os.environ.get(
     "RECONVICTION_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -39,9 +43,25 @@ def postgres_url():
     admin.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def checkout_data_untouched(tmp_path_factory):
+    """The user's `data/` (demo delivery, warehouse, reports, runs) is the same after the
+    suite as before it; reports default to a temporary folder so a test that forgets to set
+    RECONVICTION_OUTPUT_DIR cannot overwrite the user's."""
+    data = project_data_dir()
+    before = snapshot(data)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("RECONVICTION_OUTPUT_DIR", str(tmp_path_factory.mktemp("reports")))
+        yield
+    touched = changes(before, snapshot(data))
+    if touched:
+        pytest.fail(f"the tests changed {data}: " + "; ".join(touched[:20]), pytrace=False)
+
+
 @pytest.fixture
 def data_dir(tmp_path, monkeypatch):
-    """An isolated data folder with the environment pointed at it."""
+    """An isolated data folder with the environment pointed at it (reports included)."""
+    monkeypatch.setenv("RECONVICTION_OUTPUT_DIR", str(tmp_path / "reports"))
     monkeypatch.setenv("RECONVICTION_LANDING_DIR", str(tmp_path / "landing"))
     monkeypatch.setenv("RECONVICTION_WAREHOUSE_URL", f"duckdb:///{tmp_path / 'warehouse.duckdb'}")
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))

@@ -17,8 +17,12 @@ def tiny_delivery(tmp_path_factory):
 
 
 def _tick(cursor=None):
-    context = dg.build_sensor_context(cursor=cursor, resources={"settings": SettingsResource()})
-    return delivery_sensor(context), context
+    # an instance of its own, as the daemon always passes one (and one the test disposes of)
+    with dg.instance_for_test() as instance:
+        context = dg.build_sensor_context(
+            instance=instance, cursor=cursor, resources={"settings": SettingsResource()}
+        )
+        return delivery_sensor(context), context
 
 
 def test_new_complete_delivery_requests_a_refresh_once(data_dir, tiny_delivery):

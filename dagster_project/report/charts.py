@@ -56,7 +56,9 @@ def _row_labels(bars: list[Bar], threshold: int) -> list[str]:
     for i, bar in enumerate(bars):
         y = TOP + i * ROW_H + ROW_H / 2 + 4
         out.append(_text(LABEL_W - 8, y, bar.label, "end", fill=COLOURS["ink"]))
-        if bar.value is None:
+        # only over an empty row: where half a pair is drawn, its own label says `* → n`,
+        # and a note laid over the drawn bar would hide that bar's label
+        if bar.value is None and bar.second is None:
             note = SUPPRESSED_NOTE.format(t=threshold)
             # a white ground keeps the note legible over the reference line
             out.append(f'<rect x="{LABEL_W + 2}" y="{y - 13}" width="{len(note) * 6.6:.0f}" '

@@ -15,6 +15,7 @@ from dagster_project.report.cells import (
     gate,
     value,
 )
+from dagster_project.report.provenance import shown_settings
 from dagster_project.report.sections import (
     SUBGROUP_CHARTS,
     funnel_section,
@@ -61,6 +62,7 @@ class ReportInputs:
     generated_at: str
     replication: pd.DataFrame | None = None  # the replication table (2006-07)
     sensitivity: pd.DataFrame | None = None  # published linkage_sensitivity
+    synthetic: bool = False  # the delivery came from the generator (a truth folder beside it)
     threshold: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -99,10 +101,16 @@ def _key_figures(outcomes: pd.DataFrame) -> str:
     return f'<div class="keys">{boxes}</div>'
 
 
+_SYNTHETIC = ('<div class="synthetic" role="note"><b>Synthetic data.</b> This report was '
+              "made from a generated delivery (its ground truth lies beside the landing "
+              "folder): no figure in it describes real people.</div>")
+
+
 def _header(inputs: ReportInputs) -> str:
     nav = "".join(f'<a href="#{sid}">{escape(title)}</a>' for sid, title in SECTIONS.items())
     return (
-        "<header><h1>Convictions before and after starting drug treatment: cohort year "
+        (_SYNTHETIC if inputs.synthetic else "")
+        + "<header><h1>Convictions before and after starting drug treatment: cohort year "
         f"{escape(inputs.cohort_year)}</h1>"
         f'<div class="meta">Extract of {escape(inputs.extract_date)} · '
         f"{escape(inputs.settings['linkage_method'])} linkage · {escape(inputs.code_version)} "
@@ -136,7 +144,7 @@ def _disclosure(inputs: ReportInputs) -> str:
 def _provenance(inputs: ReportInputs) -> str:
     rows = [("cohort year", inputs.cohort_year), ("extract date", inputs.extract_date),
             ("code version", inputs.code_version), ("generated", inputs.generated_at)]
-    rows += [(k, str(v)) for k, v in sorted(inputs.settings.items())]
+    rows += list(shown_settings(inputs.settings).items())
     body = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
     return f"<table>{body}</table>"
 

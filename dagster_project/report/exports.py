@@ -11,10 +11,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from dagster_project.report.cells import SUPPRESSED, gate, hidden
+from dagster_project.report.cells import SUPPRESSED, gate, hidden, label
 from dagster_project.report.text import SUPPRESSED_NOTE, column_note
 
 _INTERNAL = ["suppressed", "suppressed_cells"]
+# coded columns that the HTML report writes in words; the export keeps the code and adds the
+# words beside it (`group` 12-24m, `group_label` 12–24 months)
+LABELLED = ("stage", "group")
 WORKBOOK = "published_tables.xlsx"
 
 
@@ -33,7 +36,15 @@ def published_frame(table: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for _, row in table.iterrows():  # published tables: tens of rows
         rows.append([SUPPRESSED if hidden(row, c) else _cell(row[c]) for c in columns])
-    return pd.DataFrame(rows, columns=columns, dtype=object)
+    return _with_labels(pd.DataFrame(rows, columns=columns, dtype=object))
+
+
+def _with_labels(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each coded column followed by `<column>_label`, the report's words for the code."""
+    for column in [c for c in LABELLED if c in frame.columns]:
+        words = frame[column].map(lambda code: code if code == SUPPRESSED else label(code))
+        frame.insert(frame.columns.get_loc(column) + 1, f"{column}_label", words)
+    return frame
 
 
 def _write_csv(name: str, frame: pd.DataFrame, path: Path, threshold: int) -> None:

@@ -1,6 +1,7 @@
 """Where a cohort year's report goes, and which code produced it.
 
-Exports `output_dir`, `report_path`, `code_version`, `OUTPUT_DIR_VARIABLE`, `REPORT_FILE`.
+Exports `output_dir`, `report_path`, `code_version`, `shown_settings`, `is_synthetic`,
+`OUTPUT_DIR_VARIABLE`, `REPORT_FILE`.
 """
 
 import os
@@ -48,3 +49,32 @@ def code_version() -> str:
         version = "unknown"
     commit = _git_commit()
     return f"reconviction {version}" + (f" (git {commit})" if commit else "")
+
+
+def is_synthetic(landing_dir: Path | str, extract_date: str) -> bool:
+    """A synthetic delivery has its ground truth beside the landing folder
+    (`truth/<extract date>/`, written by `reconviction synth`); a real one never does."""
+    return (Path(landing_dir).parent / "truth" / extract_date).is_dir()
+
+
+def _backend(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).get_backend_name()
+    except Exception:  # an unparseable URL: say nothing of it rather than print it
+        return "unknown"
+
+
+def shown_settings(settings: dict) -> dict[str, str]:
+    """The settings as a published report may show them: no local path or server address
+    (the landing folder's name and the warehouse's backend are enough to tell runs apart),
+    and where the pseudonym key came from, never the key."""
+    shown = {k: str(v) for k, v in settings.items()
+             if k not in ("landing_dir", "warehouse_url", "pseudonym_key_set")}
+    shown["landing folder"] = Path(str(settings.get("landing_dir", ""))).name
+    shown["warehouse"] = _backend(str(settings.get("warehouse_url", "")))
+    shown["pseudonym key"] = (
+        "from environment" if settings.get("pseudonym_key_set") else "from file"
+    )
+    return dict(sorted(shown.items()))

@@ -11,7 +11,13 @@ import pandas as pd
 
 from dagster_project.report.cells import fmt_pct, hidden, label, value
 from dagster_project.report.charts import Bar, funnel_chart, paired_chart, reduction_chart
-from dagster_project.report.tables import OUTCOME_COLUMNS_SHOWN, Column, funnel_rows, html_table
+from dagster_project.report.tables import (
+    OUTCOME_COLUMNS_SHOWN,
+    Column,
+    any_suppressed,
+    funnel_rows,
+    html_table,
+)
 
 # dimension -> (section title, the order its groups read in; others follow sorted)
 SUBGROUP_CHARTS = {
@@ -27,6 +33,11 @@ SUBGROUP_CHARTS = {
 STATUSES = ("matched", "absent", "ambiguous")
 _NOTE = ('<p class="note">* suppressed: fewer than {t} persons, or recoverable from a total. '
          "Suppressed values are not drawn.</p>")
+
+
+def _note(threshold: int, *tables: pd.DataFrame) -> str:
+    """The `*` footnote, under tables where something is suppressed only."""
+    return _NOTE.format(t=threshold) if any_suppressed(*tables) else ""
 
 
 def ordered_rows(outcomes: pd.DataFrame, dimension: str) -> pd.DataFrame:
@@ -70,7 +81,7 @@ def funnel_section(funnel: pd.DataFrame, method: str, threshold: int) -> str:
         "excluded). The study population is matched + absent; the cohort is those of them "
         "convicted in the two years before starting treatment.</p>"
         f'<div class="chart">{funnel_chart(bars, "From starters to cohort", threshold)}</div>'
-        + table + _NOTE.format(t=threshold)
+        + table + _note(threshold, rows)
     )
 
 
@@ -88,9 +99,10 @@ def headline_section(outcomes: pd.DataFrame, threshold: int) -> str:
                       f"{fmt_pct(value(row, 'ci_high'))})")
         words += ". Counting only time out of custody, the fall was " + (
             f"<b>{fmt_pct(value(row, 'reduction_at_risk'))}</b>.</p>")
-    table = html_table(outcomes[outcomes["dimension"] == "all"], OUTCOME_COLUMNS_SHOWN,
+    everyone = outcomes[outcomes["dimension"] == "all"]
+    table = html_table(everyone, OUTCOME_COLUMNS_SHOWN,
                        "Rates are convictions per person-year out of custody.")
-    return words + table + _NOTE.format(t=threshold)
+    return words + table + _note(threshold, everyone)
 
 
 def subgroup_section(outcomes: pd.DataFrame, dimension: str, threshold: int) -> str:
@@ -103,7 +115,7 @@ def subgroup_section(outcomes: pd.DataFrame, dimension: str, threshold: int) -> 
         f'<h3 id="{dimension}">{escape(title)}</h3><div class="chart">{chart}</div>'
         '<p class="note">Bar: reduction; whisker: 95% confidence interval; diamond: '
         "time-at-risk reduction; dashed line: the whole cohort.</p>"
-        + html_table(rows, OUTCOME_COLUMNS_SHOWN)
+        + html_table(rows, OUTCOME_COLUMNS_SHOWN) + _note(threshold, rows)
     )
 
 
@@ -118,7 +130,7 @@ def offence_section(outcomes: pd.DataFrame, threshold: int) -> str:
         f'<div class="chart">{chart}</div>'
         "<p class=\"note\">Persons: cohort members with a conviction of the group in either "
         "window; the figures count that group's convictions only.</p>"
-        + html_table(rows, OUTCOME_COLUMNS_SHOWN) + _NOTE.format(t=threshold)
+        + html_table(rows, OUTCOME_COLUMNS_SHOWN) + _note(threshold, rows)
     )
 
 
@@ -149,7 +161,8 @@ def further_section(outcomes: pd.DataFrame, threshold: int) -> str:
         + "<h3>By age band</h3>"
         + html_table(ordered_rows(outcomes, "age_band"), OUTCOME_COLUMNS_SHOWN)
         + "<h3>By sex</h3>" + html_table(ordered_rows(outcomes, "sex"), OUTCOME_COLUMNS_SHOWN)
-        + _NOTE.format(t=threshold)
+        + _note(threshold, combined, shares, ordered_rows(outcomes, "age_band"),
+                ordered_rows(outcomes, "sex"))
     )
 
 

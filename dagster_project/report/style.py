@@ -30,6 +30,8 @@ td.count, td.pct, td.rate, td.ci, td.label { white-space: nowrap; }
 tbody tr:nth-child(even) { background: #fafcfe; }
 .chart { margin: 10px 0 4px; overflow-x: auto; }
 .chart svg { max-width: 100%; height: auto; }
+.synthetic { background: #fefcbf; border: 2px solid #b7791f; border-radius: 6px;
+  padding: 8px 14px; margin: 0 0 14px; }
 .note { color: var(--muted); font-size: 13px; margin: 2px 0 12px; }
 .pass { color: #276749; } .fail { color: #9b2c2c; }
 dl.limits dt { font-weight: 600; margin-top: 10px; }

@@ -1,9 +1,11 @@
 """HTML tables of published rows: every cell through `cells.shown`, so a suppressed cell is
 `*` and nothing else. Count cells carry `class="count"` (tests read them back).
 
-Exports `Column`, `html_table`, `OUTCOME_COLUMNS_SHOWN`, `funnel_rows`.
+Exports `Column`, `html_table`, `OUTCOME_COLUMNS_SHOWN`, `funnel_rows`, `true_minus`,
+`any_suppressed`.
 """
 
+import re
 from dataclasses import dataclass
 from html import escape
 
@@ -63,7 +65,17 @@ def cell_text(row: pd.Series, column: Column) -> str:
     if hidden(row, column.name):
         return SUPPRESSED
     text = row.get(column.name, "")
-    return label(text) if column.kind == "label" else str(text)
+    return label(text) if column.kind == "label" else true_minus(str(text))
+
+
+# a hyphen before a digit that follows no letter or digit: a negative number, not a date
+_NEGATIVE = re.compile(r"(?<![\w.])-(?=\d)")
+
+
+def true_minus(text: str) -> str:
+    """Numbers given as text (the replication table's) with the minus sign every other cell
+    uses (U+2212): `-7.1%` and `−7.1%` side by side read as two different things."""
+    return _NEGATIVE.sub("−", text)
 
 
 def html_table(table: pd.DataFrame, columns: list[Column], caption: str = "") -> str:
@@ -79,6 +91,14 @@ def html_table(table: pd.DataFrame, columns: list[Column], caption: str = "") ->
     return (
         f"<table>{caption_html}<thead><tr>{head}</tr></thead>"
         f"<tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def any_suppressed(*tables: pd.DataFrame) -> bool:
+    """Whether any cell of the tables is suppressed (so a `*` footnote belongs under them)."""
+    return any(
+        table["suppressed_cells"].fillna("").astype(str).str.strip(", ").ne("").any()
+        for table in tables if "suppressed_cells" in table
     )
 
 

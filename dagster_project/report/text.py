@@ -85,6 +85,8 @@ COLUMN_NOTES = {
     "persons": "persons at this stage",
     "dimension": "how the cohort is split (all, drug_group, retention_band, ...)",
     "group": "the subgroup within the dimension",
+    "group_label": "the subgroup in the report's words (male / female, 12–24 months, ...)",
+    "stage_label": "the funnel stage in the report's words",
     "n": "persons in the group (offence_group: persons with a conviction of that group)",
     "before": "convictions for offences committed in the two years before the index date",
     "after": "convictions for offences committed in the two years from the index date",

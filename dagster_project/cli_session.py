@@ -1,0 +1,97 @@
+"""One `reconviction` command's Dagster session: the instance home, the log file that takes
+Dagster's event stream (and library warnings), and running a job quietly.
+
+Exports `Session`, `JobFailed`, `dagster_home`.
+"""
+
+import logging
+import os
+import time
+import warnings
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from dagster_project.refusals import expected_refusal
+from dagster_project.settings import project_data_dir
+
+_LOG_HANDLER = "reconviction-log-file"
+
+
+class JobFailed(Exception):
+    """A run failed for a reason that is not the data's: the trace is in the log."""
+
+
+def dagster_home() -> Path:
+    """Record runs where `dg dev` will find them, unless the user chose a home. A home without
+    dagster.yaml gets one with Dagster's defaults and telemetry off: no usage data leaves
+    the machine, and no telemetry notice lands in the terminal."""
+    if not os.environ.get("DAGSTER_HOME"):
+        os.environ["DAGSTER_HOME"] = str(project_data_dir() / "dagster_home")
+    home = Path(os.environ["DAGSTER_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n")
+    return home
+
+
+def _open_log(command: str) -> Path:
+    """`$DAGSTER_HOME/cli_logs/<command>-<time>.log`, which also takes Python warnings and library
+    logs (Splink, DuckDB) that would otherwise reach the terminal."""
+    # not `logs/`: Dagster keeps (and empties) that folder for its telemetry queue
+    folder = dagster_home() / "cli_logs"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{command}-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.log"
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.set_name(_LOG_HANDLER)
+    root = logging.getLogger()
+    for earlier in [h for h in root.handlers if h.get_name() == _LOG_HANDLER]:
+        root.removeHandler(earlier)  # an earlier command in this process (tests)
+        earlier.close()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    logging.captureWarnings(True)
+    warnings.simplefilter("default")
+    return path
+
+
+@dataclass
+class Session:
+    """The instance and log file of one command; `run` executes a job and says how it went."""
+
+    command: str
+
+    def __post_init__(self) -> None:
+        self.log = _open_log(self.command)
+        print(f"log: {self.log}")
+        import dagster as dg
+
+        self.instance = dg.DagsterInstance.get()
+
+    def run(self, job_name: str, why: str | None = None, **kwargs) -> str:
+        """Run the job in this process, a line per stage on stdout; its run id, or a Refusal
+        (the data's fault) or JobFailed (anything else) when it failed."""
+        from dagster_project.cli_progress import cli_run_config, finish_progress
+        from dagster_project.runs import execute_job, failure_causes, failure_messages
+
+        label = f"{job_name} {kwargs.get('partition_key', '')}".strip()
+        print(f"{label}: {why}" if why else f"{label}:")
+        started = time.perf_counter()
+        result = execute_job(
+            job_name, self.instance, run_config=cli_run_config(str(self.log)), **kwargs
+        )
+        elapsed = time.perf_counter() - started
+        finish_progress(result.run_id)
+        if result.success:
+            print(f"{label}: done in {elapsed:.1f} s (run {result.run_id})")
+            return result.run_id
+        refusal = expected_refusal(failure_causes(result))
+        if refusal is not None:
+            raise refusal
+        raise JobFailed(f"{label} failed in {elapsed:.1f} s (run {result.run_id}): "
+                        f"{'; '.join(failure_messages(result))}; the trace is in {self.log}")
+
+    def log_exception(self, exc: BaseException) -> None:
+        logging.getLogger("reconviction").error("unexpected error", exc_info=exc)

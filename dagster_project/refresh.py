@@ -1,0 +1,117 @@
+"""Whether the delivery refresh must run: the newest complete delivery differs from the one
+loaded, or the code or settings that load it changed, or the last refresh did not finish.
+
+Dagster's own versioning carries the facts, so `reconviction run`, the delivery sensor and the
+UI judge alike: the `landing` source asset is observed with the newest complete delivery's
+data version (its extract date and a digest of its manifest, which holds every file's
+SHA-256), and the raw and staging assets carry code versions digested from the source files
+that load a delivery. The UI marks raw as stale when either changes; this module asks the
+instance the same question without running anything.
+
+Exports `delivery_version`, `newest_landed_delivery`, `refresh_reason`, `observe_landing`,
+`RAW_CODE_VERSION`, `STAGING_CODE_VERSION`, `LANDING_KEY`, `DATA_VERSION_TAG`.
+"""
+
+import hashlib
+from pathlib import Path
+
+import dagster as dg
+
+from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES, STAGED_TABLES
+
+LANDING_KEY = dg.AssetKey("landing")
+_PACKAGE = Path(__file__).resolve().parent
+_ROOT = _PACKAGE.parent
+_CODE_VERSION_TAG = "dagster/code_version"
+DATA_VERSION_TAG = "dagster/data_version"
+
+
+def _source_digest(*patterns: str) -> str:
+    """A digest of the source files matching the patterns (relative to the repository root):
+    any edit to the code that loads a delivery makes its tables stale."""
+    digest = hashlib.sha256()
+    for path in sorted(p for pattern in patterns for p in _ROOT.glob(pattern)):
+        digest.update(path.relative_to(_ROOT).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+RAW_CODE_VERSION = _source_digest(
+    "dagster_project/raw.py", "dagster_project/delivery.py", "dagster_project/schemas.py",
+    "assets/raw.py",
+)
+STAGING_CODE_VERSION = _source_digest(
+    "dagster_project/staging/*.py", "dagster_project/reference_data/*.csv", "assets/staging.py",
+)
+
+
+def delivery_version(path: Path) -> str:
+    """`<extract date>:<manifest digest>`: a delivery re-sent under the same date with other
+    files has another manifest (its SHA-256 lines), hence another version."""
+    manifest = hashlib.sha256((Path(path) / "manifest.json").read_bytes()).hexdigest()[:16]
+    return f"{Path(path).name}:{manifest}"
+
+
+def newest_landed_delivery(landing_dir: Path) -> tuple[Path | None, list[str]]:
+    """The newest delivery with a valid manifest and every file present (not hashed: this is
+    asked before every run and must stay quick on a national delivery; the raw step verifies
+    the hashes), and why newer ones were passed over."""
+    from dagster_project.delivery import is_complete, list_deliveries
+
+    passed_over = []
+    for path in reversed(list_deliveries(landing_dir)):
+        complete, reason = is_complete(path)
+        if complete:
+            return path, passed_over
+        passed_over.append(f"{path.name}: {reason}")
+    return None, passed_over
+
+
+def observe_landing(instance: dg.DagsterInstance, path: Path | None) -> None:
+    """Record the landing folder's current data version, as the asset's own observation
+    would, so the UI shows raw stale (or not) as this process judged it."""
+    version = delivery_version(path) if path else "none"
+    instance.report_runless_asset_event(
+        dg.AssetObservation(asset_key=LANDING_KEY, tags={DATA_VERSION_TAG: version})
+    )
+
+
+def _latest(instance: dg.DagsterInstance, table: str):
+    records = instance.fetch_materializations(dg.AssetKey(table), limit=1).records
+    return records[0].event_log_entry.asset_materialization if records else None
+
+
+def _settings_changed(materialization, settings) -> bool:
+    recorded = materialization.metadata.get("settings")
+    return recorded is None or recorded.value != settings.as_metadata()
+
+
+def refresh_reason(
+    instance: dg.DagsterInstance, settings, landed: Path, look_in_warehouse: bool = True
+) -> str | None:
+    """Why the refresh must run to load `landed`, or None when the warehouse holds it already,
+    loaded by this code with these settings in a refresh that finished. A sensor passes
+    `look_in_warehouse=False`: its tick must not wait on the warehouse's lock."""
+    from dagster_project.instance_state import warehouse_state
+    from dagster_project.warehouse import Warehouse
+
+    raw = _latest(instance, RAW_TABLES[DELIVERY_FILES[0]])
+    if raw is None:
+        return "no delivery loaded yet"
+    loaded = raw.metadata.get("delivery_version")
+    if loaded is None or loaded.value != delivery_version(landed):
+        was = raw.metadata.get("extract_date")
+        return f"delivery {landed.name} is not the one loaded ({was.value if was else 'unknown'})"
+    staged = _latest(instance, STAGED_TABLES[DELIVERY_FILES[0]])
+    versions = [(raw, RAW_CODE_VERSION), (staged, STAGING_CODE_VERSION)]
+    if any(m is None or m.tags.get(_CODE_VERSION_TAG) != v for m, v in versions):
+        return f"the code that loads a delivery changed since {landed.name} was loaded"
+    if _settings_changed(raw, settings):
+        return f"the settings changed since {landed.name} was loaded"
+    if not warehouse_state(instance).complete:
+        return f"the last refresh of {landed.name} did not finish"
+    if look_in_warehouse and not Warehouse(settings.warehouse_url).table_exists(
+        RAW_TABLES[DELIVERY_FILES[0]]
+    ):
+        return "the warehouse does not hold the loaded tables"
+    return None
