@@ -97,7 +97,7 @@ class Settings:
     def with_(self, **changes) -> "Settings":
         return replace(self, **changes)
 
-    def as_metadata(self) -> dict[str, str | int | float | bool]:
+    def as_metadata(self) -> dict[str, str | int | float | bool | list]:
         """The settings as flat metadata values; the pseudonym key is reported only as set/unset
         and the warehouse URL without its password."""
         out = {}
@@ -105,7 +105,9 @@ class Settings:
             if f.name == "pseudonym_key":
                 continue
             value = asdict(self)[f.name]
-            out[f.name] = str(value) if isinstance(value, Path) else value
+            # as JSON gives them back: a recorded value must compare equal to today's
+            out[f.name] = (str(value) if isinstance(value, Path)
+                           else list(value) if isinstance(value, tuple) else value)
         out["warehouse_url"] = _hide_password(self.warehouse_url)
         out["pseudonym_key_set"] = self.pseudonym_key is not None
         return out
