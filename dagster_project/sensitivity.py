@@ -47,7 +47,10 @@ def cohort_year_under(
         settings, cohort_year,
     )
     table = outcome_table(cohort.members, cohort.convictions_by_group, settings)
+    threshold = settings.disclosure_threshold
+    funnel = publish_funnel(cohort.funnel, threshold, cohort.members)
     return CohortYearTables(
-        funnel=publish_funnel(cohort.funnel, settings.disclosure_threshold),
-        outcomes=publish_outcome_table(table, settings.disclosure_threshold),
+        funnel=funnel,
+        outcomes=publish_outcome_table(table, threshold, cohort.members,
+                                       cohort.convictions_by_group, funnel),
     )
