@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from checks.disclosure import disclosure_audit
 from dagster_project.cohort import (
     outcome_table,
     publish_funnel,
@@ -211,3 +212,30 @@ def test_published_text_renders_stars_for_suppressed_cells_only():
     assert text.loc["x", "n"] == "*" and text.loc["x", "reduction"] == "*"
     assert text.loc["z", "n"] == "20" and text.loc["z", "reduction"] == "0.1"
     assert text.loc["all", "reduction"] == "0.2"
+
+
+def test_the_blocking_check_fails_on_each_defect_and_passes_on_the_published_tables():
+    members = worked_case()
+    groups = by_groups_of(members)
+    funnel = publish_funnel(funnel_of([150, 140, 125, 10, 5, 135, 120]), 5, members)
+    table = outcome_table(members, groups, SETTINGS)
+    published = publish_outcome_table(table, 5, members, groups, funnel)
+
+    def failed(outcomes_table):
+        return [o.rule for o in disclosure_audit(outcomes_table, funnel, members, groups, 5)
+                if not o.passed]
+
+    assert failed(published) == []
+    leaky = suppress(table, PERSON_COUNTS, 5, dependents=OUTCOME_DEPENDENTS)
+    assert failed(leaky) == ["no suppressed or implicit cell recoverable to within the "
+                             "threshold (LP bounds)"]
+    small = published.copy()
+    died = (small["dimension"] == "exit_group") & (small["group"] == "died")
+    small.loc[died, "n"] = 2
+    assert "no person count below the threshold is shown" in failed(small)
+    wrong = published.copy()
+    wrong.loc[wrong["dimension"] == "all", "before"] = 357
+    assert failed(wrong) == ["published cells agree with the persons of their sets "
+                             "(cohort_members)"]
+    outcome = disclosure_audit(leaky, funnel, members, groups, 5)[2]
+    assert "outcome_table exit_group:died n" in outcome.examples

@@ -231,4 +231,4 @@ def _check_values(model: AuditModel) -> None:
                                      strict=True):
         truth = model.truth[variable]
         if not np.isnan(value) and not np.isnan(truth) and truth != value:
-            raise ValueError(f"published {cell} = {value} but its persons give {truth}")
+            raise ValueError(f"published {cell} disagrees with the persons of its set")
