@@ -26,6 +26,7 @@ from dagster_project.report import (
 )
 from dagster_project.report.cells import guard_counts, guard_replication, hidden, label
 from dagster_project.report.provenance import _git_commit
+from dagster_project.report.tables import Column, cell_text
 from dagster_project.settings import Settings
 
 THRESHOLD = 5
@@ -261,3 +262,21 @@ def test_code_version_does_without_git(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     assert _git_commit() is None
     assert code_version().startswith("reconviction ") and "git" not in code_version()
+
+
+def test_report_names_the_interval_method_flags_imprecise_groups_and_death_limits(crafted):
+    html = render_report(crafted)
+    method = html[html.index('id="method"'):html.index('id="limits"')]
+    assert "Fieller" in method and "capped at 100%" in method and "not estimable" in method
+    limits = html[html.index('id="limits"'):html.index('id="disclosure"')]
+    assert "Deaths after discharge" in limits and "invisible" in limits
+    small = crafted.outcomes[(crafted.outcomes["n"] < 50).fillna(False)]
+    assert len(small) and "imprecise (under 50 persons)" in html
+    row = pd.Series({"n": 60, "ci_low": np.nan, "ci_high": np.nan, "not_estimable": True,
+                     "imprecise": False, "suppressed_cells": ""})
+    assert cell_text(row, Column("ci", "95% CI", "ci")) == "not estimable"
+    assert cell_text(row, Column("imprecise", "precision", "flag")) == ""
+    hidden_row = row.copy()
+    hidden_row["suppressed_cells"] = "n,ci_low,ci_high,not_estimable,imprecise"
+    assert cell_text(hidden_row, Column("ci", "95% CI", "ci")) == "*"
+    assert cell_text(hidden_row, Column("imprecise", "precision", "flag")) == "*"

@@ -32,11 +32,13 @@ from dagster_project.cohort.published_cells import (
 )
 
 SUPPRESSED = "*"
-_FIGURES = ["reduction", "ci_low", "ci_high", "reduction_at_risk", "share"]
+_FIGURES = ["reduction", "ci_low", "ci_high", "reduction_at_risk", "ci_at_risk_low",
+            "ci_at_risk_high", "not_estimable", "share"]
 # count column -> the figures computed from the same persons (outcome_table columns)
 OUTCOME_DEPENDENTS = {
+    # `imprecise` says n < 50: it goes with n
     "n": ["before", "after", "rate_before", "rate_after", "persons_before", "persons_after",
-          *_FIGURES],
+          "imprecise", *_FIGURES],
     "persons_before": ["before", "rate_before", *_FIGURES],
     "persons_after": ["after", "rate_after", *_FIGURES],
     "before": ["rate_before", *_FIGURES],
@@ -69,6 +71,8 @@ def _apply(table: pd.DataFrame, mask: pd.DataFrame) -> pd.DataFrame:
     for column in mask.columns:
         if pd.api.types.is_integer_dtype(published[column]):
             published[column] = published[column].astype("Int64")
+        elif pd.api.types.is_bool_dtype(published[column]):  # a flag stays a (nullable) flag
+            published[column] = published[column].astype("boolean")
         published[column] = published[column].mask(mask[column].to_numpy())
     published["suppressed"] = mask.any(axis=1).to_numpy()
     names = np.array(mask.columns, dtype=object)
