@@ -13,8 +13,10 @@ audit tools (τ-ARGUS) bound cells.
 A *target* is protected when its feasible range is at least the threshold wide (integer
 bounds: ⌊max⌋ − ⌈min⌉ ≥ threshold). Targets are every suppressed cell and every *implicit*
 cell, a remainder the relations define without publishing it (under-18 starters = starters −
-adult starters), which is disclosed when its range is narrower than the threshold and
-includes a count of 1 to threshold − 1. The LP is the continuous relaxation: an attacker
+adult starters), which is disclosed when it holds 1 to threshold − 1 persons and its range
+is narrower than the threshold (where its true size is unknown, as for the funnel's persons
+outside the cohort once published: when the range is narrow and reaches below the
+threshold). The LP is the continuous relaxation: an attacker
 solving the integer programme could sometimes do a little better.
 
 `protect` hides further cells until no target is disclosed: for a disclosed target it tries
@@ -123,10 +125,13 @@ def _truth(model: AuditModel, terms: Terms) -> float:
 
 def _disclosed(model: AuditModel, system: _System, target: Target, threshold: int):
     """(disclosed?, binding rows of the bounds that decided it)."""
+    truth = _truth(model, target.terms)
+    if target.kind == "implicit" and not np.isnan(truth) and not 1 <= truth < threshold:
+        return False, []  # nobody there, or as many as a cell may show: nothing to hide
     high, binding = _optimum(model, system, target.terms, -1)
     if math.isinf(high):
         return False, []
-    top, truth = math.floor(high + _TOLERANCE), _truth(model, target.terms)
+    top = math.floor(high + _TOLERANCE)
     if target.kind == "implicit" and top < 1:
         return False, []  # nobody can be there
     if not np.isnan(truth) and top - truth >= threshold:
@@ -177,29 +182,19 @@ def _related(model, system: _System, target: Target, hops: int = 3) -> list[int]
     return []
 
 
-def _width(model, hidden, target) -> float:
-    system = _System(model, hidden)
-    high, _ = _optimum(model, system, target.terms, -1)
-    low, _ = _optimum(model, system, target.terms, 1)
-    return high - low
-
-
 def _protect_one(model, system, target, rows, hidden, frozen, threshold, expand) -> set[int]:
     candidates = _victims(model, system, rows, target, frozen)
     if not candidates:
         raise DisclosureAuditError(
             f"a {target.kind} cell {target.cells or target.terms[:4]} is disclosed and no "
             "cell that may still be hidden protects it")
-    best, best_width = None, -math.inf
     for group in candidates[:_TRIES]:
         trial = hidden | {j for i in group for j in expand(i)}
         disclosed, _ = _disclosed(model, _System(model, trial), target, threshold)
         if not disclosed:
             return trial
-        width = _width(model, trial, target)
-        if width > best_width:
-            best, best_width = trial, width
-    return best
+    # none protects it alone: hide the smallest and look again (the target stays pending)
+    return hidden | {j for i in candidates[0] for j in expand(i)}
 
 
 def unsafe_targets(model: AuditModel, hidden: set[int], threshold: int) -> list[Target]:

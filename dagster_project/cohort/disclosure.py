@@ -123,11 +123,14 @@ def _audit(cells: PublishedCells, table_name: str, table: pd.DataFrame, mask: pd
     hidden = hidden_cells(cells, table_name, table, mask) | frozen_hidden(cells, frozen)
     hidden = protect(cells.model, hidden, threshold, frozen=frozen, expand=_expander(cells))
     position = {_row_key(table_name, r): p for p, r in enumerate(table.to_dict("records"))}
+    grown = {column: mask[column].to_numpy(copy=True) for column in mask.columns}
     for i in hidden:
         name, key, column = cells.model.cells[i]
         if name == table_name:
-            _suppress_cell(mask, [table.index[position[key]]], column, dependents)
-    return mask
+            for hide in [column, *dependents.get(column, [])]:
+                if hide in grown:
+                    grown[hide][position[key]] = True
+    return pd.DataFrame(grown, index=mask.index)
 
 
 def frozen_hidden(cells: PublishedCells, frozen: set[int]) -> set[int]:
