@@ -67,10 +67,13 @@ def test_all_row_equals_sums_over_members():
 
 
 def fieller_gap(a: np.ndarray, b: np.ndarray, rho: float) -> float:
-    """(Σa − ρΣb)² − t²·n·Var(a − ρb): zero at Fieller's bounds, computed per person."""
-    n = len(a)
-    q = stats.t.ppf(0.975, n - 1) ** 2
-    return (a.sum() - rho * b.sum()) ** 2 - q * n * np.var(a - rho * b, ddof=1)
+    """(Σa − ρΣb)² − c²·n·Var(a − ρb): zero at Fieller's bounds, computed per person; c is
+    t(n − 1) widened by (2z² + 1)/6 · |skewness of a − R·b| / √n."""
+    n, ratio = len(a), a.sum() / b.sum()
+    z = stats.norm.ppf(0.975)
+    t = stats.t.ppf(0.975, n - 1)
+    c = t + min(t, (2 * z * z + 1) / 6 * abs(stats.skew(a - ratio * b)) / np.sqrt(n))
+    return (a.sum() - rho * b.sum()) ** 2 - c * c * n * np.var(a - rho * b, ddof=1)
 
 
 def test_fieller_interval_solves_its_equation_and_contains_the_estimate():

@@ -5,7 +5,8 @@ Exports `outcome_table`, `person_row_sets`, `OUTCOME_COLUMNS`, `DIMENSIONS`, `CI
 `IMPRECISE_BELOW`.
 
 Confidence interval: Fieller's interval for R = Σafter / Σbefore with persons as units
-(`intervals.py`); the reduction is 1 − R, its upper bound at most 100%. The bounds are empty
+(`intervals.py`: Student's t critical value widened for the counts' skewness); the
+reduction is 1 − R, its upper bound at most 100%. The bounds are empty
 and `not_estimable` is true when the interval is unbounded, when nobody in the group was
 convicted after (R = 0 says nothing about how far below 100% the truth may be), or when the
 group has fewer than two persons or no convictions before. Groups of fewer than
@@ -56,18 +57,23 @@ def _summarise(persons: pd.DataFrame, dimension: str, window_days: int) -> pd.Da
         ab=persons["after"] * persons["before"],
         aa=persons["after"] ** 2,
         bb=persons["before"] ** 2,
+        # third-order sums: the skewness that widens the interval's critical value
+        aaa=persons["after"] ** 3,
+        aab=persons["after"] ** 2 * persons["before"],
+        abb=persons["after"] * persons["before"] ** 2,
+        bbb=persons["before"] ** 3,
         persons_before=persons["before"] > 0,
         persons_after=persons["after"] > 0,
         at_risk_before=window_days - persons["custody_days_before"],
         at_risk_after=persons["days_at_risk_after"],
     )
     sums = p.groupby("group", sort=True)[
-        ["before", "after", "ab", "aa", "bb", "persons_before", "persons_after",
-         "at_risk_before", "at_risk_after"]
+        ["before", "after", "ab", "aa", "bb", "aaa", "aab", "abb", "bbb", "persons_before",
+         "persons_after", "at_risk_before", "at_risk_after"]
     ].sum().astype(np.float64)
     n = p.groupby("group", sort=True).size().astype(np.float64)
     low, high = fieller_ratio(n, sums["after"], sums["before"], sums["aa"], sums["bb"],
-                              sums["ab"])
+                              sums["ab"], third=[sums[c] for c in ("aaa", "aab", "abb", "bbb")])
     estimable = ~np.isnan(low) & (sums["persons_after"].to_numpy() > 0)
     low, high = np.where(estimable, low, np.nan), np.where(estimable, high, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
