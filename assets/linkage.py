@@ -7,15 +7,19 @@ Identifiers (initials, dates of birth, PNCIDs) exist in this stage only. What le
 Exports `linkage_assets`, `LINKAGE_GROUP`.
 """
 
+from pathlib import Path
+
 import dagster as dg
 import pandas as pd
 
 from dagster_project.io_manager import WarehouseResource
 from dagster_project.linkage import client_identities as identify_clients
 from dagster_project.linkage import pnc_identity_variants as pnc_variants
-from dagster_project.linkage.evaluation import client_truth, evaluate_links
+from dagster_project.linkage.alternatives import alternative_links, alternative_offences
+from dagster_project.linkage.evaluation import calibration_table, client_truth, evaluate_links
 from dagster_project.linkage.handover import (
     OFFENCE_COLUMNS,
+    client_keys,
     client_links_table,
 )
 from dagster_project.linkage.handover import (
@@ -27,7 +31,7 @@ from dagster_project.linkage.handover import (
 from dagster_project.linkage.handover import (
     treatment_episodes as pseudonymised_episodes,
 )
-from dagster_project.linkage.rules import link_clients
+from dagster_project.linkage.rules import candidate_pairs, links_from_candidates
 from dagster_project.metadata import settings_metadata, table_metadata
 from dagster_project.resources import SettingsResource
 from dagster_project.summary import extract_date_in_use
@@ -68,54 +72,139 @@ HANDOVER_OFFENCE_COLUMNS = ["pncid", *OFFENCE_COLUMNS]
     kinds={"pandas", "duckdb"},
     ins={"staged_pnc_offences": dg.AssetIn(metadata={"columns": LINKAGE_OFFENCE_COLUMNS})},
 )
+def client_link_candidates(
+    context: dg.AssetExecutionContext,
+    settings: SettingsResource,
+    client_identities: pd.DataFrame,
+    pnc_identity_variants: pd.DataFrame,
+    staged_pnc_offences: pd.DataFrame,
+) -> dg.MaterializeResult:
+    """Every (client, PNC person) pair the probabilistic model scores at or above the absent
+    floor, with its match probability: the model runs once per delivery, whichever rule is
+    configured, so that every threshold and rule can be compared. Restricted: PNCIDs."""
+    run_settings = settings.get()
+    result = candidate_pairs(
+        client_identities, pnc_identity_variants, staged_pnc_offences, run_settings)
+    keys = client_keys(client_identities, run_settings.resolved_pseudonym_key()).to_numpy()
+    pairs = result.links
+    candidates = pd.DataFrame({
+        "person_key": keys[pairs["client"].to_numpy()],
+        "pncid": pairs["pncid"].astype("str").to_numpy(),
+        "match_probability": pairs["match_probability"].to_numpy(),
+    })
+    share = result.model["client_level"]["share_of_clients_with_a_record"]
+    context.log.info(f"{len(candidates):,} scored pairs; share with a record {share:.3f}")
+    return dg.MaterializeResult(
+        value=candidates,
+        metadata=table_metadata(
+            candidates,
+            share_of_clients_with_a_record=float(share),
+            model=dg.MetadataValue.json(result.model),
+            **{name: dg.MetadataValue.md(text) for name, text in result.metadata.items()},
+            **settings_metadata(run_settings),
+        ),
+    )
+
+
+def _client_positions(candidates: pd.DataFrame, clients: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Scored pairs with each client's row position in `clients` (`client`)."""
+    keys = client_keys(clients, key)
+    return candidates.assign(client=pd.Index(keys).get_indexer(candidates["person_key"]))
+
+
+@dg.asset(group_name=LINKAGE_GROUP, kinds={"pandas"})
 def client_links(
     context: dg.AssetExecutionContext,
     settings: SettingsResource,
     warehouse: WarehouseResource,
     client_identities: pd.DataFrame,
     pnc_identity_variants: pd.DataFrame,
-    staged_pnc_offences: pd.DataFrame,
+    client_link_candidates: pd.DataFrame,
 ) -> dg.MaterializeResult:
     """Link status of every client under the configured rule (METHOD.md §3, §8). Restricted:
     it holds PNCIDs and is never published."""
     run_settings = settings.get()
-    result = link_clients(
-        client_identities, pnc_identity_variants, staged_pnc_offences, run_settings
-    )
-    links = client_links_table(result.links, run_settings.resolved_pseudonym_key())
+    key = run_settings.resolved_pseudonym_key()
+    pairs = _client_positions(client_link_candidates, client_identities, key)
+    links = links_from_candidates(client_identities, pnc_identity_variants, pairs, run_settings)
+    table = client_links_table(links, key)
     quality = _quality_against_truth(
-        result.links, client_identities, run_settings, warehouse.warehouse()
-    )
-    shares = links["link_status"].value_counts().to_dict()
+        links, pairs, client_identities, run_settings, warehouse.warehouse())
+    shares = table["link_status"].value_counts().to_dict()
     context.log.info(f"{run_settings.linkage_method} linkage: {shares}")
     return dg.MaterializeResult(
-        value=links,
+        value=table,
         metadata=table_metadata(
-            links,
+            table,
             method=run_settings.linkage_method,
             **{f"clients_{status}": int(n) for status, n in shares.items()},
-            **{name: dg.MetadataValue.md(text) for name, text in result.metadata.items()},
-            **({"model": dg.MetadataValue.json(result.model)} if result.model else {}),
             **quality,
             **settings_metadata(run_settings),
         ),
     )
 
 
-def _quality_against_truth(links, clients, settings, wh) -> dict:
-    """Precision, recall and shares of the links against a synthetic delivery's ground truth
-    (`truth/<extract date>/` beside the landing folder), when there is one: counts and rates
-    only, no identities. A real delivery has no truth, and gets nothing here."""
+def _quality_against_truth(links, pairs, clients, settings, wh) -> dict:
+    """Precision, recall, shares and the calibration of the match probabilities against a
+    synthetic delivery's ground truth (`truth/<extract date>/` beside the landing folder),
+    when there is one: counts and rates only, no identities. A real delivery has no truth,
+    and gets nothing here."""
     extract_date = extract_date_in_use(wh, "staged_ndtms_episodes")
-    truth_dir = settings.landing_dir.parent / "truth" / extract_date
+    truth_dir = Path(settings.landing_dir).parent / "truth" / extract_date
     if not (truth_dir / "client_records.parquet").exists():
         return {}
-    summary = evaluate_links(links, client_truth(truth_dir, clients))
+    truth = client_truth(truth_dir, clients)
+    summary = evaluate_links(links, truth)
+    calibration = calibration_table(pairs, truth)
     # numpy scalars are not metadata values: `.item()` gives the plain int or float
     return {
-        f"truth_{name}": getattr(value, "item", lambda v=value: v)()
-        for name, value in summary.items()
+        **{f"truth_{name}": getattr(value, "item", lambda v=value: v)()
+           for name, value in summary.items()},
+        "truth_calibration": dg.MetadataValue.md(
+            calibration.to_markdown(index=False, floatfmt=".4f")),
     }
+
+
+@dg.asset(group_name=LINKAGE_GROUP, kinds={"pandas"})
+def linkage_alternatives(
+    settings: SettingsResource,
+    client_identities: pd.DataFrame,
+    pnc_identity_variants: pd.DataFrame,
+    client_link_candidates: pd.DataFrame,
+) -> dg.MaterializeResult:
+    """Every client's link status under the NTA rule and under the probabilistic rule at
+    each sensitivity threshold (METHOD.md §7), keyed by `person_key` and `pnc_key`: made
+    once per delivery, so no cohort year links again."""
+    run_settings = settings.get()
+    alternatives = alternative_links(
+        client_identities, pnc_identity_variants, client_link_candidates,
+        run_settings.sensitivity_thresholds, run_settings.absent_floor,
+        run_settings.resolved_pseudonym_key(),
+    )
+    counts = alternatives.groupby(["method", "match_threshold"], dropna=False)[
+        "link_status"].value_counts().unstack(fill_value=0).reset_index()
+    return dg.MaterializeResult(
+        value=alternatives,
+        metadata=table_metadata(
+            alternatives, statuses=dg.MetadataValue.md(counts.to_markdown(index=False)),
+            **settings_metadata(run_settings)),
+    )
+
+
+@dg.asset(
+    group_name=LINKAGE_GROUP,
+    kinds={"pandas"},
+    ins={"staged_pnc_offences": dg.AssetIn(metadata={"columns": HANDOVER_OFFENCE_COLUMNS})},
+)
+def alternative_linked_offences(
+    settings: SettingsResource,
+    linkage_alternatives: pd.DataFrame,
+    staged_pnc_offences: pd.DataFrame,
+) -> dg.MaterializeResult:
+    """The offences of every PNC person some rule matched, keyed by `pnc_key` (no PNCID)."""
+    offences = alternative_offences(
+        linkage_alternatives, staged_pnc_offences, settings.get().resolved_pseudonym_key())
+    return dg.MaterializeResult(value=offences, metadata=table_metadata(offences))
 
 
 @dg.asset(group_name=LINKAGE_GROUP, kinds={"pandas"})
@@ -150,6 +239,7 @@ def linked_offences(
 
 
 linkage_assets = [
-    client_identities, pnc_identity_variants, client_links, treatment_episodes,
+    client_identities, pnc_identity_variants, client_link_candidates, client_links,
+    linkage_alternatives, alternative_linked_offences, treatment_episodes,
     client_link_status, linked_offences,
 ]

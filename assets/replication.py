@@ -1,7 +1,7 @@
 """The published figures of the 2012 study beside this pipeline's, under both linkage rules.
 
-The configured rule's figures come from the cohort year's own tables; the other rule's are
-computed in memory from the linkage stage's tables (nothing else is rewritten).
+The configured rule's figures come from the cohort year's own tables; the other rule's from
+the links the linkage stage made for it once per delivery (`linkage_alternatives`).
 
 Exports `replication`.
 """
@@ -9,7 +9,6 @@ Exports `replication`.
 import dagster as dg
 import pandas as pd
 
-from assets.linkage import HANDOVER_OFFENCE_COLUMNS
 from dagster_project.io_manager import WarehouseResource
 from dagster_project.metadata import settings_metadata, table_metadata
 from dagster_project.partitions import cohort_years
@@ -23,10 +22,7 @@ from dagster_project.settings import LINKAGE_METHODS
     partitions_def=cohort_years,
     group_name="outcomes",
     kinds={"pandas"},
-    deps=[
-        "client_identities", "pnc_identity_variants", "staged_pnc_offences",
-        "treatment_journeys",
-    ],
+    deps=["treatment_journeys", "linkage_alternatives", "alternative_linked_offences"],
 )
 def replication(
     context: dg.AssetExecutionContext,
@@ -38,19 +34,18 @@ def replication(
     """Each figure of REFERENCE_FIGURES.md (F1–F25) beside the pipeline's, for both linkage
     rules, with pass/fail against the tolerance (counts ±5%, reductions ±3 points)."""
     run_settings, wh = settings.get(), warehouse.warehouse()
-    cohort_year = context.partition_key
     tables = {run_settings.linkage_method: (cohort_funnel, outcome_table)}
     inputs = {
-        "clients": wh.read_table("client_identities"),
-        "variants": wh.read_table("pnc_identity_variants"),
-        "staged_offences": wh.read_table(
-            "staged_pnc_offences", columns=HANDOVER_OFFENCE_COLUMNS
-        ),
         "journeys": wh.read_table("treatment_journeys"),
+        "alternatives": wh.read_table("linkage_alternatives"),
+        "offences": wh.read_table("alternative_linked_offences"),
     }
     for method in LINKAGE_METHODS:
         if method not in tables:
-            other = cohort_year_under(method, cohort_year, run_settings, **inputs)
+            # the other rule's links were made once for the delivery: nothing is linked here
+            threshold = None if method == "deterministic" else run_settings.match_threshold
+            other = cohort_year_under(method, threshold, context.partition_key, run_settings,
+                                      **inputs)
             tables[method] = (other.funnel, other.outcomes)
     rows = [replication_table(f, o, method) for method, (f, o) in tables.items()]
     table = pd.concat(rows, ignore_index=True)

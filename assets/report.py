@@ -37,12 +37,20 @@ def _replication(warehouse, cohort_year: str) -> pd.DataFrame | None:
     return table.sort_values("id", key=lambda ids: ids.str[1:].astype(int)) if len(table) else None
 
 
+def _sensitivity(warehouse, cohort_year: str) -> pd.DataFrame | None:
+    """The cohort year's linkage sensitivity table, when it has been written."""
+    if not warehouse.table_exists("linkage_sensitivity"):
+        return None
+    table = warehouse.read_table("linkage_sensitivity", partition=("cohort_year", cohort_year))
+    return table if len(table) else None
+
+
 @dg.asset(
     partitions_def=cohort_years,
     group_name=REPORT_GROUP,
     kinds={"html", "csv"},
-    # read from the warehouse (2006-07 only), so a dependency rather than an input
-    deps=["replication", "treatment_episodes"],
+    # read from the warehouse (replication: 2006-07 only), so dependencies, not inputs
+    deps=["replication", "linkage_sensitivity", "treatment_episodes"],
 )
 def cohort_report(
     context: dg.AssetExecutionContext,
@@ -57,12 +65,13 @@ def cohort_report(
     run_settings, wh = settings.get(), warehouse.warehouse()
     cohort_year = context.partition_key
     replication = _replication(wh, cohort_year)
+    sensitivity = _sensitivity(wh, cohort_year)
     inputs = ReportInputs(
         cohort_year=cohort_year, funnel=cohort_funnel, outcomes=outcome_table,
         settings=run_settings.as_metadata(), extract_date=extract_date_in_use(wh),
         code_version=code_version(),
         generated_at=datetime.now().astimezone().isoformat(timespec="seconds"),
-        replication=replication,
+        replication=replication, sensitivity=sensitivity,
     )
     folder = output_dir(cohort_year)
     folder.mkdir(parents=True, exist_ok=True)
@@ -71,6 +80,8 @@ def cohort_report(
     tables = {"cohort_funnel": cohort_funnel, "outcome_table": outcome_table}
     if replication is not None:
         tables["replication"] = replication
+    if sensitivity is not None:
+        tables["linkage_sensitivity"] = sensitivity
     files = export_tables(tables, folder, inputs.threshold)
     context.log.info(f"wrote the report {report} and {len(files)} exported files")
     return dg.MaterializeResult(metadata={

@@ -156,14 +156,17 @@ LAYERS = {
     "linkage_input_checks": _analysis("client_identities", "pnc_identity_variants",
                                       identifiers=False)
     + _analysis("treatment_episodes"),
-    "client_links_checks": _analysis("client_links", identifiers=False),
-    "handover_checks": _analysis("client_link_status", "linked_offences"),
+    "candidate_checks": _analysis("client_link_candidates", identifiers=False),
+    "client_links_checks": _analysis("client_links", identifiers=False)
+    + _analysis("linkage_alternatives"),
+    "handover_checks": _analysis("client_link_status", "linked_offences",
+                                 "alternative_linked_offences"),
     "journeys_checks": _analysis("treatment_journeys"),
 }
 PARTITIONED_LAYERS = {
     "cohort_checks": _cohort(),
     "outcome_checks": _outcomes(),
-    "replication_checks": _analysis("replication"),
+    "replication_checks": _analysis("replication", "linkage_sensitivity"),
 }
 
 

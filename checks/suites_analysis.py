@@ -54,6 +54,16 @@ def _linkage() -> dict[str, list[Rule]]:
             not_null("person_key"), unique("agncy", "episodid"), not_null("triaged"),
             between("age_at_triage", 0, 120), not_before("disd", "triaged"),
         ],
+        "client_link_candidates": [
+            not_null("person_key"), not_null("pncid"), unique("person_key", "pncid"),
+            probability,
+        ],
+        "linkage_alternatives": [
+            not_null("person_key"), status, in_set("method", LINKAGE_METHODS),
+            unique("method", "match_threshold", "person_key"),
+            not_null("pnc_key").when("link_status", ["matched"], wording="when matched"),
+        ],
+        "alternative_linked_offences": [not_null("pnc_key"), not_null("offence_start")],
         "client_link_status": [not_null("person_key"), unique("person_key"), status,
                                probability],
         "linked_offences": [
@@ -109,6 +119,13 @@ def _outcomes() -> dict[str, list[Rule]]:
             not_before("ci_high", "ci_low"), between("reduction", None, 1),
         ],
         "replication": [not_null("id"), unique("id"), not_null("figure")],
+        "linkage_sensitivity": [
+            not_null("cohort_year"), in_set("method", LINKAGE_METHODS),
+            in_set("dimension", DIMENSIONS, "METHOD.md §5"),
+            unique("method", "match_threshold", "dimension", "group"),
+            between("n", 0, None), between("reduction", None, 1),
+            not_before("ci_high", "ci_low"),
+        ],
     }
 
 
@@ -121,4 +138,6 @@ INDEX_COLUMNS = {
     "treatment_journeys": ["person_key", "journey_seq"],
     "cohort_funnel": ["stage"], "outcome_table": ["dimension", "group"],
     "replication": ["id"],
+    "client_link_candidates": [],  # restricted: row positions only
+    "linkage_sensitivity": ["method", "match_threshold", "dimension", "group"],
 }

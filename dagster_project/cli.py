@@ -25,13 +25,15 @@ from dagster_project.settings import Settings, project_data_dir
 
 def _synth(args: argparse.Namespace) -> int:
     from dagster_project.synth import SynthConfig, generate_delivery
+    from dagster_project.synth.profiles import with_profile
 
-    config = SynthConfig.for_scale(args.scale)
+    config = with_profile(SynthConfig.for_scale(args.scale), args.profile)
     if args.extract_date:
         config = replace(config, extract_date=date.fromisoformat(args.extract_date))
     started = time.perf_counter()
     path = generate_delivery(config, out=Path(args.out), seed=args.seed)
-    print(f"wrote {args.scale} delivery {path} in {time.perf_counter() - started:.1f} s")
+    took = time.perf_counter() - started
+    print(f"wrote {args.scale} {args.profile} delivery {path} in {took:.1f} s")
     return 0
 
 
@@ -161,6 +163,12 @@ def _parser() -> argparse.ArgumentParser:
     synth.add_argument("--seed", type=int, default=7)
     synth.add_argument("--out", default=str(Settings().landing_dir))
     synth.add_argument("--extract-date", help="YYYY-MM-DD (default: the scale's)")
+    synth.add_argument(
+        "--profile", default="default",
+        choices=["default", "noisy", "big-pnc", "sparse", "mobile"],
+        help="a named world (synth/profiles.py): default, or one the linkage model was "
+        "not tuned on",
+    )
     synth.set_defaults(handler=_synth)
     run = sub.add_parser("run", help="materialise every stage from the newest delivery")
     demo = sub.add_parser("demo", help="a synthetic demo delivery (if none) + run")

@@ -13,6 +13,7 @@ from assets.raw import landing, raw_delivery
 from assets.reference import reference_assets
 from assets.replication import replication
 from assets.report import report_assets
+from assets.sensitivity import linkage_sensitivity
 from assets.staging import staged_delivery
 from assets.trends import trends_assets
 from checks import all_asset_checks
@@ -24,7 +25,8 @@ from dagster_project.sensors import sensors
 defs = dg.Definitions(
     assets=[
         *reference_assets, landing, raw_delivery, staged_delivery, *linkage_assets,
-        treatment_journeys, cohort_tables, outcome_table, replication, *report_assets,
+        treatment_journeys, cohort_tables, outcome_table, replication, linkage_sensitivity,
+        *report_assets,
         *trends_assets,
     ],
     asset_checks=all_asset_checks,

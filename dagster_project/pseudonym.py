@@ -1,6 +1,6 @@
 """The pseudonym that keys persons downstream of linkage (METHOD.md §6).
 
-Exports `person_key`, `attributor_text` and `PSEUDONYM_KEY_VARIABLE`.
+Exports `person_key`, `pnc_key`, `attributor_text` and `PSEUDONYM_KEY_VARIABLE`.
 
 `person_key` is the lower-case hex HMAC-SHA-256 of the attributor written
 `FINITIAL|SINITIAL|YYYY-MM-DD|SEX` (initials upper-cased, e.g. `J|S|1975-03-02|1`),
@@ -51,6 +51,21 @@ def person_key(
         for text in texts.unique()
     }
     return texts.map(digests).astype("str").rename("person_key")
+
+
+def pnc_key(pncids: pd.Series, key: str | None) -> pd.Series:
+    """A pseudonym of each PNC person (missing where the PNCID is): the HMAC of `PNC|` and
+    the PNCID, so that it can never equal a `person_key`. It lets the sensitivity analysis
+    join another rule's links to offences without a PNCID leaving the linkage stage."""
+    if not key:
+        raise ValueError(f"no pseudonym key: set {PSEUDONYM_KEY_VARIABLE}")
+    secret = key.encode("utf-8")
+    texts = pncids.astype("str")
+    digests = {
+        text: hmac.new(secret, f"PNC|{text}".encode(), hashlib.sha256).hexdigest()
+        for text in texts.dropna().unique()
+    }
+    return texts.map(digests).astype("str").rename("pnc_key")
 
 
 def _upper_or_empty(initials: pd.Series) -> pd.Series:

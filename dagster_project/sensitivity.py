@@ -1,12 +1,18 @@
-"""One cohort year under a linkage rule other than the configured one, computed in memory
-from the linkage stage's tables (METHOD.md §7 linkage sensitivity; the replication table
-shows the published figures beside both rules).
+"""A cohort year under every linkage rule (METHOD.md §7 linkage sensitivity), computed from
+the links made once per delivery (`linkage_alternatives`), never by linking again.
 
-Exports `cohort_year_under`.
+Exports `cohort_year_under`, `linkage_sensitivity_table`, `sensitivity_rules`,
+`SENSITIVITY_COLUMNS`, `CohortYearTables`.
+
+Rules published side by side open a hole that one table does not have: two rules' rows for
+the same group differ by the persons whose status the rule changed, so a difference of 1–4
+persons would publish their convictions by subtraction. Such a row is suppressed whole
+(`suppressed_by_difference`), as is a study population differing by 1–4 clients.
 """
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from dagster_project.cohort import (
@@ -15,9 +21,18 @@ from dagster_project.cohort import (
     publish_outcome_table,
     select_cohort,
 )
-from dagster_project.linkage.handover import client_link_status, client_links_table, linked_offences
-from dagster_project.linkage.rules import link_clients
+from dagster_project.cohort.outcomes import COMBINATIONS, SHARE_DIMENSIONS
+from dagster_project.linkage.alternatives import DETERMINISTIC, links_under
+from dagster_project.linkage.resolve import PROBABILISTIC
 from dagster_project.settings import Settings
+
+SENSITIVITY_DIMENSIONS = ["all", *COMBINATIONS, *SHARE_DIMENSIONS]
+SENSITIVITY_COLUMNS = [
+    "method", "match_threshold", "dimension", "group", "study_population", "cohort", "n",
+    "before", "after", "reduction", "ci_low", "ci_high", "share", "suppressed",
+    "suppressed_cells", "suppressed_by_difference",
+]
+_ROW_VALUES = ["n", "before", "after", "reduction", "ci_low", "ci_high", "share"]
 
 
 @dataclass(frozen=True)
@@ -26,26 +41,25 @@ class CohortYearTables:
     outcomes: pd.DataFrame  # published
 
 
+def sensitivity_rules(settings: Settings) -> list[tuple[str, float | None]]:
+    """The NTA rule, then the probabilistic rule at each threshold of the settings."""
+    return [(DETERMINISTIC, None),
+            *((PROBABILISTIC, threshold) for threshold in settings.sensitivity_thresholds)]
+
+
 def cohort_year_under(
     method: str,
+    threshold: float | None,
     cohort_year: str,
     settings: Settings,
     *,
-    clients: pd.DataFrame,
-    variants: pd.DataFrame,
-    staged_offences: pd.DataFrame,
     journeys: pd.DataFrame,
+    alternatives: pd.DataFrame,
+    offences: pd.DataFrame,
 ) -> CohortYearTables:
-    """Link, select and tabulate a cohort year with `method`, all else as configured."""
-    settings = settings.with_(linkage_method=method)
-    links = client_links_table(
-        link_clients(clients, variants, staged_offences, settings).links,
-        settings.resolved_pseudonym_key(),
-    )
-    cohort = select_cohort(
-        journeys, client_link_status(links), linked_offences(links, staged_offences),
-        settings, cohort_year,
-    )
+    """Select and tabulate a cohort year with one rule's links, all else as configured."""
+    status, linked = links_under(alternatives, offences, method, threshold)
+    cohort = select_cohort(journeys, status, linked, settings, cohort_year)
     table = outcome_table(cohort.members, cohort.convictions_by_group, settings)
     threshold = settings.disclosure_threshold
     funnel = publish_funnel(cohort.funnel, threshold, cohort.members)
@@ -54,3 +68,62 @@ def cohort_year_under(
         outcomes=publish_outcome_table(table, threshold, cohort.members,
                                        cohort.convictions_by_group, funnel),
     )
+
+
+def linkage_sensitivity_table(
+    cohort_year: str,
+    settings: Settings,
+    *,
+    journeys: pd.DataFrame,
+    alternatives: pd.DataFrame,
+    offences: pd.DataFrame,
+) -> pd.DataFrame:
+    """`linkage_sensitivity` (METHOD.md §8): the headline rows under every rule."""
+    frames = []
+    for method, threshold in sensitivity_rules(settings):
+        tables = cohort_year_under(method, threshold, cohort_year, settings,
+                                   journeys=journeys, alternatives=alternatives,
+                                   offences=offences)
+        persons = tables.funnel.set_index("stage")["persons"]
+        rows = tables.outcomes[tables.outcomes["dimension"].isin(SENSITIVITY_DIMENSIONS)]
+        frames.append(rows.assign(
+            method=method, match_threshold=np.nan if threshold is None else threshold,
+            study_population=persons.get("study_population"), cohort=persons.get("cohort"),
+            suppressed_by_difference=False))
+    table = pd.concat(frames, ignore_index=True)
+    return _suppress_differences(table, settings)[SENSITIVITY_COLUMNS]
+
+
+def _suppress_differences(table: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """Blank rows whose persons differ from an earlier published row of the same group by
+    fewer than the threshold (the configured rule's rows come first and always stand)."""
+    threshold = settings.disclosure_threshold
+    configured = (table["method"].eq(settings.linkage_method)
+                  & (table["match_threshold"].isna()
+                     | np.isclose(table["match_threshold"], settings.match_threshold)))
+    table = pd.concat([table[configured], table[~configured]], ignore_index=True)
+    numeric = [*_ROW_VALUES, "study_population", "cohort"]
+    table[numeric] = table[numeric].astype("float64")
+    for column, key in (("n", ["dimension", "group"]), ("study_population", ["dimension"])):
+        values = table[column].astype("float64")
+        for _, positions in table.groupby(key, sort=False).indices.items():
+            _blank_close(table, values, positions, column, threshold)
+    return table
+
+
+def _blank_close(table, values, positions, column: str, threshold: int) -> None:
+    """Within one group (a handful of rules), keep a row only when it differs from every
+    kept row by 0 or by at least the threshold."""
+    kept: list[float] = []
+    for position in positions:
+        value = values.iloc[position]
+        if np.isnan(value):
+            continue
+        if any(0 < abs(value - other) < threshold for other in kept):
+            blank = _ROW_VALUES if column == "n" else ["study_population", "cohort"]
+            table.loc[position, blank] = np.nan
+            table.loc[position, ["suppressed", "suppressed_by_difference"]] = True
+            known = [c for c in str(table.at[position, "suppressed_cells"]).split(",") if c]
+            table.at[position, "suppressed_cells"] = ",".join(dict.fromkeys([*known, *blank]))
+        else:
+            kept.append(value)

@@ -41,6 +41,8 @@ class Settings:
     # §3 probabilistic linkage
     match_threshold: float = 0.95
     absent_floor: float = 0.05
+    # §7 linkage sensitivity: the probabilistic rule is also resolved at each of these
+    sensitivity_thresholds: tuple[float, ...] = (0.80, 0.90, 0.95, 0.99, 0.999)
     # §6 disclosure control
     disclosure_threshold: int = 5
     # §9 unknown codes warn above this share of rows

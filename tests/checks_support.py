@@ -16,6 +16,7 @@ from assets.outcomes import outcome_table
 from assets.raw import landing, raw_delivery
 from assets.reference import reference_assets
 from assets.replication import replication
+from assets.sensitivity import linkage_sensitivity
 from assets.staging import staged_delivery
 from checks import all_asset_checks
 from checks.accounting import row_accounting_checks
@@ -25,7 +26,7 @@ from dagster_project.synth import SynthConfig, generate_delivery
 
 ASSETS = [
     *reference_assets, landing, raw_delivery, staged_delivery, *linkage_assets,
-    treatment_journeys, cohort_tables, outcome_table, replication,
+    treatment_journeys, cohort_tables, outcome_table, replication, linkage_sensitivity,
 ]
 COHORT_YEAR = "2006-07"
 

@@ -27,11 +27,16 @@ CONTRACT = {
         "cohort_year", "dimension", "group", "n", "before", "after", "reduction", "ci_low",
         "ci_high", "rate_before", "rate_after", "reduction_at_risk",
     ],
+    "linkage_sensitivity": [
+        "cohort_year", "method", "match_threshold", "dimension", "group", "study_population",
+        "n", "before", "after", "reduction", "ci_low", "ci_high",
+    ],
 }
 IDENTIFIERS = {"finitial", "sinitial", "dob", "clientid", "pncid", "surname", "forenames"}
 DOWNSTREAM = [
     "treatment_episodes", "client_link_status", "linked_offences", "treatment_journeys",
     "cohort_funnel", "cohort_members", "cohort_convictions_by_group", "outcome_table",
+    "linkage_alternatives", "alternative_linked_offences", "linkage_sensitivity",
 ]
 
 
@@ -75,6 +80,21 @@ def test_cohort_year_end_to_end(data_dir, tiny_delivery, monkeypatch, method):
     # the delivery is synthetic, so linkage was measured against its truth (rates only)
     quality = instance_metadata["client_links"]
     assert 0 < quality["truth_precision"].value <= 1 and quality["truth_clients"].value > 0
+    assert "share_correct" in quality["truth_calibration"].value
+
+    # every rule once: the NTA rule and the probabilistic rule at five thresholds, each
+    # with the `all` row; the configured rule's `all` row is the outcome table's
+    sensitivity = first["linkage_sensitivity"]
+    rules = sensitivity[["method", "match_threshold"]].drop_duplicates()
+    assert len(rules) == 6
+    assert sorted(rules["match_threshold"].dropna()) == [0.80, 0.90, 0.95, 0.99, 0.999]
+    configured = sensitivity[(sensitivity["method"] == method) & (sensitivity["dimension"]
+                                                                    == "all")]
+    if method == "probabilistic":
+        configured = configured[configured["match_threshold"] == 0.95]
+    outcome_all = first["outcome_table"].query("dimension == 'all'")
+    shown, expected = configured["n"].iloc[0], outcome_all["n"].iloc[0]
+    assert (pd.isna(shown) and pd.isna(expected)) or shown == expected
     assert "cohort_year" not in first["client_links"].columns
 
     funnel = first["cohort_funnel"].set_index("stage")["persons"]

@@ -25,59 +25,67 @@ _ONE_CHARACTER_SLIP = (
 _INITIALS_SWAPPED = (
     "first_initial_l = surname_initial_r AND surname_initial_l = first_initial_r"
 )
+_SECOND_FORENAME = "(first_initial_l = second_initial_r OR second_initial_l = first_initial_r)"
 
 
 def _exact(column: str, tf: bool = False) -> cll.ExactMatchLevel:
     return cll.ExactMatchLevel(column, term_frequency_adjustments=tf)
 
 
-# m probabilities of the initials, set rather than trained: a PNC person's aliases are
-# variants of the same person with other initials, so EM over variants learns that true
-# pairs disagree on an initial one time in ten; but a person is linked through its best
-# variant, where an initial is wrong only by a slip (under 1% of NDTMS records) or a swap.
-INITIAL_M = {"exact": 0.98, "swap": 0.002, "else": 0.018}
+# Starting values only: every m is trained by EM on the delivery (probabilistic.py), u by
+# random sampling. The starting values say no more than "agreement is likely for the same
+# person, slips are rare".
+_START_M = {"exact": 0.95, "second": 0.005, "swap": 0.002, "woman": 0.02, "else": 0.02}
 
 
 def _first_initial() -> cl.CustomComparison:
     return cl.CustomComparison(output_column_name="first_initial", comparison_levels=[
         cll.NullLevel("first_initial"),
-        _exact("first_initial", tf=True).configure(
-            m_probability=INITIAL_M["exact"], fix_m_probability=True),
+        _exact("first_initial", tf=True).configure(m_probability=_START_M["exact"]),
+        # known by the middle name: one side's first initial is the other's second forename
+        cll.CustomLevel(_SECOND_FORENAME, "the other side's second forename").configure(
+            m_probability=_START_M["second"]),
         cll.CustomLevel(_INITIALS_SWAPPED, "swapped with the surname initial").configure(
-            m_probability=INITIAL_M["swap"], fix_m_probability=True),
-        cll.ElseLevel().configure(m_probability=INITIAL_M["else"], fix_m_probability=True),
+            m_probability=_START_M["swap"]),
+        cll.ElseLevel().configure(m_probability=_START_M["else"]),
     ])
 
 
 def _surname_initial() -> cl.CustomComparison:
     return cl.CustomComparison(output_column_name="surname_initial", comparison_levels=[
         cll.NullLevel("surname_initial"),
-        _exact("surname_initial", tf=True).configure(
-            m_probability=INITIAL_M["exact"] + INITIAL_M["swap"], fix_m_probability=True),
-        cll.ElseLevel().configure(m_probability=INITIAL_M["else"], fix_m_probability=True),
+        _exact("surname_initial", tf=True).configure(m_probability=_START_M["exact"]),
+        # women change surnames on marriage, and the PNC need not know the new one
+        cll.CustomLevel("sex_l = '2' AND sex_r = '2'", "different, both women").configure(
+            m_probability=_START_M["woman"]),
+        cll.ElseLevel().configure(m_probability=_START_M["else"]),
     ])
 
 
-# Starting m probabilities of the date-of-birth levels (the slips are a few per thousand
-# records on each side: NDTMS typing, PNC filing, aliases); EM refines them on blocks of
-# same initials and postcode. With area and offending one joint comparison (below), that
-# block no longer teaches EM that "same area" is "same person": the area is the block's
-# own column, so EM separates its classes by date of birth, sex and ethnicity alone.
-DOB_M = {"exact": 0.95, "swap": 0.004, "year": 0.008, "slip": 0.01, "near": 0.008,
-         "else": 0.02}
+# Starting m probabilities of the date-of-birth levels; EM refines them on blocks of same
+# initials and postcode. With area and offending one joint comparison (below), that block
+# does not teach EM that "same area" is "same person": the area is the block's own column,
+# so EM separates its classes by date of birth, sex and ethnicity alone.
+DOB_M = {"exact": 0.93, "placeholder": 0.005, "swap": 0.004, "year": 0.008, "slip": 0.015,
+         "near": 0.008, "else": 0.03}
+_PLACEHOLDER = ("dob_year_l = dob_year_r AND ((dob_month_l = 1 AND dob_day_l = 1) "
+                "OR (dob_month_r = 1 AND dob_day_r = 1))")
 
 
 def _date_of_birth() -> cl.CustomComparison:
-    """Exact, then the clerks' slips NDTMS and PNC records show: day and month swapped,
-    the year off by one, one character mistyped, and anything else within a year."""
+    """Exact, then the clerks' habits NDTMS and PNC records show: 1 January of the right
+    year standing for an unknown date, day and month swapped, the year off by one, one
+    character mistyped or two adjacent ones transposed (12 for 21, 1957 for 1975), and
+    anything else within a year."""
     levels = [
         ("exact", _exact("dob", tf=True)),
+        ("placeholder", cll.CustomLevel(_PLACEHOLDER, "1 January of the same year")),
         ("swap", cll.CustomLevel(f"{_DOB_SWAPPED} AND dob_day_l <> dob_month_l",
                                  "day/month swap")),
         ("year", cll.CustomLevel(
             "dob_month_l = dob_month_r AND dob_day_l = dob_day_r "
             "AND abs(dob_year_l - dob_year_r) = 1", "year off by one")),
-        ("slip", cll.CustomLevel(_ONE_CHARACTER_SLIP, "one character slip")),
+        ("slip", cll.CustomLevel(_ONE_CHARACTER_SLIP, "one character slip or transposition")),
         ("near", cll.CustomLevel(
             "abs(date_diff('day', CAST(dob_l AS DATE), CAST(dob_r AS DATE))) <= 366",
             "within a year")),
@@ -91,7 +99,8 @@ def _date_of_birth() -> cl.CustomComparison:
 
 def _sex() -> cl.CustomComparison:
     return cl.CustomComparison(output_column_name="sex", comparison_levels=[
-        cll.NullLevel("sex"), _exact("sex"), cll.ElseLevel(),
+        cll.NullLevel("sex"), _exact("sex").configure(m_probability=0.98),
+        cll.ElseLevel().configure(m_probability=0.02),
     ])
 
 
@@ -99,10 +108,10 @@ def _ethnicity() -> cl.CustomComparison:
     # 'W1' agrees for most pairs, 'A3' for few: term frequencies weigh that
     return cl.CustomComparison(output_column_name="ethnicity", comparison_levels=[
         cll.NullLevel("ethnicity"),
-        _exact("ethnicity", tf=True),
+        _exact("ethnicity", tf=True).configure(m_probability=0.9),
         cll.CustomLevel("substr(ethnicity_l, 1, 1) = substr(ethnicity_r, 1, 1)",
-                        "same broad group"),
-        cll.ElseLevel(),
+                        "same broad group").configure(m_probability=0.05),
+        cll.ElseLevel().configure(m_probability=0.05),
     ])
 
 
@@ -115,6 +124,7 @@ def _shares_quarter(a: str, b: str) -> str:
 # `b`; these three terms are all the pairings and read the same with l and r exchanged.
 _OFFENDED_IN_FORCE = "(" + " OR ".join(
     _shares_quarter(a, b) for a, b in (("a", "a"), ("a", "b"), ("b", "a"))) + ")"
+_OFFENDED_AROUND_TREATMENT = "(active_quarters_l & active_quarters_r) <> 0::UHUGEINT"
 _SAME_POSTCODE = "postcode_l = postcode_r"
 _SAME_FORCE = "force_l = force_r"
 
@@ -136,15 +146,24 @@ def _area_and_offending() -> cl.CustomComparison:
          "same police force, offended in the treatment force"),
         (_SAME_FORCE, "same police force"),
         (_OFFENDED_IN_FORCE, "elsewhere, offended in the treatment force"),
+        # people who come to treatment with a record are mostly offending around then,
+        # while most of the PNC's millions are not: a strong test of a distant namesake
+        (_OFFENDED_AROUND_TREATMENT, "elsewhere, offended around the treatment"),
     ]
     return cl.CustomComparison(output_column_name="area", comparison_levels=[
         cll.CustomLevel("(postcode_l IS NULL OR postcode_r IS NULL) "
                         "AND (force_l IS NULL OR force_r IS NULL) "
                         "AND (active_quarters_l IS NULL OR active_quarters_r IS NULL)",
                         "nothing known").configure(is_null_level=True),
-        *(cll.CustomLevel(sql, label) for sql, label in levels),
-        cll.ElseLevel(),
+        *(cll.CustomLevel(sql, label).configure(m_probability=m)
+          for (sql, label), m in zip(levels, AREA_START_M[:-1], strict=True)),
+        cll.ElseLevel().configure(m_probability=AREA_START_M[-1]),
     ])
+
+
+# Starting values only (EM trains them): most people are treated where they live and offend
+# there; a sixth of pairs of the same person say nothing of the sort.
+AREA_START_M = (0.4, 0.15, 0.15, 0.05, 0.05, 0.05, 0.15)
 
 
 def comparisons() -> list[cl.CustomComparison]:
@@ -166,6 +185,10 @@ PREDICTION_BLOCKING_RULES = [
     "l.dob = r.dob AND l.first_initial = r.surname_initial "  # initials swapped
     "AND l.surname_initial = r.first_initial",
     block_on("first_initial", "surname_initial", "postcode"),  # a date far off, same area
+    # 1 January standing for an unknown date: the equi-join on the year, then the filter
+    "l.first_initial = r.first_initial AND l.surname_initial = r.surname_initial "
+    "AND l.sex = r.sex AND l.dob_year = r.dob_year "
+    "AND ((l.dob_month = 1 AND l.dob_day = 1) OR (r.dob_month = 1 AND r.dob_day = 1))",
 ]
 
 # EM sessions: each estimates m for the comparisons whose SQL reads none of its rule's

@@ -1,6 +1,7 @@
 """Quality of a linkage rule against the synthetic generator's truth.
 
-Exports `client_truth`, `evaluate_links`, `error_breakdown`, `adult_starters`.
+Exports `client_truth`, `evaluate_links`, `error_breakdown`, `calibration_table`,
+`adult_starters`.
 
 The generator writes, beside each delivery (`truth/<extract date>/`), who each NDTMS
 identity record really is (`client_records.parquet`: the attributor as the agency typed
@@ -83,6 +84,8 @@ def _summary(outcome: pd.DataFrame) -> dict:
         "false_links_without_record": int((outcome["matched"] & ~outcome["has_record"]).sum()),
         "absent_with_record": int((outcome["status"].eq("absent")
                                    & outcome["has_record"]).sum()),
+        "no_record_absent_share": (outcome["status"].eq("absent")[~outcome["has_record"]]
+                                   .mean() if (~outcome["has_record"]).any() else float("nan")),
     }
 
 
@@ -118,6 +121,30 @@ def error_breakdown(links: pd.DataFrame, truth: pd.DataFrame,
     return pd.DataFrame.from_dict(rows, orient="index")[
         ["clients", "matched", "correct", "precision", "recall", "share_ambiguous",
          "false_links_without_record"]]
+
+
+# score bands of the reliability table: the floor and the thresholds of METHOD.md §7 inside
+CALIBRATION_BANDS = [0.05, 0.2, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999, 1.0]
+
+
+def calibration_table(pairs: pd.DataFrame, truth: pd.DataFrame,
+                      mask: pd.Series | None = None) -> pd.DataFrame:
+    """Reliability of match probabilities: per score band, the scored pairs (`client` row
+    position, `pncid`, `match_probability`), their mean probability and the share that
+    are true (the PNC person is one of the client's). Calibrated: the two agree."""
+    if mask is not None:
+        pairs = pairs[mask.to_numpy()[pairs["client"].to_numpy()]]
+    true_pairs = truth["true_pncids"].reset_index(drop=True).map(list).explode().dropna()
+    true_pairs = pd.MultiIndex.from_arrays([true_pairs.index, true_pairs.astype("str")])
+    correct = pd.MultiIndex.from_arrays(
+        [pairs["client"].to_numpy(), pairs["pncid"].astype("str")]).isin(true_pairs)
+    band = pd.cut(pairs["match_probability"], CALIBRATION_BANDS, right=False,
+                  include_lowest=True)
+    table = pd.DataFrame({"band": band, "p": pairs["match_probability"].to_numpy(),
+                          "correct": correct}).groupby("band", observed=False).agg(
+        pairs=("p", "size"), mean_predicted=("p", "mean"), share_correct=("correct", "mean"))
+    table["gap"] = table["share_correct"] - table["mean_predicted"]
+    return table.reset_index().astype({"band": "str"})
 
 
 def adult_starters(staged_episodes: pd.DataFrame, clients: pd.DataFrame,

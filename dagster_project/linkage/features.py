@@ -1,6 +1,6 @@
 """The two input tables of the probabilistic model: NDTMS clients and PNC identity variants.
 
-Exports `CLIENT_FEATURES`, `VARIANT_FEATURES`, `FEATURE_COLUMNS`, `build_features`,
+Exports `CLIENT_FEATURES`, `VARIANT_FEATURES`, `build_features`,
 `postcode_forces`.
 
 Both tables carry the same columns, so that every comparison reads the same way on either
@@ -14,7 +14,10 @@ side of a pair (Splink decides which table is `l`):
 - `postcode` (outward code) and `force`: for a client the force is derived from the
   postcode (no lookup is delivered), for a PNC person it is the nominal's owning force,
   else the force derived from its postcode;
-- `active_quarters`: a 128-bit mask of quarters (from 1985) — for a client every quarter
+- `second_initial`: for a PNC person the initial of the second forename (NULL for a
+  client: NDTMS records one initial);
+- `active_quarters`: a 128-bit mask of the 128 quarters (32 years) up to two years after
+  the latest treatment start in the delivery — for a client every quarter
   within two years of any of its treatment starts (first to last triage), for a PNC person
   the quarters in which it offended; `force_a`/`quarters_a` and `force_b`/`quarters_b`:
   the same mask restricted to a force — for a client its own force (b empty), for a PNC
@@ -33,23 +36,27 @@ from dagster_project.reference import load_reference
 
 CLIENT_FEATURES = "ndtms_client_features"
 VARIANT_FEATURES = "pnc_variant_features"
-FEATURE_COLUMNS = [
-    "unique_id", "first_initial", "surname_initial", "sex", "dob", "dob_year", "dob_month",
-    "dob_day", "ethnicity", "postcode", "force", "active_quarters", "force_a", "quarters_a",
-    "force_b", "quarters_b",
-]
 # "within two years of the treatment start", in quarters
 WINDOW_QUARTERS = 8
 NOT_STATED_ETHNICITY = "NS"
 
 
-FIRST_QUARTER_YEAR = 1985  # bit 0 of the masks; bit 127 is the last quarter of 2016
+MASK_QUARTERS = 128  # bits of an unsigned 128-bit integer
 
 
-def _quarter(date_sql: str) -> str:
+def _quarter(date_sql: str, first_year: int) -> str:
     """Quarter number of a date (bit position), clamped into the mask."""
-    return (f"least(greatest((year({date_sql}) - {FIRST_QUARTER_YEAR}) * 4 "
-            f"+ (month({date_sql}) - 1) // 3, 0), 127)")
+    return (f"least(greatest((year({date_sql}) - {first_year}) * 4 "
+            f"+ (month({date_sql}) - 1) // 3, 0), {MASK_QUARTERS - 1})")
+
+
+def mask_first_year(clients: pd.DataFrame) -> int:
+    """The year of the mask's bit 0: the mask ends two years after the delivery's latest
+    treatment start, so that any cohort year a delivery can hold compares on its own
+    quarters (offending older than 32 years before that shares bit 0, and says little)."""
+    latest = pd.to_datetime(clients["last_triaged"]).max()
+    last_year = (latest.year if pd.notna(latest) else 2000) + WINDOW_QUARTERS // 4
+    return last_year - MASK_QUARTERS // 4 + 1
 
 
 def _bit(quarter_sql: str) -> str:
@@ -111,16 +118,19 @@ def build_features(
     _register(con, "_clients", clients.assign(unique_id=range(len(clients))), [
         "unique_id", "finitial", "sinitial", "dob", "sex", "linkable", "pc", "ethnic",
         "first_triaged", "last_triaged"])
+    if "second_initial" not in variants:  # variants built without forenames
+        variants = variants.assign(second_initial=pd.NA)
     _register(con, "_variants", variants.assign(unique_id=range(len(variants))), [
-        "unique_id", "pncid", "finitial", "sinitial", "dob", "sex", "postcode", "force",
-        "ethnicity"])
+        "unique_id", "pncid", "finitial", "sinitial", "second_initial", "dob", "sex",
+        "postcode", "force", "ethnicity", "source"])
     nominals = variants[variants["source"].eq("nominal")]
     _register(con, "_nominals", nominals, ["pncid", "postcode", "force"])
     _register(con, "_offences", offences, ["pncid", "offence_start", "force"])
     con.register("_ethnicity_codes", load_reference("ethnicity_codes"))
     postcode_forces(con)
-    _client_features(con)
-    _variant_features(con)
+    first_year = mask_first_year(clients)
+    _client_features(con, first_year)
+    _variant_features(con, first_year)
     for view in ("_clients", "_variants", "_nominals", "_offences", "_ethnicity_codes"):
         con.unregister(view)
     return CLIENT_FEATURES, VARIANT_FEATURES
@@ -135,14 +145,16 @@ def _identity_columns(alias: str) -> str:
         day({alias}.dob) AS dob_day"""
 
 
-def _client_features(con: duckdb.DuckDBPyConnection) -> None:
-    start, end = _quarter("c.first_triaged"), _quarter("c.last_triaged")
+def _client_features(con: duckdb.DuckDBPyConnection, first_year: int) -> None:
+    start = _quarter("c.first_triaged", first_year)
+    end = _quarter("c.last_triaged", first_year)
     window = (f"list_reduce(list_transform(range(greatest({start} - {WINDOW_QUARTERS}, 0), "
-              f"least({end} + {WINDOW_QUARTERS}, 127) + 1), lambda q: {_bit('q')}), "
-              "lambda a, b: a | b)")
+              f"least({end} + {WINDOW_QUARTERS}, {MASK_QUARTERS - 1}) + 1), "
+              f"lambda q: {_bit('q')}), lambda a, b: a | b)")
     con.execute(f"""
         CREATE OR REPLACE TABLE {CLIENT_FEATURES} AS
-        SELECT c.unique_id, {_identity_columns("c")},
+        SELECT c.unique_id, {_identity_columns("c")}, NULL::VARCHAR AS second_initial,
+               'client' AS source,
                nullif(e.pnc_code, '{NOT_STATED_ETHNICITY}') AS ethnicity,
                upper(c.pc) AS postcode, pf.force,
                {window} AS active_quarters,
@@ -157,8 +169,8 @@ def _client_features(con: duckdb.DuckDBPyConnection) -> None:
     """)
 
 
-def _variant_features(con: duckdb.DuckDBPyConnection) -> None:
-    bit = _bit(_quarter("offence_start"))
+def _variant_features(con: duckdb.DuckDBPyConnection, first_year: int) -> None:
+    bit = _bit(_quarter("offence_start", first_year))
     con.execute(f"""
         CREATE OR REPLACE TABLE {VARIANT_FEATURES} AS
         WITH by_force AS (
@@ -180,7 +192,7 @@ def _variant_features(con: duckdb.DuckDBPyConnection) -> None:
             SELECT pncid, bit_or({bit}) AS active_quarters
             FROM _offences WHERE offence_start IS NOT NULL GROUP BY pncid
         )
-        SELECT v.unique_id, {_identity_columns("v")},
+        SELECT v.unique_id, {_identity_columns("v")}, v.second_initial, v.source,
                nullif(v.ethnicity, '{NOT_STATED_ETHNICITY}') AS ethnicity,
                upper(v.postcode) AS postcode, coalesce(v.force, pf.force) AS force,
                a.active_quarters, o.force_a, o.quarters_a, o.force_b, o.quarters_b

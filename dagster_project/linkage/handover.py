@@ -3,7 +3,7 @@ with every identifier (names, initials, date of birth, CLIENTID, PNCID) left beh
 (METHOD.md §6).
 
 Exports `age_in_completed_years`, `treatment_episodes`, `client_links_table`,
-`client_link_status`, `linked_offences`, `CLIENT_LINKS_COLUMNS`.
+`client_link_status`, `linked_offences`, `client_keys`, `CLIENT_LINKS_COLUMNS`.
 """
 
 import numpy as np
@@ -47,10 +47,16 @@ def treatment_episodes(staged_episodes: pd.DataFrame, key: str) -> pd.DataFrame:
     return out[["person_key", "age_at_triage", *EPISODE_COLUMNS]].reset_index(drop=True)
 
 
+def client_keys(clients: pd.DataFrame, key: str) -> pd.Series:
+    """The `person_key` of each row's attributor (clients, or a rule's per-client links)."""
+    return person_key(clients["finitial"], clients["sinitial"], clients["dob"], clients["sex"],
+                      key)
+
+
 def client_links_table(links: pd.DataFrame, key: str) -> pd.DataFrame:
     """METHOD.md §8 `client_links` from a rule's per-client links (attributor + status)."""
-    keys = person_key(links["finitial"], links["sinitial"], links["dob"], links["sex"], key)
-    return links.assign(person_key=keys)[CLIENT_LINKS_COLUMNS].reset_index(drop=True)
+    return links.assign(person_key=client_keys(links, key))[CLIENT_LINKS_COLUMNS].reset_index(
+        drop=True)
 
 
 def client_link_status(client_links: pd.DataFrame) -> pd.DataFrame:

@@ -10,7 +10,12 @@ keeps what it knows about area and ethnicity for that model.
 
 import pandas as pd
 
-from dagster_project.linkage.names import first_forename_initial, initial_of, is_single_letter
+from dagster_project.linkage.names import (
+    first_forename_initial,
+    initial_of,
+    is_single_letter,
+    second_forename_initial,
+)
 
 ATTRIBUTOR = ["finitial", "sinitial", "dob", "sex"]
 
@@ -86,10 +91,10 @@ def pnc_identity_variants(
     """One row per distinct (PNC person, identity): the nominal and each alias.
 
     Columns: `pncid`, the attributor (initials of the first forename and the surname, date
-    of birth, sex in NDTMS codes), `source` ('nominal' | 'alias') and the nominal's
-    `postcode`, `force`, `ethnicity`. An alias takes its sex from its nominal, and its date
-    of birth too when its own is empty. Variants repeating an identity of the same person
-    are dropped, the nominal's kept first.
+    of birth, sex in NDTMS codes), `second_initial` (of the second forename), `source`
+    ('nominal' | 'alias') and the nominal's `postcode`, `force`, `ethnicity`. An alias
+    takes its sex from its nominal, and its date of birth too when its own is empty.
+    Variants repeating an identity of the same person are dropped, the nominal's kept first.
     """
     nominals = staged_nominals.reset_index(drop=True)
     nominals = nominals.assign(
@@ -117,7 +122,7 @@ def pnc_identity_variants(
     carried = [c for c in NOMINAL_ATTRIBUTES if c in nominals]
     from_nominal = {c: nominals[c].astype("str").take(rows).to_numpy() for c in carried}
     variants = variants.reset_index(drop=True).assign(**from_nominal)
-    return variants[["pncid", *ATTRIBUTOR, "source", *carried[1:]]]
+    return variants[["pncid", *ATTRIBUTOR, "second_initial", "source", *carried[1:]]]
 
 
 def _variant(people: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -125,6 +130,7 @@ def _variant(people: pd.DataFrame, source: str) -> pd.DataFrame:
         {
             "nominal_row": people["nominal_row"].to_numpy(),
             "finitial": first_forename_initial(people["forenames"]),
+            "second_initial": second_forename_initial(people["forenames"]),
             "sinitial": initial_of(people["surname"]),
             "dob": people["dob"],
             "sex": people["sex"],

@@ -80,3 +80,10 @@ def is_single_letter(initials: pd.Series) -> pd.Series:
     return (
         initials.astype("str").str.fullmatch(_SINGLE_LETTER).fillna(False).astype(bool)
     )
+
+
+def second_forename_initial(forenames: pd.Series) -> pd.Series:
+    """Initial of the second whitespace-separated forename (missing when there is none):
+    people known by their middle name are often recorded under it elsewhere."""
+    second = forenames.astype("str").str.split(n=2).str[1]
+    return initial_of(second)

@@ -1,21 +1,31 @@
 """The probabilistic rule: a Fellegi-Sunter model (Splink 5 on DuckDB), METHOD.md §3.
 
-Exports `probabilistic_links`, `train_and_predict`, `model_parameters_markdown`, `METHOD`.
+Exports `probabilistic_links`, `score_pairs`, `model_parameters_markdown`, `METHOD`.
 
-The model is trained on the delivery itself (no labels exist): the share of pairs that
-match from exact agreement on the attributor, u probabilities from random pairs, m
-probabilities by expectation maximisation on a few narrow blocks. Pairs scoring at least
-the absent floor are kept and resolved to one status per client (`resolve.py`).
+Every parameter comes from the delivery itself (no labels exist):
+- u probabilities: random pairs of clients and PNC persons;
+- m probabilities: expectation maximisation on narrow blocks of clients against PNC
+  nominals only (an alias is another identity of the same person on purpose, so pairs
+  through aliases would teach EM that the same person often has other initials);
+- the share of clients with a PNC record (π), which replaces Splink's pairwise prior: the
+  fixed point of the client-level posterior (posterior.py).
+Pairs are then scored against every variant, and each client's candidates are weighed
+against each other (posterior.py) before they are resolved to one status (`resolve.py`).
 Logs carry counts and parameters only, never an identity.
 """
 
 import logging
+import math
+import shutil
 import tempfile
 import time
+from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 from splink import DuckDBAPI, Linker
+from splink.internals.exceptions import EMTrainingException  # not re-exported by Splink 5
 
 from dagster_project.linkage.comparisons import (
     PRIOR_RULE,
@@ -24,84 +34,182 @@ from dagster_project.linkage.comparisons import (
     settings_creator,
 )
 from dagster_project.linkage.features import build_features
-from dagster_project.linkage.identities import ATTRIBUTOR
-from dagster_project.linkage.resolve import resolve_links
+from dagster_project.linkage.posterior import client_level_em
+from dagster_project.linkage.resolve import PROBABILISTIC, links_from_pairs
 
-METHOD = "probabilistic"
+METHOD = PROBABILISTIC
 U_MAX_PAIRS = 1e7
 EM_MAX_PAIRS = 2e6
-MEMORY_LIMIT = "3GB"  # DuckDB spills to disk beyond this (8 GB peak is the target)
+MEMORY_LIMIT = "3GB"  # DuckDB spills to disk beyond this
+# Splink's pairs are kept down to this fraction of the absent floor: they are the weak
+# competitors that the client-level posterior weighs against a client's best candidate.
+COMPETITOR_FRACTION = 0.01
+NOMINAL_FEATURES = "pnc_nominal_features"
+M_FLOOR = 1e-4
+U_NOT_OBSERVED = 1e-6  # what Splink itself takes for a level random sampling never met
 logger = logging.getLogger(__name__)
 
 
-def _connection() -> duckdb.DuckDBPyConnection:
+def _connection(spill: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-    con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/reconviction_duckdb'")
+    # a spill folder of this process's own: parallel backfills must not share one
+    con.execute(f"SET temp_directory = '{spill}'")
     # A fixed insertion order keeps results independent of thread scheduling.
     con.execute("SET preserve_insertion_order = true")
     return con
 
 
-def _train(linker: Linker, seed: int) -> None:
+def _train(linker: Linker, seed: int, em_rules=TRAINING_BLOCKING_RULES) -> list[str]:
+    """Train the model; returns the blocking rules of the EM sessions that ran."""
     training = linker.training
+    # a starting value for EM only: the posterior replaces it (posterior.py)
     training.estimate_probability_two_random_records_match(
         [PRIOR_RULE], recall=PRIOR_RULE_RECALL
     )
     training.estimate_u_using_random_sampling(max_pairs=U_MAX_PAIRS, seed=seed)
-    for rule in TRAINING_BLOCKING_RULES:
+    sessions = []
+    for rule in em_rules:
         try:
             training.estimate_parameters_using_expectation_maximisation(
                 rule, estimate_without_term_frequencies=True, max_pairs=EM_MAX_PAIRS
             )
-        except ValueError as exc:
-            # on a small world a block can hold too few pairs for EM, which then drives a
-            # level's m towards 0 until Splink refuses it; the starting values stand instead
-            logger.warning("EM session skipped (%s): keeping the starting m values", exc)
+            sessions.append(_rule_text(rule))
+        except (ValueError, EMTrainingException) as exc:
+            # a block can hold too few pairs for EM (none at all where a delivery leaves its
+            # column empty; so few that EM drives an m towards 0 until Splink refuses it):
+            # the starting values stand for that session's comparisons instead
+            logger.warning("EM session skipped (%s): keeping the starting m values",
+                           str(exc).splitlines()[0])
+    return sessions
 
 
-def train_and_predict(
+def _rule_text(rule) -> str:
+    return rule if isinstance(rule, str) else rule.get_blocking_rule("duckdb").blocking_rule_sql
+
+
+def _trained_model(con, db_api, client_table: str, variant_table: str, seed: int) -> dict:
+    con.execute(f"CREATE OR REPLACE VIEW {NOMINAL_FEATURES} AS "
+                f"SELECT * FROM {variant_table} WHERE source = 'nominal'")
+    inputs = [db_api.register(client_table, table_name="train_ndtms_clients"),
+              db_api.register(NOMINAL_FEATURES, table_name="train_pnc_nominals")]
+    trainer = Linker(inputs, settings_creator(), log_level=logging.WARNING)
+    sessions = _train(trainer, seed)
+    model = _with_floors(trainer.misc.save_model_to_json())
+    model["em_sessions"] = sessions
+    return model
+
+
+def _with_floors(model: dict) -> dict:
+    """m probabilities no smaller than `M_FLOOR` (then renormalised). EM on blocks of some
+    thousands of true pairs cannot tell an m of 1e-60 from one of 1e-4: a level it never
+    saw among matches is rare, not impossible, and the floor keeps one unusual slip from
+    vetoing a person who agrees on everything else. A level random sampling never met gets
+    Splink's own value for it, `U_NOT_OBSERVED` (small worlds only)."""
+    for comparison in model["comparisons"]:
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        m = [max(lv.get("m_probability") or M_FLOOR, M_FLOOR) for lv in levels]
+        for level, value in zip(levels, m, strict=True):
+            level["m_probability"] = value / sum(m)
+            if not isinstance(level.get("u_probability"), float | int):
+                level["u_probability"] = U_NOT_OBSERVED
+    return model
+
+
+def _levels(comparison: dict) -> list[dict]:
+    """A comparison's non-null levels, indexed as Splink's gamma (the last level is 0)."""
+    return [lv for lv in reversed(comparison["comparison_levels"]) if not lv.get("is_null_level")]
+
+
+def _m_by_gamma(model: dict) -> dict[str, np.ndarray]:
+    """Each comparison's m probabilities indexed by gamma."""
+    return {c["output_column_name"]: np.array([lv["m_probability"] for lv in _levels(c)])
+            for c in model["comparisons"]}
+
+
+def _gammas(pairs: pd.DataFrame, model: dict) -> pd.DataFrame:
+    """The level of each comparison (`gamma_<name>`, -1 null) from its match weight
+    (`mw_<name>`, log2 m/u of the level): Splink 5's predictions carry the weights but not
+    the levels, and distinct levels have distinct weights."""
+    for comparison in model["comparisons"]:
+        name = comparison["output_column_name"]
+        weights = np.array([math.log2(lv["m_probability"] / lv["u_probability"])
+                            for lv in _levels(comparison)])
+        observed = pairs.pop(f"mw_{name}").to_numpy(dtype="float64")
+        distance = np.abs(observed[:, None] - weights[None, :])
+        gamma = distance.argmin(axis=1)
+        # the null level weighs 0 (a Bayes factor of 1) and matches no level's weight
+        pairs[f"gamma_{name}"] = np.where(distance.min(axis=1) < 1e-9, gamma, -1)
+    return pairs
+
+
+def _set_m(model: dict, m: dict[str, np.ndarray]) -> dict:
+    for comparison in model["comparisons"]:
+        levels = _levels(comparison)
+        for level, value in zip(levels, m[comparison["output_column_name"]], strict=True):
+            level["m_probability"] = float(value)
+    return model
+
+
+def _scored_variant_pairs(con, db_api, client_table, variant_table, model, absent_floor):
+    """Every blocked (client, variant) pair down to a small fraction of the floor, with
+    its Bayes factor and each comparison's level."""
+    inputs = [db_api.register(client_table, table_name="a_ndtms_clients"),
+              db_api.register(variant_table, table_name="b_pnc_variants")]
+    linker = Linker(inputs, {**model, "retain_intermediate_calculation_columns": True},
+                    log_level=logging.WARNING)
+    predictions = linker.inference.predict(
+        threshold_match_probability=absent_floor * COMPETITOR_FRACTION, warning_mode="never")
+    prior = model["probability_two_random_records_match"]
+    log2_prior_odds = math.log2(prior / (1 - prior))
+    weights = ", ".join(f"mw_{name}" for name in _m_by_gamma(model))
+    return _gammas(con.sql(f"""
+        SELECT CASE WHEN source_dataset_l = 'a_ndtms_clients'
+                    THEN unique_id_l ELSE unique_id_r END AS client,
+               CASE WHEN source_dataset_l = 'a_ndtms_clients'
+                    THEN unique_id_r ELSE unique_id_l END AS variant,
+               pow(2.0, match_weight - {log2_prior_odds}) AS bayes_factor, {weights}
+        FROM {predictions.physical_name}
+        ORDER BY client, variant
+    """).df(), model)
+
+
+def score_pairs(
     clients: pd.DataFrame,
     variants: pd.DataFrame,
     offences: pd.DataFrame,
     absent_floor: float,
     seed: int = 42,
 ) -> tuple[pd.DataFrame, dict]:
-    """Scored pairs (`client` row position, `variant` row position, `match_probability`)
-    at or above the floor, and the trained model as a dict."""
-    con = _connection()
+    """Per (client row position, PNC person) with a posterior at or above the floor:
+    `client`, `pncid`, `match_probability`; and the trained model as a dict."""
+    spill = Path(tempfile.mkdtemp(prefix="reconviction-duckdb-"))
+    con = _connection(spill)
     try:
         started = time.perf_counter()
         client_table, variant_table = build_features(con, clients, variants, offences)
         logger.info("linkage features built in %.0f s", time.perf_counter() - started)
         db_api = DuckDBAPI(con)
-        inputs = [
-            db_api.register(client_table, table_name="a_ndtms_clients"),
-            db_api.register(variant_table, table_name="b_pnc_variants"),
-        ]
-        linker = Linker(inputs, settings_creator(), log_level=logging.WARNING)
         started = time.perf_counter()
-        _train(linker, seed)
+        model = _trained_model(con, db_api, client_table, variant_table, seed)
+        sessions = model.pop("em_sessions")
         logger.info("linkage model trained in %.0f s", time.perf_counter() - started)
         started = time.perf_counter()
-        predictions = linker.inference.predict(
-            threshold_match_probability=absent_floor, warning_mode="never"
-        )
-        logger.info("pairs scored in %.0f s", time.perf_counter() - started)
-        pairs = con.sql(f"""
-            SELECT CASE WHEN source_dataset_l = 'a_ndtms_clients'
-                        THEN unique_id_l ELSE unique_id_r END AS client,
-                   CASE WHEN source_dataset_l = 'a_ndtms_clients'
-                        THEN unique_id_r ELSE unique_id_l END AS variant,
-                   match_probability
-            FROM {predictions.physical_name}
-            ORDER BY client, variant
-        """).df()
-        model = linker.misc.save_model_to_json()
+        pairs = _scored_variant_pairs(con, db_api, client_table, variant_table, model,
+                                      absent_floor)
+        logger.info("%d pairs scored in %.0f s", len(pairs), time.perf_counter() - started)
     finally:
         con.close()
-    logger.info("%d scored pairs at or above the absent floor", len(pairs))
-    return pairs, model
+        shutil.rmtree(spill, ignore_errors=True)
+    pairs["pncid"] = variants["pncid"].to_numpy()[pairs["variant"].to_numpy()]
+    persons = int(variants["pncid"].nunique())
+    scored, share, m = client_level_em(pairs, _m_by_gamma(model),
+                                       int(clients["linkable"].sum()), persons)
+    model = _set_m(model, m)
+    model["client_level"] = {"share_of_clients_with_a_record": share,
+                             "pnc_persons": persons, "em_sessions": sessions}
+    logger.info("share of clients with a PNC record (estimated): %.3f", share)
+    return scored[scored["match_probability"].ge(absent_floor)].reset_index(drop=True), model
 
 
 def probabilistic_links(
@@ -119,18 +227,10 @@ def probabilistic_links(
     `postcode` and `force` also give the postcode-to-force map), `offences` the staged
     offences (`pncid`, `offence_start`, `force`), `settings` a `Settings` (thresholds).
     """
-    pairs, model = train_and_predict(
-        clients, variants, offences, settings.absent_floor, seed=seed
-    )
-    pairs["pncid"] = variants["pncid"].to_numpy()[pairs["variant"].to_numpy()]
-    resolved = resolve_links(
-        pairs, clients["linkable"].to_numpy(dtype=bool),
-        settings.match_threshold, settings.absent_floor,
-    )
-    links = clients[ATTRIBUTOR].reset_index(drop=True).join(resolved).assign(method=METHOD)
-    counts = links["link_status"].value_counts().to_dict()
-    logger.info("probabilistic link statuses: %s", counts)
-    return links.set_axis(clients.index), model
+    pairs, model = score_pairs(clients, variants, offences, settings.absent_floor, seed=seed)
+    links = links_from_pairs(clients, pairs, settings.match_threshold, settings.absent_floor)
+    logger.info("probabilistic link statuses: %s", links["link_status"].value_counts().to_dict())
+    return links, model
 
 
 def model_parameters_markdown(model: dict) -> str:
@@ -147,8 +247,18 @@ def model_parameters_markdown(model: dict) -> str:
                 f"| {comparison['output_column_name']} | {level['label_for_charts']} "
                 f"| {_fmt(m)} | {_fmt(u)} | {factor} |"
             )
-    prior = model.get("probability_two_random_records_match")
-    lines.append(f"\nprobability two random records match: {_fmt(prior)}")
+    lines += ["", "Where each parameter comes from (all from this delivery):",
+              f"- u: random pairs of clients and PNC nominals (up to {U_MAX_PAIRS:,.0f}, seeded)",
+              "- m: expectation maximisation, clients against PNC nominals, on the blocks "
+              + "; ".join(f"`{rule}`" for rule in model.get("client_level", {}).get(
+                  "em_sessions", [])),
+              "  (each session trains the comparisons that do not read its block's columns)"]
+    level = model.get("client_level")
+    if level:
+        lines.append(
+            f"- share of clients with a PNC record: {level['share_of_clients_with_a_record']:.3f},"
+            f" the fixed point of the client-level posterior over {level['pnc_persons']:,}"
+            " PNC persons")
     return "\n".join(lines)
 
 

@@ -1,6 +1,6 @@
 """From scored pairs to one link status per client (METHOD.md §3, probabilistic rule).
 
-Exports `resolve_links`.
+Exports `resolve_links`, `links_from_pairs`, `PROBABILISTIC`.
 
 A client is `matched` to a PNC person when their link reaches the match threshold and is
 the single best link on both sides: the client's best person is that person and no other
@@ -12,6 +12,10 @@ otherwise. Clients that are not linkable take no part (they have no pairs) and a
 
 import numpy as np
 import pandas as pd
+
+from dagster_project.linkage.identities import ATTRIBUTOR
+
+PROBABILISTIC = "probabilistic"
 
 # Probabilities equal to this many decimals are ties: the same evidence summed in another
 # order must not break a tie by rounding noise.
@@ -66,3 +70,17 @@ def resolve_links(
         "pncid": pncid,
         "match_probability": probability,
     })
+
+
+def links_from_pairs(
+    clients: pd.DataFrame, pairs: pd.DataFrame, match_threshold: float, absent_floor: float
+) -> pd.DataFrame:
+    """One row per client (index and attributor of `clients`): `link_status`, `pncid`,
+    `match_probability`, `method`, from scored pairs (`client` row position, `pncid`,
+    `match_probability`) at a given threshold. Cheap, so that the thresholds of the
+    sensitivity analysis (METHOD.md §7) need the model only once."""
+    resolved = resolve_links(
+        pairs, clients["linkable"].to_numpy(dtype=bool), match_threshold, absent_floor
+    )
+    links = clients[ATTRIBUTOR].reset_index(drop=True).join(resolved)
+    return links.assign(method=PROBABILISTIC).set_axis(clients.index)

@@ -1,6 +1,6 @@
 """One entry point for both linkage rules, chosen by `Settings.linkage_method`.
 
-Exports `link_clients`, `LinkageResult`.
+Exports `link_clients`, `links_from_candidates`, `candidate_pairs`, `LinkageResult`.
 """
 
 from dataclasses import dataclass, field
@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from dagster_project.linkage.deterministic import nta_links
+from dagster_project.linkage.resolve import links_from_pairs
 from dagster_project.settings import Settings
 
 
@@ -37,3 +38,27 @@ def link_clients(
     return LinkageResult(
         links=links, model=model, metadata={"model_parameters": model_parameters_markdown(model)}
     )
+
+
+def candidate_pairs(
+    clients: pd.DataFrame, variants: pd.DataFrame, offences: pd.DataFrame, settings: Settings
+) -> LinkageResult:
+    """The probabilistic model's scored pairs at or above the absent floor (`links` holds
+    them: `client` row position, `pncid`, `match_probability`), with the trained model."""
+    from dagster_project.linkage.probabilistic import model_parameters_markdown, score_pairs
+
+    pairs, model = score_pairs(clients, variants, offences, settings.absent_floor)
+    return LinkageResult(
+        links=pairs, model=model,
+        metadata={"model_parameters": model_parameters_markdown(model)},
+    )
+
+
+def links_from_candidates(
+    clients: pd.DataFrame, variants: pd.DataFrame, pairs: pd.DataFrame, settings: Settings
+) -> pd.DataFrame:
+    """Per-client links under the configured rule: the NTA rule, or the probabilistic rule
+    resolved from the model's scored pairs (`client` row position, `pncid`, probability)."""
+    if settings.linkage_method == "deterministic":
+        return nta_links(clients, variants)
+    return links_from_pairs(clients, pairs, settings.match_threshold, settings.absent_floor)

@@ -24,6 +24,7 @@ from dagster_project.report.sections import (
     ordered_rows,
     overall,
     published_section,
+    sensitivity_section,
     subgroup_section,
 )
 from dagster_project.report.style import CSS
@@ -38,6 +39,7 @@ SECTIONS = {
     "offences": "Convictions by offence group",
     "further": "Further figures",
     "published": "Published figures beside this cohort year's",
+    "sensitivity": "Linkage sensitivity",
     "method": "Method",
     "limits": "Limits: what these figures cannot say",
     "disclosure": "Disclosure control",
@@ -58,6 +60,7 @@ class ReportInputs:
     code_version: str
     generated_at: str
     replication: pd.DataFrame | None = None  # the replication table (2006-07)
+    sensitivity: pd.DataFrame | None = None  # published linkage_sensitivity
     threshold: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -67,8 +70,11 @@ class ReportInputs:
         """The same inputs after the report's own disclosure gate (`cells.guard_*`)."""
         replication = None if self.replication is None else gate(
             self.replication, self.threshold)
+        sensitivity = None if self.sensitivity is None else gate(
+            self.sensitivity, self.threshold)
         return _replace(self, funnel=gate(self.funnel, self.threshold),
-                        outcomes=gate(self.outcomes, self.threshold), replication=replication)
+                        outcomes=gate(self.outcomes, self.threshold), replication=replication,
+                        sensitivity=sensitivity)
 
 
 def _replace(inputs: ReportInputs, **changes) -> ReportInputs:
@@ -113,7 +119,8 @@ def _suppressed_count(*tables: pd.DataFrame | None) -> int:
 
 
 def _disclosure(inputs: ReportInputs) -> str:
-    hidden = _suppressed_count(inputs.funnel, inputs.outcomes, inputs.replication)
+    hidden = _suppressed_count(inputs.funnel, inputs.outcomes, inputs.replication,
+                               inputs.sensitivity)
     return (
         f"<p>No cell of this report, its charts or its exported tables counts fewer than "
         f"<b>{inputs.threshold}</b> persons (0 included): such a cell is shown as <b>*</b>, "
@@ -156,6 +163,7 @@ def render_report(inputs: ReportInputs) -> str:
         _section("offences", offence_section(outcomes, t)),
         _section("further", further_section(outcomes, t)),
         _section("published", published_section(inputs.replication, inputs.cohort_year)),
+        _section("sensitivity", sensitivity_section(inputs.sensitivity)),
         _section("method", method),
         _section("limits", f'<dl class="limits">{limits}</dl>'),
         _section("disclosure", _disclosure(inputs)),

@@ -176,3 +176,28 @@ def published_section(replication: pd.DataFrame | None, cohort_year: str) -> str
         "— : not available (a cell it needs is suppressed).</p>"
         + html_table(shown, columns)
     )
+
+
+_RULES = {"deterministic": "NTA rule (exact attributor)"}
+
+
+def sensitivity_section(sensitivity: pd.DataFrame | None) -> str:
+    """The `all` row under every linkage rule and threshold (METHOD.md §7)."""
+    if sensitivity is None or sensitivity.empty:
+        return "<p>The linkage sensitivity table has not been written for this cohort year.</p>"
+    rows = sensitivity[sensitivity["dimension"].eq("all")].copy()
+    rows["rule"] = [
+        _RULES.get(method) or f"probabilistic, threshold {threshold:g}"
+        for method, threshold in zip(rows["method"], rows["match_threshold"], strict=True)]
+    columns = [Column("rule", "linkage rule"),
+               Column("study_population", "study population", "count"),
+               Column("cohort", "cohort", "count"), *OUTCOME_COLUMNS_SHOWN[2:6]]
+    return (
+        "<p>Who is in the study depends on the linkage. The headline under the NTA study's "
+        "rule and under the probabilistic rule at five match thresholds: a lower threshold "
+        "keeps more clients (fewer are left ambiguous) at the price of more false links. "
+        "Every reproduced figure under every rule is in the exported table "
+        "<code>linkage_sensitivity.csv</code>. A row is * where it differs from another by "
+        "fewer persons than the disclosure threshold (the difference would show their "
+        "convictions).</p>" + html_table(rows, columns)
+    )

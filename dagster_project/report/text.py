@@ -111,6 +111,12 @@ COLUMN_NOTES = {
     "rate_before": "convictions per person-year out of custody, before",
     "rate_after": "convictions per person-year out of custody, after",
     "reduction_at_risk": "1 - rate_after / rate_before (time-at-risk adjusted reduction)",
+    "method": "linkage rule: deterministic (the NTA rule) or probabilistic",
+    "match_threshold": "the probabilistic rule's match threshold (empty for the NTA rule)",
+    "study_population": "matched + absent adult starters under this rule",
+    "cohort": "study population convicted in the two years before the index date",
+    "suppressed_by_difference": "hidden because it differs from another rule's row by fewer "
+                                "persons than the disclosure threshold",
     "persons_before": "persons with at least one conviction before",
     "persons_after": "persons with at least one conviction after",
     "share": "the share the dimension names (e.g. dropouts' share of the cohort)",

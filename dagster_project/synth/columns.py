@@ -4,7 +4,7 @@ Days are int64 counts since 1970-01-01 and `NO_DAY` marks a missing date. Text c
 are built in pyarrow by `take` from a small dictionary (dates, codes), so that ten
 million formatted values cost no Python loop.
 
-Exports `NO_DAY`, `draw`, `year_start`, `date_parts`, `from_parts`, `date_column`,
+Exports `NO_DAY`, `draw`, `unrecorded`, `year_start`, `date_parts`, `from_parts`, `date_column`,
 `code_column`, `int_column`, `concat_text`, `padded`.
 """
 
@@ -104,3 +104,11 @@ def padded(values: np.ndarray, width: int) -> pa.Array:
     return pc.utf8_lpad(
         pa.array(np.asarray(values, dtype=np.int64)).cast(pa.string()), width=width, padding="0"
     )
+
+
+def unrecorded(rng, codes: np.ndarray, share: float) -> np.ndarray:
+    """Code indices with a share of them not recorded (-1: an empty field). Draws
+    nothing at share 0, so that a world without missingness stays as it was."""
+    if share <= 0:
+        return codes
+    return np.where(rng.random(len(codes)) < share, -1, codes)

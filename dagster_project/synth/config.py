@@ -35,6 +35,7 @@ class SynthConfig:
     `dataclasses.replace(config, knob=value)`."""
 
     scale: str = "demo"
+    profile: str = "default"  # the named world it was built from (profiles.py)
     extract_date: str = "2009-10-31"
     treatment_start: str = "2003-04-01"  # first TRIAGED date NDTMS holds
     history_start: str = "1996-01-01"  # first offence date simulated on the PNC
@@ -316,9 +317,20 @@ class SynthConfig:
             "wrong_sinitial": 0.006,
             "missing_initial": 0.004,
             "sex_not_stated": 0.02,
+            # kinds the default world does not plant (the model is never tuned on them);
+            # the `noisy` profile switches them on (profiles.py)
+            "dob_day_transposed": 0.0,  # 12 -> 21
+            "dob_year_transposed": 0.0,  # 1975 -> 1957
+            "placeholder_dob": 0.0,  # 01/01 of the right year: the real date not known
+            "second_forename_first": 0.0,  # the second forename typed as the first
+            "married_surname": 0.0,  # a woman's new surname, unknown to the PNC
         }
     )
     lower_case_share: float = 0.03
+    # areas and ethnicity not recorded, per record on both sides (NDTMS PC/ETHNIC, PNC
+    # POSTCODE/ETHNICITY)
+    postcode_missing_share: float = 0.0
+    ethnicity_missing_share: float = 0.0
 
     # --- invalid rows and unknown codes (METHOD.md §9) -------------------------------------
     invalid_row_share: float = 0.0005  # per file, spread over the kinds of defect

@@ -12,10 +12,21 @@ import pandas as pd
 import pyarrow as pa
 
 from ..reference import load_reference
-from .columns import NO_DAY, code_column, concat_text, date_column, draw, int_column, padded
+from .columns import (
+    NO_DAY,
+    code_column,
+    concat_text,
+    date_column,
+    date_parts,
+    draw,
+    int_column,
+    padded,
+    unrecorded,
+    year_start,
+)
 from .config import SynthConfig
 from .geography import Geography
-from .people import ETHNIC_NDTMS, LETTERS, People, slip_dob
+from .people import ETHNIC_NDTMS, LETTERS, People, draw_from, name_pools, slip_dob
 from .treatment import discharge_codes
 
 RECORDING_ERRORS = (
@@ -27,6 +38,11 @@ RECORDING_ERRORS = (
     "wrong_sinitial",
     "missing_initial",
     "sex_not_stated",
+    "dob_day_transposed",
+    "dob_year_transposed",
+    "placeholder_dob",
+    "second_forename_first",
+    "married_surname",
 )
 _DRUGS = load_reference("drug_codes")["code"].tolist()
 _SECONDARY = {"5000": 0.4, "7000": 0.25, "2200": 0.15, "3200": 0.12, "3100": 0.08}
@@ -109,6 +125,29 @@ def draw_drugs(rng, drug_group: np.ndarray) -> dict:
     return {"drug1": d1, "drug2": d2, "drug3": d3, "injstat": injstat}
 
 
+def _plant_unseen_kinds(rng, error, person, people: People, fi, si, dob, config) -> None:
+    """The errors `default` never plants (profiles.py), in place. A kind that cannot
+    apply to a record (no second forename; a man for a married name) leaves it 'none'.
+    Nothing is drawn when none is planted: the default world stays as it was."""
+    rows = np.flatnonzero(error == "placeholder_dob")
+    dob[rows] = year_start(date_parts(dob[rows])[0])
+    second = people.names["forename2"][person]
+    rows = error == "second_forename_first"
+    if rows.any():
+        male = people.male[person]
+        pools = name_pools()
+        for sex, is_sex in (("male", male), ("female", ~male)):
+            take = rows & is_sex & (second >= 0)
+            fi[take] = pools[sex].letter[second[take]]
+        error[rows & (second < 0)] = "none"
+    rows = error == "married_surname"
+    if rows.any():
+        error[rows & people.male[person]] = "none"
+        take = np.flatnonzero(error == "married_surname")
+        new, _ = draw_from(rng, name_pools()["surname"], len(take), config.initial_skew)
+        si[take] = new
+
+
 def _identities(rng, person, agency, people: People, config: SynthConfig) -> pd.DataFrame:
     """One record per (agency, person): CLIENTID and the attributor as typed there."""
     ids = pd.DataFrame({"agency": agency, "person": person}).drop_duplicates(ignore_index=True)
@@ -121,12 +160,15 @@ def _identities(rng, person, agency, people: People, config: SynthConfig) -> pd.
     error = np.asarray(list(shares))[draw(rng, shares, n)]
     fi, si = people.names["finitial"][p].copy(), people.names["sinitial"][p].copy()
     dob, sex = people.dob[p].copy(), np.where(people.male[p], 1, 2)
-    for kind, k in (("dob_day_month_swap", 0), ("dob_digit", 1), ("dob_year_slip", 2)):
+    slips = ("dob_day_month_swap", "dob_digit", "dob_year_slip", "dob_day_transposed",
+             "dob_year_transposed")
+    for k, kind in enumerate(slips):
         rows = error == kind
         dob[rows] = slip_dob(rng, dob[rows], np.full(rows.sum(), k))
     for kind, letters in (("wrong_finitial", fi), ("wrong_sinitial", si)):
         rows = error == kind
         letters[rows] = (letters[rows] + rng.integers(1, 26, rows.sum())) % 26
+    _plant_unseen_kinds(rng, error, p, people, fi, si, dob, config)
     missing = error == "missing_initial"
     which = rng.random(n) < 0.5
     fi[missing & which], si[missing & ~which] = -1, -1
@@ -198,9 +240,12 @@ def episodes_table(
             "SINITIAL": code_column(ids["sinitial"].to_numpy()[rec], letters),
             "DOB": date_column(ids["dob"].to_numpy()[rec], "dmy"),
             "SEX": pa.array(ids["sex"].to_numpy()[rec]).cast(pa.string()),
-            "PC": code_column(area, geography.outward_codes),
+            "PC": code_column(unrecorded(rng, area, config.postcode_missing_share),
+                              geography.outward_codes),
             "DAT": code_column(geography.district_dat[area], geography.dat_codes),
-            "ETHNIC": code_column(people.ethnic[person], ETHNIC_NDTMS),
+            "ETHNIC": code_column(
+                unrecorded(rng, people.ethnic[person], config.ethnicity_missing_share),
+                ETHNIC_NDTMS),
             "REFLD": date_column(refld, "dmy"),
             "RFLS": code_column(rfls, _RFLS),
             "TRIAGED": date_column(triaged, "dmy"),

@@ -62,7 +62,7 @@ def name_pools() -> dict[str, NamePools]:
     }
 
 
-def _draw_from(rng, pools: NamePools, n: int, skew: float) -> tuple[np.ndarray, np.ndarray]:
+def draw_from(rng, pools: NamePools, n: int, skew: float) -> tuple[np.ndarray, np.ndarray]:
     """(initial letter index, name index) of n names."""
     p = pools.weight**skew
     letter = rng.choice(26, size=n, p=p / p.sum())
@@ -81,10 +81,10 @@ def draw_names(rng, male: np.ndarray, skew: float, second_share: float) -> dict:
     has_second = rng.random(n) < second_share
     for sex, is_sex in (("male", male), ("female", ~male)):
         k = int(is_sex.sum())
-        first_letter[is_sex], first[is_sex] = _draw_from(rng, pools[sex], k, skew)
-        _, other = _draw_from(rng, pools[sex], k, 1.0)
+        first_letter[is_sex], first[is_sex] = draw_from(rng, pools[sex], k, skew)
+        _, other = draw_from(rng, pools[sex], k, 1.0)
         second[is_sex] = np.where(has_second[is_sex], other, -1)
-    surname_letter, surname = _draw_from(rng, pools["surname"], n, skew)
+    surname_letter, surname = draw_from(rng, pools["surname"], n, skew)
     return {
         "finitial": first_letter,
         "forename": first,
@@ -174,7 +174,8 @@ def draw_people(
 
 def slip_dob(rng, dob: np.ndarray, kind: np.ndarray) -> np.ndarray:
     """Dates of birth as a clerk mistypes them. kind 0: day and month swapped (when that
-    gives another real date), 1: one digit of the day or year wrong, 2: year off by one.
+    gives another real date), 1: one digit of the day or year wrong, 2: year off by one,
+    3: the day's two digits transposed, 4: the year's last two digits transposed.
     Slips that would not give a real, different date fall back to a year slip."""
     year, month, day = date_parts(dob)
     n = len(dob)
@@ -192,6 +193,11 @@ def slip_dob(rng, dob: np.ndarray, kind: np.ndarray) -> np.ndarray:
     ) % 10
     slip = kind == 2
     new_y[slip] += rng.choice([-1, 1], n)[slip]
+    day_swap = kind == 3
+    new_d[day_swap] = (day[day_swap] % 10) * 10 + day[day_swap] // 10
+    year_swap = kind == 4
+    tens, units = (year[year_swap] // 10) % 10, year[year_swap] % 10
+    new_y[year_swap] = (year[year_swap] // 100) * 100 + units * 10 + tens
     out, ok = from_parts(new_y, new_m, new_d)
     fallback = ~ok | (out == dob)
     out[fallback] = from_parts(year[fallback] + 1, month[fallback], np.minimum(day[fallback], 28))[

@@ -14,7 +14,16 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from .columns import NO_DAY, code_column, concat_text, date_column, date_parts, draw, padded
+from .columns import (
+    NO_DAY,
+    code_column,
+    concat_text,
+    date_column,
+    date_parts,
+    draw,
+    padded,
+    unrecorded,
+)
 from .config import SynthConfig
 from .geography import Geography
 from .people import ETHNIC_PNC, People, draw_names, name_pools, slip_dob
@@ -148,11 +157,18 @@ def nominals_table(
             "FORENAMES": forename_text(records.names, male),
             "DOB": date_column(records.dob, "iso"),
             "SEX": code_column(sex, ["M", "F", "U"]),
-            "POSTCODE": code_column(people.area_at(p, last_day), geography.outward_codes),
+            "POSTCODE": code_column(
+                unrecorded(rng, people.area_at(p, last_day), config.postcode_missing_share),
+                geography.outward_codes,
+            ),
             "FORCE": code_column(
                 geography.district_force[people.area_at(p, first_day)], geography.force_codes
             ),
-            "ETHNICITY": code_column(people.pnc_ethnic[p], ETHNIC_PNC),
+            "ETHNICITY": code_column(
+                unrecorded(rng, people.pnc_ethnic[p].astype(np.int64),
+                           config.ethnicity_missing_share),
+                ETHNIC_PNC,
+            ),
         }
     )
 

@@ -1,0 +1,77 @@
+"""Every linkage rule's links, made once per delivery and handed over pseudonymised: what
+the sensitivity analysis (METHOD.md §7) and the replication compare, so that no cohort
+year runs a linkage again.
+
+Exports `alternative_links`, `alternative_offences`, `links_under`, `ALTERNATIVE_COLUMNS`.
+
+A rule is the NTA rule (`deterministic`, no threshold) or the probabilistic rule at one
+match threshold; its links are re-resolved from the model's scored pairs
+(`client_link_candidates`), never re-scored. PNC persons are keyed by `pnc_key`, a
+pseudonym of the PNCID, so the PNCID stays in the linkage stage.
+"""
+
+import numpy as np
+import pandas as pd
+
+from dagster_project.linkage.deterministic import nta_links
+from dagster_project.linkage.handover import OFFENCE_COLUMNS, client_keys
+from dagster_project.linkage.resolve import PROBABILISTIC, links_from_pairs
+from dagster_project.pseudonym import pnc_key
+
+DETERMINISTIC = "deterministic"
+ALTERNATIVE_COLUMNS = ["method", "match_threshold", "person_key", "link_status", "pnc_key"]
+
+
+def alternative_links(
+    clients: pd.DataFrame,
+    variants: pd.DataFrame,
+    candidates: pd.DataFrame,
+    thresholds: tuple[float, ...],
+    absent_floor: float,
+    key: str,
+) -> pd.DataFrame:
+    """Per rule and client: `ALTERNATIVE_COLUMNS` (`pnc_key` empty unless matched).
+
+    `candidates`: the model's scored pairs (`person_key`, `pncid`, `match_probability`)."""
+    keys = client_keys(clients, key).to_numpy()
+    pairs = candidates.assign(client=pd.Index(keys).get_indexer(candidates["person_key"]))
+    if (pairs["client"] < 0).any():
+        raise ValueError("scored pairs name clients that client_identities does not hold")
+    rules = [(DETERMINISTIC, np.nan, nta_links(clients, variants))]
+    rules += [(PROBABILISTIC, threshold, links_from_pairs(clients, pairs, threshold,
+                                                          absent_floor))
+              for threshold in thresholds]
+    return pd.concat([
+        pd.DataFrame({
+            "method": method, "match_threshold": threshold, "person_key": keys,
+            "link_status": links["link_status"].to_numpy(),
+            "pnc_key": pnc_key(links["pncid"].reset_index(drop=True), key).to_numpy(),
+        })
+        for method, threshold, links in rules
+    ], ignore_index=True)[ALTERNATIVE_COLUMNS]
+
+
+def alternative_offences(
+    alternatives: pd.DataFrame, staged_offences: pd.DataFrame, key: str
+) -> pd.DataFrame:
+    """The offences of every PNC person some rule matched, keyed by `pnc_key` (no PNCID,
+    no ASN): one copy however many rules matched the person."""
+    matched = alternatives.loc[alternatives["link_status"].eq("matched"), "pnc_key"].unique()
+    keys = pnc_key(staged_offences["pncid"], key)
+    wanted = keys.isin(matched).to_numpy()
+    offences = staged_offences.loc[wanted, OFFENCE_COLUMNS].reset_index(drop=True)
+    return offences.assign(pnc_key=keys[wanted].to_numpy())[["pnc_key", *OFFENCE_COLUMNS]]
+
+
+def links_under(
+    alternatives: pd.DataFrame, offences: pd.DataFrame, method: str, threshold: float | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One rule's `client_link_status` and `linked_offences`, shaped as the hand-over's."""
+    rows = alternatives["method"].eq(method)
+    if threshold is not None:
+        rows &= np.isclose(alternatives["match_threshold"].astype("float64"), threshold)
+    links = alternatives[rows]
+    status = links[["person_key", "link_status"]].assign(method=method).reset_index(drop=True)
+    matched = links.loc[links["link_status"].eq("matched"), ["pnc_key", "person_key"]]
+    linked = offences.merge(matched, on="pnc_key", how="inner")
+    return status, linked[["person_key", *OFFENCE_COLUMNS]].reset_index(drop=True)

@@ -1,0 +1,104 @@
+"""From pairwise Bayes factors to a probability that can be read as a frequency.
+
+Exports `client_level_em`, `share_with_record`.
+
+Splink scores each pair on its own: p = λ·BF / (1 − λ + λ·BF), with λ the chance that two
+random records match. A client, though, is one person who is at most one PNC person, and
+its candidates compete: two strangers each at p = 0.5 cannot both be the client. And λ
+taken from exact agreement counts every chance collision of initials and birthdays as a
+match, so it grows with the PNC's size and with how often attributors collide, and every
+probability with it. Here each client is scored against all of its candidates at once:
+
+    P(client c is PNC person j) = (π/N)·BF_cj / ((1 − π) + (π/N)·Σ_k BF_ck)
+
+with N the number of PNC persons and π the share of clients who have a record at all.
+Pairs not scored (outside the blocking rules) disagree on so much that their sum is
+negligible.
+
+The m probabilities come first from Splink's EM on narrow blocks, where the "match" class
+also takes in the strangers a block gathers (same initials and postcode, say), so that
+disagreement among true pairs looks more common than it is. `client_level_em` re-estimates
+them, and π, on this one-to-one model: E-step the posteriors above, M-step m of each level
+as the posterior-weighted share of pairs at that level (u stays the random-pair estimate).
+"""
+
+import numpy as np
+import pandas as pd
+
+MAX_ITERATIONS = 200
+TOLERANCE = 1e-7
+EM_ROUNDS = 15
+M_FLOOR = 1e-4  # see probabilistic.M_FLOOR: an unseen level is rare, not impossible
+
+
+def share_with_record(factor_sums: np.ndarray, n_clients: int, pnc_persons: int) -> float:
+    """π: the share of clients with a PNC record, from each client's sum of Bayes factors
+    over its candidate persons (`factor_sums`, one per client that has candidates; the
+    other `n_clients - len(factor_sums)` linkable clients have none): the fixed point of
+    π = mean over clients of P(the client has a record)."""
+    share = 0.5
+    scaled = np.asarray(factor_sums, dtype="float64") / pnc_persons
+    for _ in range(MAX_ITERATIONS):
+        evidence = share * scaled
+        updated = float(np.sum(evidence / (1.0 - share + evidence)) / n_clients)
+        updated = min(max(updated, 1e-9), 1 - 1e-9)
+        if abs(updated - share) < TOLERANCE:
+            return updated
+        share = updated
+    return share
+
+
+def _posteriors(client: np.ndarray, factor: np.ndarray, n_linkable: int, pnc_persons: int):
+    """Per person row: the client-level posterior, and π."""
+    sums = np.bincount(client, weights=factor)
+    share = share_with_record(sums[sums > 0], max(n_linkable, 1), pnc_persons)
+    weight = share / pnc_persons
+    return weight * factor / (1.0 - share + weight * sums[client]), share
+
+
+def _best_variant(person: np.ndarray, log_factor: np.ndarray) -> np.ndarray:
+    """Row of each person's best variant (a person is linked through its best identity)."""
+    order = np.lexsort((-log_factor, person))
+    first = np.r_[True, person[order][1:] != person[order][:-1]]
+    return order[first]
+
+
+def client_level_em(
+    pairs: pd.DataFrame,
+    m: dict[str, np.ndarray],
+    n_linkable: int,
+    pnc_persons: int,
+) -> tuple[pd.DataFrame, float, dict[str, np.ndarray]]:
+    """Person-level posteriors, π and the re-estimated m probabilities.
+
+    `pairs`: one row per scored (client, variant): `client` (row position), `pncid`,
+    `bayes_factor` (Splink's, under `m`), and for each comparison of `m` a column
+    `gamma_<name>` (its level: -1 null, 0 the last level, ...). `m[name][gamma]` is the
+    m probability of each level. Returns (`client`, `pncid`, `match_probability`) per
+    person, π, and m in the same layout."""
+    person, _ = pd.factorize(pd.MultiIndex.from_arrays([pairs["client"], pairs["pncid"]]))
+    log_base = np.log(pairs["bayes_factor"].to_numpy(dtype="float64"))
+    gammas = {name: pairs[f"gamma_{name}"].to_numpy(dtype=np.int64) for name in m}
+    start = {name: np.asarray(values, dtype="float64") for name, values in m.items()}
+    current = {name: values.copy() for name, values in start.items()}
+    for round_ in range(EM_ROUNDS + 1):  # the last round is an E-step only
+        log_factor = log_base.copy()
+        for name, gamma in gammas.items():
+            known = gamma >= 0
+            log_factor[known] += np.log(current[name][gamma[known]] / start[name][gamma[known]])
+        best = _best_variant(person, log_factor)
+        client = pairs["client"].to_numpy()[best]
+        posterior, share = _posteriors(client, np.exp(log_factor[best]), n_linkable,
+                                       pnc_persons)
+        if round_ < EM_ROUNDS:
+            current = {name: _m_step(gamma[best], posterior, len(current[name]))
+                       for name, gamma in gammas.items()}
+    persons = pairs.iloc[best][["client", "pncid"]].reset_index(drop=True)
+    return persons.assign(match_probability=posterior), share, current
+
+
+def _m_step(gamma: np.ndarray, posterior: np.ndarray, levels: int) -> np.ndarray:
+    known = gamma >= 0
+    weights = np.bincount(gamma[known], weights=posterior[known], minlength=levels)
+    m = np.maximum(weights / max(weights.sum(), 1e-300), M_FLOOR)
+    return m / m.sum()

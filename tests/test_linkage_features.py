@@ -1,0 +1,42 @@
+"""The linkage model's inputs (features.py): offending in the client's treatment force
+around the time of treatment must be seen in any cohort year a delivery can hold, not
+only up to a fixed year."""
+
+import duckdb
+import pandas as pd
+
+from dagster_project.linkage.features import CLIENT_FEATURES, VARIANT_FEATURES, build_features
+
+
+def _features(triaged: str) -> pd.DataFrame:
+    """One client treated on `triaged` in postcode P1 (force 01), and two PNC persons of
+    force 01: X offended there a month before that start, Y four years before it."""
+    start = pd.Timestamp(triaged)
+    clients = pd.DataFrame({
+        "finitial": ["A"], "sinitial": ["B"], "dob": [pd.Timestamp("1980-01-01")],
+        "sex": ["1"], "linkable": [True], "pc": ["P1"], "ethnic": ["A"],
+        "first_triaged": [start], "last_triaged": [start],
+    })
+    variants = pd.DataFrame({
+        "pncid": ["X", "Y"], "finitial": ["C", "D"], "sinitial": ["E", "F"],
+        "second_initial": [pd.NA, pd.NA], "dob": pd.to_datetime(["1970-01-01"] * 2),
+        "sex": ["1", "1"], "source": ["nominal", "nominal"], "postcode": ["P1", "P1"],
+        "force": ["01", "01"], "ethnicity": ["W1", "W1"],
+    })
+    offences = pd.DataFrame({
+        "pncid": ["X", "Y"],
+        "offence_start": [start - pd.Timedelta(days=30), start - pd.Timedelta(days=4 * 365)],
+        "force": ["01", "01"],
+    })
+    con = duckdb.connect()
+    build_features(con, clients, variants, offences)
+    [(client,)] = con.sql(f"SELECT quarters_a FROM {CLIENT_FEATURES}").fetchall()
+    persons = con.sql(f"SELECT quarters_a FROM {VARIANT_FEATURES} ORDER BY unique_id").fetchall()
+    return client, [mask for (mask,) in persons]
+
+
+def test_offending_around_a_recent_treatment_start_is_told_from_older_offending():
+    for triaged in ("2006-06-01", "2020-06-01", "2031-02-01"):
+        client, (recent, old) = _features(triaged)
+        assert client & recent, triaged  # offended in the force within two years
+        assert not client & old, triaged  # four years before: outside the window
