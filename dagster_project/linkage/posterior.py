@@ -27,7 +27,8 @@ import pandas as pd
 
 MAX_ITERATIONS = 200
 TOLERANCE = 1e-7
-EM_ROUNDS = 15
+MAX_EM_ROUNDS = 500
+M_TOLERANCE = 1e-5
 M_FLOOR = 1e-4  # see probabilistic.M_FLOOR: an unseen level is rare, not impossible
 
 
@@ -56,11 +57,15 @@ def _posteriors(client: np.ndarray, factor: np.ndarray, n_linkable: int, pnc_per
     return weight * factor / (1.0 - share + weight * sums[client]), share
 
 
-def _best_variant(person: np.ndarray, log_factor: np.ndarray) -> np.ndarray:
-    """Row of each person's best variant (a person is linked through its best identity)."""
-    order = np.lexsort((-log_factor, person))
-    first = np.r_[True, person[order][1:] != person[order][:-1]]
-    return order[first]
+def _best_variants(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Each (client, PNC person)'s best-scored variant: a person is linked through its best
+    identity, and which one that is does not change as m is refined (they differ by whole
+    levels of initials or dates)."""
+    order = np.lexsort((-pairs["bayes_factor"].to_numpy(), pairs["pncid"].to_numpy(),
+                        pairs["client"].to_numpy()))
+    ordered = pairs.iloc[order]
+    first = ~ordered.duplicated(["client", "pncid"]).to_numpy()
+    return ordered[first].reset_index(drop=True)
 
 
 def client_level_em(
@@ -75,26 +80,35 @@ def client_level_em(
     `bayes_factor` (Splink's, under `m`), and for each comparison of `m` a column
     `gamma_<name>` (its level: -1 null, 0 the last level, ...). `m[name][gamma]` is the
     m probability of each level. Returns (`client`, `pncid`, `match_probability`) per
-    person, π, and m in the same layout."""
-    person, _ = pd.factorize(pd.MultiIndex.from_arrays([pairs["client"], pairs["pncid"]]))
-    log_base = np.log(pairs["bayes_factor"].to_numpy(dtype="float64"))
-    gammas = {name: pairs[f"gamma_{name}"].to_numpy(dtype=np.int64) for name in m}
+    person, π, and m in the same layout.
+
+    EM starts halfway between the block estimates and even odds across levels: from a
+    block's near-zero m, EM takes hundreds of rounds to climb (a level's posterior weight
+    is small while its m is), and it stops when no m moves by more than `M_TOLERANCE`."""
+    persons = _best_variants(pairs)
+    client = persons["client"].to_numpy()
+    log_base = np.log(persons["bayes_factor"].to_numpy(dtype="float64"))
+    gammas = {name: persons[f"gamma_{name}"].to_numpy(dtype=np.int64) for name in m}
     start = {name: np.asarray(values, dtype="float64") for name, values in m.items()}
-    current = {name: values.copy() for name, values in start.items()}
-    for round_ in range(EM_ROUNDS + 1):  # the last round is an E-step only
+
+    def e_step(m_now):
         log_factor = log_base.copy()
         for name, gamma in gammas.items():
             known = gamma >= 0
-            log_factor[known] += np.log(current[name][gamma[known]] / start[name][gamma[known]])
-        best = _best_variant(person, log_factor)
-        client = pairs["client"].to_numpy()[best]
-        posterior, share = _posteriors(client, np.exp(log_factor[best]), n_linkable,
-                                       pnc_persons)
-        if round_ < EM_ROUNDS:
-            current = {name: _m_step(gamma[best], posterior, len(current[name]))
-                       for name, gamma in gammas.items()}
-    persons = pairs.iloc[best][["client", "pncid"]].reset_index(drop=True)
-    return persons.assign(match_probability=posterior), share, current
+            log_factor[known] += np.log(m_now[name][gamma[known]] / start[name][gamma[known]])
+        return _posteriors(client, np.exp(log_factor), n_linkable, pnc_persons)
+
+    current = {name: 0.5 * values + 0.5 / len(values) for name, values in start.items()}
+    for _ in range(MAX_EM_ROUNDS):
+        posterior, _share = e_step(current)
+        updated = {name: _m_step(gamma, posterior, len(current[name]))
+                   for name, gamma in gammas.items()}
+        moved = max(np.abs(updated[name] - current[name]).max() for name in current)
+        current = updated
+        if moved < M_TOLERANCE:
+            break
+    posterior, share = e_step(current)
+    return persons[["client", "pncid"]].assign(match_probability=posterior), share, current
 
 
 def _m_step(gamma: np.ndarray, posterior: np.ndarray, levels: int) -> np.ndarray:

@@ -252,7 +252,9 @@ def model_parameters_markdown(model: dict) -> str:
               "- m: expectation maximisation, clients against PNC nominals, on the blocks "
               + "; ".join(f"`{rule}`" for rule in model.get("client_level", {}).get(
                   "em_sessions", [])),
-              "  (each session trains the comparisons that do not read its block's columns)"]
+              "  (each session trains the comparisons that do not read its block's columns),",
+              "  then refined with the share below by EM over every scored pair, a client's "
+              "candidates competing (posterior.py): the values in the table"]
     level = model.get("client_level")
     if level:
         lines.append(
