@@ -51,7 +51,7 @@ def cohort_tables(
     check_mature(cohort_year, extract_date, run_settings)
     journeys, links, offences = (wh.read_table(name) for name in _INPUTS)
     result = select_cohort(journeys, links, offences, run_settings, cohort_year)
-    funnel = publish_funnel(result.funnel, run_settings.disclosure_threshold)
+    funnel = publish_funnel(result.funnel, run_settings.disclosure_threshold, result.members)
     provenance = {"extract_date": extract_date, **settings_metadata(run_settings)}
     yield dg.MaterializeResult(
         asset_key="cohort_funnel",

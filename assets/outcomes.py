@@ -25,12 +25,15 @@ def outcome_table(
     settings: SettingsResource,
     cohort_members: pd.DataFrame,
     cohort_convictions_by_group: pd.DataFrame,
+    cohort_funnel: pd.DataFrame,
 ) -> dg.MaterializeResult:
     """Convictions before and after, reductions with 95% CIs and time-at-risk rates, for the
     cohort and every subgroup (published: no cell of fewer than 5 persons)."""
     run_settings = settings.get()
     table = tabulate_outcomes(cohort_members, cohort_convictions_by_group, run_settings)
-    published = publish_outcome_table(table, run_settings.disclosure_threshold)
+    # audited together with the funnel already published for the year (METHOD.md §6)
+    published = publish_outcome_table(table, run_settings.disclosure_threshold, cohort_members,
+                                      cohort_convictions_by_group, cohort_funnel)
     headline = published.loc[
         published["dimension"].isin(["all", "drug_group", "retention_band"]), HEADLINE_COLUMNS
     ]

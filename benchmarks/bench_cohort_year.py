@@ -103,8 +103,9 @@ def run_cohort_year(folder: Path, cohort_year: str, settings: Settings, timer: T
     result = select_cohort(journeys, status, offences, settings, cohort_year)
     timer.step("cohort")
     outcomes = outcome_table(result.members, result.convictions_by_group, settings)
-    published = publish_outcome_table(outcomes, settings.disclosure_threshold)
-    funnel = publish_funnel(result.funnel, settings.disclosure_threshold)
+    funnel = publish_funnel(result.funnel, settings.disclosure_threshold, result.members)
+    published = publish_outcome_table(outcomes, settings.disclosure_threshold, result.members,
+                                      result.convictions_by_group, funnel)
     timer.step("outcomes (with disclosure control)")
     timer.since("journeys + cohort + outcomes (target <= 120 s)", per_year)
     return {"funnel": result.funnel, "outcomes": outcomes, "published": published,

@@ -6,6 +6,7 @@ Exports `LAYERS` (layer name -> checks) and `layer_definitions()`.
 from functools import partial
 
 from checks import reconcile, soft
+from checks.disclosure import disclosure_audit
 from checks.framework import Check, Tables, layer_checks
 from checks.ge_runner import needed_columns, run_suite
 from checks.suites_analysis import INDEX_COLUMNS, SUITES
@@ -123,6 +124,13 @@ def _cohort() -> list[Check]:
     ]
 
 
+def _disclosure(tables: Tables):
+    return disclosure_audit(
+        tables.read("outcome_table"), tables.read("cohort_funnel"),
+        tables.read("cohort_members"), tables.read("cohort_convictions_by_group"),
+        tables.settings.disclosure_threshold)
+
+
 def _outcomes() -> list[Check]:
     low, high = THRESHOLDS.reduction_bounds
     return _analysis("outcome_table") + [
@@ -130,6 +138,11 @@ def _outcomes() -> list[Check]:
               "cohort_members (cells shown).", lambda t: reconcile.all_row_reconciles(
                   t.read("outcome_table"), t.read("cohort_members")),
               deps=("cohort_members",)),
+        Check("outcome_table", "disclosure_audit", "Nothing published for the cohort year "
+              "(outcome table and funnel) shows fewer than the threshold's persons or lets a "
+              "suppressed cell be recovered to within it (linear-programming bounds, METHOD.md "
+              "§6).", _disclosure, deps=("cohort_funnel", "cohort_members",
+                                         "cohort_convictions_by_group")),
         Check("outcome_table", "plausible_reduction", f"Overall reduction between {low:.0%} "
               f"and {high:.0%}.", lambda t: [soft.plausible_reduction(
                   t.read("outcome_table"), low, high)], blocking=False),

@@ -61,9 +61,12 @@ def cohort_year_under(
     status, linked = links_under(alternatives, offences, method, threshold)
     cohort = select_cohort(journeys, status, linked, settings, cohort_year)
     table = outcome_table(cohort.members, cohort.convictions_by_group, settings)
+    threshold = settings.disclosure_threshold
+    funnel = publish_funnel(cohort.funnel, threshold, cohort.members)
     return CohortYearTables(
-        funnel=publish_funnel(cohort.funnel, settings.disclosure_threshold),
-        outcomes=publish_outcome_table(table, settings.disclosure_threshold),
+        funnel=funnel,
+        outcomes=publish_outcome_table(table, threshold, cohort.members,
+                                       cohort.convictions_by_group, funnel),
     )
 
 

@@ -277,3 +277,30 @@ def test_convictions_by_group_one_row_per_member_and_group():
     assert table.loc["burglary", ["before", "after"]].tolist() == [1, 0]
     assert table.loc["theft", ["before", "after"]].tolist() == [1, 2]
     assert set(table["cohort_year"]) == {YEAR}
+
+
+CUSTODY = {"disposal": "CUS", "offence_start": day(-300), "outcome_date": day(50),
+           "custody_days": 200}  # in custody from day 50 for 100 days
+
+
+@pytest.mark.parametrize(
+    ("discharged", "exit_group", "at_risk"),
+    [
+        # died on day 80: alive days 0..80, of which 50..80 (31 days) in custody
+        (80, "died", 81 - 31),
+        # died on day 20, before the custody spell: alive days 0..20
+        (20, "died", 21),
+        # another exit: at risk to the window's end, less all 100 custody days
+        (80, "dropped_out", 730 - 100),
+        # died on the last day of the window (a journey end on index + 729)
+        (729, "died", 730 - 100),
+    ],
+)
+def test_death_discharge_ends_time_at_risk_and_nothing_else(discharged, exit_group, at_risk):
+    result = cohort([{"disd": day(discharged), "disrsn": "x", "exit_group": exit_group}],
+                    [PRIOR, CUSTODY])
+    m = member(result)
+    assert m["exit_group"] == exit_group
+    assert m["days_at_risk_after"] == at_risk
+    # custody and counts are what they were: only time at risk changes
+    assert (m["custody_days_after"], m["before"]) == (100, 2)

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from dagster_project.cohort import CI_METHOD, DIMENSIONS, outcome_table
 from dagster_project.settings import Settings
@@ -46,6 +47,17 @@ MIXED = members(
 )
 
 
+def test_fieller_bounds_are_both_roots_when_the_group_is_large_enough():
+    rng = np.random.default_rng(3)
+    frame = members(*[{"before": int(b) + 2, "after": int(a)}
+                      for b, a in zip(rng.poisson(3, 80), rng.poisson(2, 80), strict=True)])
+    row = table_of(frame).loc[("all", "all")]
+    a, b = frame["after"].to_numpy(float), frame["before"].to_numpy(float)
+    for bound in ("ci_low", "ci_high"):
+        assert fieller_gap(a, b, 1 - row[bound]) == pytest.approx(0, abs=1e-6)
+    assert row["ci_low"] < row["reduction"] < row["ci_high"] < 1
+
+
 def test_all_row_equals_sums_over_members():
     row = table_of(MIXED).loc[("all", "all")]
     assert row["n"] == 6 and row["before"] == 17 and row["after"] == 7
@@ -54,23 +66,77 @@ def test_all_row_equals_sums_over_members():
     assert row["ci_method"] == CI_METHOD
 
 
-def test_delta_method_interval_contains_the_estimate_and_matches_the_formula():
+def fieller_gap(a: np.ndarray, b: np.ndarray, rho: float) -> float:
+    """(Σa − ρΣb)² − c²·n·Var(a − ρb): zero at Fieller's bounds, computed per person; c is
+    t(n − 1) widened by (2z² + 1)/6 · |skewness of a − R·b| / √n."""
+    n, ratio = len(a), a.sum() / b.sum()
+    z = stats.norm.ppf(0.975)
+    t = stats.t.ppf(0.975, n - 1)
+    c = t + min(t, (2 * z * z + 1) / 6 * abs(stats.skew(a - ratio * b)) / np.sqrt(n))
+    return (a.sum() - rho * b.sum()) ** 2 - c * c * n * np.var(a - rho * b, ddof=1)
+
+
+def test_fieller_interval_solves_its_equation_and_contains_the_estimate():
     row = table_of(MIXED).loc[("all", "all")]
     a, b = MIXED["after"].to_numpy(float), MIXED["before"].to_numpy(float)
-    ratio, n = a.sum() / b.sum(), len(a)
-    se = np.sqrt(((a - ratio * b) ** 2).sum() / (n * (n - 1)) / b.mean() ** 2)
-    assert row["ci_low"] == pytest.approx(1 - ratio - 1.959964 * se, rel=1e-6)
-    assert row["ci_high"] == pytest.approx(1 - ratio + 1.959964 * se, rel=1e-6)
+    # the reduction's lower bound is 1 − the upper bound of after/before
+    assert fieller_gap(a, b, 1 - row["ci_low"]) == pytest.approx(0, abs=1e-6)
+    # with 6 persons the lower root of after/before is below 0: capped, a 100% upper bound
+    assert row["ci_high"] == 1 and fieller_gap(a, b, 0.0) < 0
     assert row["ci_low"] < row["reduction"] < row["ci_high"]
+    assert row["ci_method"] == CI_METHOD and not row["not_estimable"]
+    assert row["imprecise"]  # 6 persons
 
 
 def test_no_interval_for_one_person_and_no_reduction_without_before_convictions():
     table = table_of(MIXED)
     crack = table.loc[("drug_group", "crack_only")]
     assert crack["n"] == 1 and np.isnan(crack["ci_low"]) and np.isnan(crack["ci_high"])
+    assert crack["not_estimable"] and np.isnan(crack["ci_at_risk_low"])
     empty_before = members({"before": 0, "after": 2}, {"before": 0, "after": 1})
     row = table_of(empty_before).loc[("all", "all")]
-    assert np.isnan(row["reduction"]) and np.isnan(row["ci_low"])
+    assert np.isnan(row["reduction"]) and np.isnan(row["ci_low"]) and row["not_estimable"]
+
+
+def test_nobody_convicted_after_is_a_full_reduction_without_an_interval():
+    row = table_of(members(*[{"before": k % 3 + 1} for k in range(60)])).loc[("all", "all")]
+    assert row["reduction"] == 1 and row["after"] == 0
+    assert row["not_estimable"] and np.isnan(row["ci_low"]) and np.isnan(row["ci_high"])
+    assert not row["imprecise"]  # 60 persons
+
+
+def test_all_zero_counts_and_an_unbounded_interval_are_not_estimable():
+    zeros = members(*[{"before": 0, "after": 0} for _ in range(3)])
+    assert table_of(zeros).loc[("all", "all"), "not_estimable"]
+    # one person holds nearly every conviction before: Σbefore is not clearly above zero
+    skewed = members({"before": 40, "after": 3}, {"before": 1, "after": 2},
+                     {"before": 1, "after": 0})
+    row = table_of(skewed).loc[("all", "all")]
+    assert row["not_estimable"] and np.isnan(row["ci_low"])
+    assert row["reduction"] == pytest.approx(1 - 5 / 42)
+
+
+def test_upper_bounds_never_exceed_100_percent():
+    rng = np.random.default_rng(7)
+    for _ in range(40):
+        size = int(rng.integers(5, 40))
+        frame = members(*[{"before": int(b) + 1, "after": int(a)}
+                          for b, a in zip(rng.negative_binomial(1, 0.4, size),
+                                          rng.negative_binomial(0.3, 0.6, size), strict=True)])
+        table = table_of(frame)
+        assert (table["ci_high"].dropna() <= 1).all()
+        assert (table["ci_at_risk_high"].dropna() <= 1).all()
+        shown = table.dropna(subset=["ci_low"])
+        assert (shown["ci_low"] <= shown["reduction"]).all()
+        assert (shown["reduction"] <= shown["ci_high"]).all()
+
+
+def test_time_at_risk_interval_is_the_ratio_interval_scaled_by_person_time():
+    row = table_of(MIXED).loc[("all", "all")]
+    scale = row["rate_after"] / row["rate_before"] / (1 - row["reduction"])
+    # rate ratio = R · (person-time before / after): the bounds scale the same way
+    assert 1 - row["ci_at_risk_low"] == pytest.approx(scale * (1 - row["ci_low"]))
+    assert row["ci_at_risk_low"] < row["reduction_at_risk"] < row["ci_at_risk_high"]
 
 
 def test_rates_per_person_year_not_in_custody():
@@ -80,6 +146,17 @@ def test_rates_per_person_year_not_in_custody():
     assert row["rate_before"] == pytest.approx(17 / at_risk_before)
     assert row["rate_after"] == pytest.approx(7 / at_risk_after)
     assert row["reduction_at_risk"] == pytest.approx(1 - row["rate_after"] / row["rate_before"])
+
+
+def test_rate_after_of_a_death_discharge_stops_at_the_discharge():
+    died = {"days_at_risk_after": 100}
+    frame = MIXED.assign(days_at_risk_after=730 - MIXED["custody_days_after"])
+    frame.loc[2, "days_at_risk_after"] = died["days_at_risk_after"]
+    row = table_of(frame).loc[("all", "all")]
+    assert row["rate_after"] == pytest.approx(7 / ((5 * 730 - 30 + 100) / 365.25))
+    unchanged = table_of(MIXED).loc[("all", "all")]
+    assert row[["n", "before", "after", "reduction", "rate_before"]].tolist() == \
+        unchanged[["n", "before", "after", "reduction", "rate_before"]].tolist()
 
 
 def test_every_dimension_is_present_and_single_attributes_add_up_to_all():

@@ -24,8 +24,9 @@ from dagster_project.report import (
     output_dir,
     render_report,
 )
-from dagster_project.report.cells import guard_counts, guard_replication
+from dagster_project.report.cells import guard_counts, guard_replication, hidden, label
 from dagster_project.report.provenance import _git_commit
+from dagster_project.report.tables import Column, cell_text
 from dagster_project.settings import Settings
 
 THRESHOLD = 5
@@ -153,15 +154,17 @@ def _members() -> pd.DataFrame:
 def crafted() -> ReportInputs:
     members = _members()
     groups = members[["person_key", "before", "after"]].assign(offence_group="theft")
-    groups = pd.concat([groups, groups.head(2).assign(offence_group="robbery")])
+    # two persons' convictions are robbery, not theft (by group adds up to each member's)
+    groups = pd.concat([groups.iloc[2:], groups.head(2).assign(offence_group="robbery")])
     settings = Settings(linkage_method="deterministic")
-    outcomes = publish_outcome_table(outcome_table(members, groups, settings), THRESHOLD)
     funnel = publish_funnel(pd.DataFrame({
         "cohort_year": "2006-07",
         "stage": ["starters", "adult_starters", "matched", "absent", "ambiguous",
                   "study_population", "cohort"],
         "persons": [120, 110, 80, 27, 3, 107, 60],
-    }), THRESHOLD)
+    }), THRESHOLD, members)
+    outcomes = publish_outcome_table(outcome_table(members, groups, settings), THRESHOLD,
+                                     members, groups, funnel)
     replication = pd.DataFrame({
         "id": ["F1", "F4", "F11"], "figure": ["adults", "reduction", "retained"],
         "published": ["82,935", "26%", "4,677"],
@@ -196,7 +199,13 @@ def test_a_suppressed_value_is_never_drawn(crafted):
     drug_groups = html[html.index('id="drug_group"'):html.index('id="referral_route"')]
     assert 'data-label="died"' not in exit_groups and "* suppressed (under 5 persons" in exit_groups
     assert 'data-label="crack only"' not in drug_groups
-    assert 'data-label="opiate only"' in drug_groups
+    routes = html[html.index('id="referral_route"'):html.index('id="offences"')]
+    for dimension, section in (("drug_group", drug_groups), ("referral_route", routes)):
+        rows = crafted.outcomes[crafted.outcomes["dimension"] == dimension]
+        for _, row in rows.iterrows():  # drawn exactly when its reduction is shown
+            drawn = f'data-label="{label(row["group"])}"' in section
+            assert drawn == (not hidden(row, "reduction")), (dimension, row["group"])
+    assert 'data-label="self"' in routes  # shown bars are drawn
     funnel = html[html.index('id="funnel"'):html.index('id="headline"')]
     assert 'data-label="ambiguous (excluded)"' not in funnel  # 3 persons
 
@@ -253,3 +262,21 @@ def test_code_version_does_without_git(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     assert _git_commit() is None
     assert code_version().startswith("reconviction ") and "git" not in code_version()
+
+
+def test_report_names_the_interval_method_flags_imprecise_groups_and_death_limits(crafted):
+    html = render_report(crafted)
+    method = html[html.index('id="method"'):html.index('id="limits"')]
+    assert "Fieller" in method and "capped at 100%" in method and "not estimable" in method
+    limits = html[html.index('id="limits"'):html.index('id="disclosure"')]
+    assert "Deaths after discharge" in limits and "invisible" in limits
+    small = crafted.outcomes[(crafted.outcomes["n"] < 50).fillna(False)]
+    assert len(small) and "imprecise (under 50 persons)" in html
+    row = pd.Series({"n": 60, "ci_low": np.nan, "ci_high": np.nan, "not_estimable": True,
+                     "imprecise": False, "suppressed_cells": ""})
+    assert cell_text(row, Column("ci", "95% CI", "ci")) == "not estimable"
+    assert cell_text(row, Column("imprecise", "precision", "flag")) == ""
+    hidden_row = row.copy()
+    hidden_row["suppressed_cells"] = "n,ci_low,ci_high,not_estimable,imprecise"
+    assert cell_text(hidden_row, Column("ci", "95% CI", "ci")) == "*"
+    assert cell_text(hidden_row, Column("imprecise", "precision", "flag")) == "*"

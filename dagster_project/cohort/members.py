@@ -24,7 +24,9 @@ MEMBER_COLUMNS = [
     "before", "after", "after_post_exit", "custody_days_before", "custody_days_after",
     # extras
     "index_date", "exit_date", "age", "journey_seq", "first_agncy", "first_episodid",
+    "days_at_risk_after",
 ]
+DEATH_EXIT = "died"
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,15 @@ def _course(members: pd.DataFrame, journeys: pd.DataFrame, settings: Settings) -
     )
 
 
+def _at_risk_span(members: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """`person_key`, `index_day` and `at_risk_end_day` (exclusive): the after window's end,
+    or the day after a death discharge inside it (METHOD.md §5: at risk until that date,
+    which is read as inclusive, the person being alive on it)."""
+    died = (members["exit_group"] == DEATH_EXIT).to_numpy() & members["exit_date"].notna()
+    end = np.where(died, members["exit_day"] + 1, members["index_day"] + settings.window_days)
+    return members[["person_key", "index_day"]].assign(at_risk_end_day=end)
+
+
 def _counts(convictions: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
     """before, after and after_post_exit per member (0 without convictions)."""
     per_window = pd.crosstab(convictions["person_key"], convictions["window"])
@@ -146,10 +157,12 @@ def select_cohort(
     convictions = convictions[convictions["person_key"].isin(members["person_key"])]
     members = _course(members, journeys, settings)
     members = members.merge(_counts(convictions, members), on="person_key", how="left")
-    members = members.merge(
-        custody_days(linked_offences, members[["person_key", "index_day"]], settings),
-        on="person_key", how="left",
+    span = _at_risk_span(members, settings)
+    members = members.merge(span[["person_key", "at_risk_end_day"]], on="person_key").merge(
+        custody_days(linked_offences, span, settings), on="person_key", how="left",
     )
+    members = members.assign(days_at_risk_after=members["at_risk_end_day"]
+                             - members["index_day"] - members["custody_days_at_risk_after"])
     members = members.assign(
         cohort_year=cohort_year,
         age=members["age_at_start"],

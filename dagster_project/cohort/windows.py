@@ -92,20 +92,28 @@ def custody_days(
     offences: pd.DataFrame, index_days: pd.DataFrame, settings: Settings
 ) -> pd.DataFrame:
     """Days in custody inside each window, per person of `index_days` (0 without custody):
-    columns `person_key`, `custody_days_before`, `custody_days_after`."""
+    columns `person_key`, `custody_days_before`, `custody_days_after`, and
+    `custody_days_at_risk_after`: those of the after window before `at_risk_end_day`
+    (exclusive; a column of `index_days`, default the window's end), the part of the window
+    a person who died was alive."""
+    days = settings.window_days
+    if "at_risk_end_day" not in index_days:
+        index_days = index_days.assign(at_risk_end_day=index_days["index_day"] + days)
     spells = _custody_spells(offences, index_days["person_key"]).merge(
-        index_days[["person_key", "index_day"]], on="person_key"
+        index_days[["person_key", "index_day", "at_risk_end_day"]], on="person_key"
     )
     index = spells["index_day"].to_numpy()
     start, end = spells["start"].to_numpy(), spells["end"].to_numpy()
-    days = settings.window_days
+    alive_end = spells["at_risk_end_day"].to_numpy()
     # half-open windows [first, first + days): overlap with each merged spell
     before = np.clip(np.minimum(end, index) - np.maximum(start, index - days), 0, None)
     after = np.clip(np.minimum(end, index + days) - np.maximum(start, index), 0, None)
+    at_risk = np.clip(np.minimum(end, alive_end) - np.maximum(start, index), 0, None)
+    columns = ["custody_days_before", "custody_days_after", "custody_days_at_risk_after"]
     totals = (
-        pd.DataFrame({"person_key": spells["person_key"].to_numpy(),
-                      "custody_days_before": before, "custody_days_after": after})
+        pd.DataFrame({"person_key": spells["person_key"].to_numpy(), columns[0]: before,
+                      columns[1]: after, columns[2]: at_risk})
         .groupby("person_key").sum()
     )
     result = index_days[["person_key"]].merge(totals, on="person_key", how="left")
-    return result.fillna(0).astype({"custody_days_before": "int64", "custody_days_after": "int64"})
+    return result.fillna(0).astype(dict.fromkeys(columns, "int64"))

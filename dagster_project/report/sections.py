@@ -97,6 +97,10 @@ def headline_section(outcomes: pd.DataFrame, threshold: int) -> str:
         if value(row, "ci_low") is not None and value(row, "ci_high") is not None:
             words += (f" (95% confidence interval {fmt_pct(value(row, 'ci_low'))} to "
                       f"{fmt_pct(value(row, 'ci_high'))})")
+        elif value(row, "not_estimable"):
+            words += " (its confidence interval is not estimable)"
+        if value(row, "imprecise"):
+            words += "; with fewer than 50 persons the figure is imprecise"
         words += ". Counting only time out of custody, the fall was " + (
             f"<b>{fmt_pct(value(row, 'reduction_at_risk'))}</b>.</p>")
     everyone = outcomes[outcomes["dimension"] == "all"]

@@ -29,7 +29,7 @@ class Column:
 
     name: str
     header: str
-    kind: str = "text"  # text | label | count | pct | rate | ci
+    kind: str = "text"  # text | label | count | pct | rate | ci | flag
 
 
 OUTCOME_COLUMNS_SHOWN = [
@@ -42,24 +42,41 @@ OUTCOME_COLUMNS_SHOWN = [
     Column("rate_before", "rate before", "rate"),
     Column("rate_after", "rate after", "rate"),
     Column("reduction_at_risk", "reduction, time at risk", "pct"),
+    Column("ci_at_risk", "95% CI, time at risk", "ci"),
+    Column("imprecise", "precision", "flag"),
 ]
+NOT_ESTIMABLE = "not estimable"
+IMPRECISE = "imprecise (under 50 persons)"
 
 _FORMATS = {"count": fmt_count, "pct": fmt_pct, "rate": fmt_rate}
 
 
-def _ci_text(row: pd.Series) -> str:
-    if hidden(row, "ci_low") or hidden(row, "ci_high"):
+def _ci_text(row: pd.Series, bounds: tuple[str, str]) -> str:
+    if hidden(row, bounds[0]) or hidden(row, bounds[1]):
         return SUPPRESSED
-    low, high = value(row, "ci_low"), value(row, "ci_high")
+    low, high = value(row, bounds[0]), value(row, bounds[1])
     if low is None or high is None:
-        return ""
+        # METHOD.md §5: unbounded, or nobody convicted after: the row says so
+        return NOT_ESTIMABLE if _flag(row, "not_estimable") else ""
     return f"{fmt_pct(low)} to {fmt_pct(high)}"
+
+
+def _flag(row: pd.Series, column: str) -> bool:
+    cell = row.get(column)
+    return not hidden(row, column) and cell is not None and not pd.isna(cell) and bool(cell)
+
+
+_CI_BOUNDS = {"ci": ("ci_low", "ci_high"), "ci_at_risk": ("ci_at_risk_low", "ci_at_risk_high")}
 
 
 def cell_text(row: pd.Series, column: Column) -> str:
     """The text of one cell of a published row."""
     if column.kind == "ci":
-        return _ci_text(row)
+        return _ci_text(row, _CI_BOUNDS[column.name])
+    if column.kind == "flag":
+        if hidden(row, "n"):
+            return SUPPRESSED
+        return IMPRECISE if _flag(row, column.name) else ""
     if column.kind in _FORMATS:
         return shown(row, column.name, _FORMATS[column.kind])
     if hidden(row, column.name):

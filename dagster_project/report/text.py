@@ -43,10 +43,19 @@ def method_paragraphs(cohort_year: str, settings: Mapping) -> list[str]:
         + ("; cautions count too." if settings.get("count_cautions") else
            "; cautions do not count."),
         "The reduction is 1 − (convictions after ÷ convictions before) for the group's "
-        "persons. Its 95% confidence interval comes from the delta method on the ratio of the "
-        "two sums, with persons as the independent units. The time-at-risk reduction compares "
-        "convictions per person-year spent out of custody, so that time in custody, when a "
-        "person has little chance to offend in the community, flatters neither window.",
+        "persons. Its 95% confidence interval is Fieller's interval for the ratio of the two "
+        "sums, with persons as the independent units (a person's convictions before and after "
+        "are correlated). Fieller's interval is used rather than the symmetric delta-method "
+        "interval because, for small groups with skewed counts, the latter covers the truth "
+        "too rarely, mostly by overstating the reduction, and can pass 100%; Fieller's follows "
+        "the ratio's real uncertainty and is capped at 100%. Where it is unbounded, or nobody "
+        "in the group was convicted after, there is no interval: the table says "
+        "\u201cnot estimable\u201d. Groups of fewer than 50 persons are marked imprecise: "
+        "read their figures with care. The time-at-risk reduction compares convictions per "
+        "person-year spent out of custody, so that time in custody, when a person has little "
+        "chance to offend in the community, flatters neither window; a person whose treatment "
+        "ended with a death discharge is at risk only until that date. Its interval is the "
+        "same Fieller interval, scaled by the ratio of person-time.",
     ]
 
 
@@ -60,8 +69,10 @@ LIMITS = [
      "some fall in convictions would happen anyway."),
     ("Time at risk",
      "Time in custody removes the chance to offend. The time-at-risk reduction allows for "
-     "custody recorded on the police records, but not for time in hospital, abroad or "
-     "elsewhere, nor for deaths."),
+     "custody recorded on the police records and stops at a death recorded as the reason "
+     "treatment ended, but not for time in hospital, abroad or elsewhere. Deaths after "
+     "discharge (or of anyone whose treatment ended for another reason) are invisible in "
+     "these extracts: such a person still counts as at risk to the window's end."),
     ("Linkage error",
      "Treatment and police records share no common identifier. A wrong link adds a stranger's "
      "convictions; a missed link treats an offender as having no record; ambiguous clients "
@@ -93,7 +104,12 @@ COLUMN_NOTES = {
     "reduction": "1 - after / before (a fraction: 0.26 = 26%)",
     "ci_low": "lower bound of the 95% confidence interval of the reduction",
     "ci_high": "upper bound of the 95% confidence interval of the reduction",
-    "ci_method": "how the interval was computed (delta method on the ratio of sums)",
+    "ci_method": "how the interval was computed (Fieller's interval for the ratio of sums)",
+    "ci_at_risk_low": "lower bound of the 95% confidence interval of reduction_at_risk",
+    "ci_at_risk_high": "upper bound of the 95% confidence interval of reduction_at_risk",
+    "not_estimable": "true when the interval is unbounded or nobody was convicted after "
+                     "(the bounds are then empty)",
+    "imprecise": "true for groups of fewer than 50 persons: figures to read with care",
     "rate_before": "convictions per person-year out of custody, before",
     "rate_after": "convictions per person-year out of custody, after",
     "reduction_at_risk": "1 - rate_after / rate_before (time-at-risk adjusted reduction)",
