@@ -174,7 +174,8 @@ def _demo(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     if not list_deliveries(settings.landing_dir):
         demo = argparse.Namespace(
-            out=str(settings.landing_dir), scale="demo", seed=args.seed, extract_date=None
+            out=str(settings.landing_dir), scale="demo", seed=args.seed, extract_date=None,
+            profile="default",
         )
         _synth(demo)
     return _run(args)

@@ -114,3 +114,13 @@ def test_no_delivery_is_refused_saying_how_to_make_one(data_dir, capsys):
 def test_a_cohort_year_written_wrongly_is_refused(landed, capsys):
     assert main(["run", "--cohort-year", "2006"]) == 2
     assert "2006-07" in _one_line(capsys.readouterr().err)
+
+
+def test_demo_writes_its_delivery_and_runs_the_cohort_year(data_dir, capsys):
+    # the README's main command, from an empty landing folder: it writes the demo delivery
+    # (the generator's default world) and runs every stage to the report
+    assert main(["demo", "--seed", "3"]) == 0
+    out = capsys.readouterr().out
+    assert [p.name for p in (data_dir / "landing").iterdir()] == ["2009-10-31"]
+    report = next(line for line in out.splitlines() if line.startswith("report: "))[8:]
+    assert Path(report).is_file() and len(out.splitlines()) <= 60
