@@ -58,6 +58,19 @@ def checkout_data_untouched(tmp_path_factory):
         pytest.fail(f"the tests changed {data}: " + "; ".join(touched[:20]), pytrace=False)
 
 
+@pytest.fixture(autouse=True)
+def no_stale_dagster_state_storage():
+    """Each test starts without a current Dagster defs-state storage. Dagster keeps the one
+    of the instance last entered in a context variable; an instance entered twice (a test
+    sensor context built inside `with instance`) leaves it set after the instance is gone,
+    and a later `materialize` in the same process then fails on the dead instance."""
+    from dagster._core.storage.defs_state import base  # private: no public reset exists
+
+    base._current_storage.set(None)
+    yield
+    base._current_storage.set(None)
+
+
 @pytest.fixture
 def data_dir(tmp_path, monkeypatch):
     """An isolated data folder with the environment pointed at it (reports included)."""
