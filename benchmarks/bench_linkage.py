@@ -28,6 +28,7 @@ from dagster_project.linkage.evaluation import (
     client_truth,
     error_breakdown,
     evaluate_links,
+    exact_stranger_share,
     record_persons,
 )
 from dagster_project.linkage.probabilistic import model_parameters_markdown, score_pairs
@@ -160,12 +161,20 @@ def main() -> None:
         print(calibration.to_string(index=False))
         print("\n== the same per person (a person's unconsolidated PNC records summed) ==")
         print(by_person.to_string(index=False))
+        # a client that is two persons under one attributor has a record that matches
+        # neither its area nor its ethnicity: the model cannot see which person it is
+        one_person = mask & truth["persons"].map(len).le(1)
+        print("\n== the same per person, clients that are one person only ==")
+        print(calibration_table(pairs, truth, one_person,
+                                record_persons(truth_dir)).to_string(index=False))
     print("\n== targets (probabilistic rule) ==")
     ratio = prob_quality["share_ambiguous"] / max(nta_quality["share_ambiguous"], 1e-9)
     print(f"  precision {prob_quality['precision']:.4f} (>= 0.995)")
     print(f"  ambiguous share ratio {ratio:.3f} (<= 0.50)")
     print(f"  recall {prob_quality['recall']:.4f} vs NTA {nta_quality['recall']:.4f} + 0.10")
-    print(f"  no-record clients absent {prob_quality['no_record_absent_share']:.4f} (>= 0.90)")
+    print(f"  no-record clients absent {prob_quality['no_record_absent_share']:.4f} (>= 0.90); "
+          f"{exact_stranger_share(clients, variants, truth, mask):.4f} of them share their "
+          "whole attributor with a PNC identity")
     print("\n| profile | rule | precision | recall | matched | absent | ambiguous "
           "| no-record absent | worst calibration band (>= 200 pairs) |")
     print("|---|---|---|---|---|---|---|---|---|")

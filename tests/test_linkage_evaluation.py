@@ -139,3 +139,19 @@ def test_calibration_table_counts_pairs_and_persons():
     assert by_person.loc["[0.999, 1.0)", "pairs"] == 1  # one person, 0.5 + 0.5
     assert by_person.loc["[0.999, 1.0)", "share_correct"] == 1.0
     assert by_person["pairs"].sum() == 2
+
+
+def test_exact_stranger_share_counts_clients_without_record_that_a_stranger_mirrors(tmp_path):
+    from dagster_project.linkage.evaluation import exact_stranger_share
+
+    clients, truth = _crafted(tmp_path)
+    clients["linkable"] = True
+    # client 2 has no record; a stranger carries its attributor exactly, another one nearly
+    stranger = pd.DataFrame([ATTRIBUTORS[2], ("E", "F", "1982-03-05", "1"), ATTRIBUTORS[0]],
+                            columns=["finitial", "sinitial", "dob", "sex"])
+    stranger["dob"] = pd.to_datetime(stranger["dob"])
+    assert exact_stranger_share(clients, stranger, truth) == 1.0
+    assert exact_stranger_share(clients, stranger.iloc[1:], truth) == 0.0
+    # outside the mask, or not linkable, the client is not counted
+    mask = pd.Series([True, True, False, True])
+    assert exact_stranger_share(clients, stranger, truth, mask) == 0.0

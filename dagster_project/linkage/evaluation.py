@@ -1,7 +1,7 @@
 """Quality of a linkage rule against the synthetic generator's truth.
 
 Exports `client_truth`, `evaluate_links`, `error_breakdown`, `calibration_table`,
-`record_persons`, `adult_starters`.
+`record_persons`, `adult_starters`, `exact_stranger_share`.
 
 The generator writes, beside each delivery (`truth/<extract date>/`), who each NDTMS
 identity record really is (`client_records.parquet`: the attributor as the agency typed
@@ -166,6 +166,21 @@ def calibration_table(pairs: pd.DataFrame, truth: pd.DataFrame,
         pairs=("p", "size"), mean_predicted=("p", "mean"), share_correct=("correct", "mean"))
     table["gap"] = table["share_correct"] - table["mean_predicted"]
     return table.reset_index().astype({"band": "str"})
+
+
+def exact_stranger_share(clients: pd.DataFrame, variants: pd.DataFrame, truth: pd.DataFrame,
+                         mask: pd.Series | None = None) -> float:
+    """Among linkable clients with no PNC record (in `mask`), the share whose whole
+    attributor (initials, date of birth, sex) some PNC identity carries: strangers that
+    only area, ethnicity and offending can tell apart. Calibrated probabilities cannot
+    leave those clients `absent` when that evidence is weak, so this share bounds how many
+    clients without a record any rule leaves absent (the NTA rule leaves none of them)."""
+    no_record = truth["true_pncids"].map(len).eq(0) & clients["linkable"].astype(bool)
+    if mask is not None:
+        no_record &= mask
+    attributor = variants[ATTRIBUTOR].drop_duplicates()
+    hit = clients.loc[no_record, ATTRIBUTOR].reset_index().merge(attributor, on=ATTRIBUTOR)
+    return hit.iloc[:, 0].nunique() / max(int(no_record.sum()), 1)
 
 
 def adult_starters(staged_episodes: pd.DataFrame, clients: pd.DataFrame,
