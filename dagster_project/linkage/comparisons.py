@@ -5,7 +5,10 @@ Exports `COMPARISONS`, `PREDICTION_BLOCKING_RULES`, `TRAINING_BLOCKING_RULES`,
 
 Every SQL condition reads the same with `l` and `r` exchanged, because the two input
 tables carry the same columns (features.py) and Splink decides which side is which.
-Levels run from the most to the least specific; the first that holds decides.
+Levels run from the most to the least specific; the first that holds decides. Splink's
+library levels are used where it has one (exact match, reversed columns, a date
+difference); the clerks' slips it has no level for are custom, each measured by the
+benchmark's breakdown by kind of identity error (benchmarks/bench_linkage.py).
 """
 
 import splink.comparison_level_library as cll
@@ -21,9 +24,6 @@ _DOB_SWAPPED = (
 _ONE_CHARACTER_SLIP = (
     "CASE WHEN hamming(dob_l, dob_r) = 2 THEN damerau_levenshtein(dob_l, dob_r) = 1 "
     "ELSE hamming(dob_l, dob_r) = 1 END"
-)
-_INITIALS_SWAPPED = (
-    "first_initial_l = surname_initial_r AND surname_initial_l = first_initial_r"
 )
 _SECOND_FORENAME = "(first_initial_l = second_initial_r OR second_initial_l = first_initial_r)"
 
@@ -45,8 +45,9 @@ def _first_initial() -> cl.CustomComparison:
         # known by the middle name: one side's first initial is the other's second forename
         cll.CustomLevel(_SECOND_FORENAME, "the other side's second forename").configure(
             m_probability=_START_M["second"]),
-        cll.CustomLevel(_INITIALS_SWAPPED, "swapped with the surname initial").configure(
-            m_probability=_START_M["swap"]),
+        cll.ColumnsReversedLevel("first_initial", "surname_initial", symmetrical=True)
+        .configure(label_for_charts="swapped with the surname initial",
+                   m_probability=_START_M["swap"]),
         cll.ElseLevel().configure(m_probability=_START_M["else"]),
     ])
 
@@ -86,9 +87,9 @@ def _date_of_birth() -> cl.CustomComparison:
             "dob_month_l = dob_month_r AND dob_day_l = dob_day_r "
             "AND abs(dob_year_l - dob_year_r) = 1", "year off by one")),
         ("slip", cll.CustomLevel(_ONE_CHARACTER_SLIP, "one character slip or transposition")),
-        ("near", cll.CustomLevel(
-            "abs(date_diff('day', CAST(dob_l AS DATE), CAST(dob_r AS DATE))) <= 366",
-            "within a year")),
+        ("near", cll.AbsoluteDateDifferenceLevel(
+            "dob", input_is_string=True, threshold=366, metric="day",
+        ).configure(label_for_charts="within a year")),
         ("else", cll.ElseLevel()),
     ]
     return cl.CustomComparison(output_column_name="dob", comparison_levels=[
