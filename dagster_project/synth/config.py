@@ -332,6 +332,18 @@ class SynthConfig:
     postcode_missing_share: float = 0.0
     ethnicity_missing_share: float = 0.0
 
+    # --- a world with a counterfactual (synth/counterfactual.py) ---------------------------
+    # None: the default world (the published figures are calibrated on it); a number: the
+    # share of cases that starting treatment takes away over the two years from a start
+    treatment_effect: float | None = None
+    cf_drug_users_per_client: float = 1.0  # drug-using offenders not (yet) in treatment
+    cf_crisis_rate: float = 0.3  # crises a year, of clients and drug users alike
+    cf_crisis_days: int = 120
+    cf_crisis_multiplier: float = 2.5
+    cf_start_after_conviction_share: float = 0.5  # first starts soon after a conviction
+    cf_start_in_crisis_share: float = 0.15  # ... inside a crisis; the rest at random
+    cf_start_lag_days: int = 60  # a start follows its trigger within this many days
+
     # --- invalid rows and unknown codes (METHOD.md §9) -------------------------------------
     invalid_row_share: float = 0.0005  # per file, spread over the kinds of defect
     unknown_code_share: float = 0.0005  # valid rows carrying codes not in the reference
