@@ -138,6 +138,18 @@ def _members(cohort_members: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFram
     return members.reset_index(drop=True).assign(row=lambda d: np.arange(len(d)))
 
 
+def _nothing_to_compare(cohort_members, names, cohort_year) -> ComparisonResult:
+    """No member to match (a cohort year without members, a PNC without convictions)."""
+    row = dict.fromkeys(OUTCOME_COLUMNS, np.nan)
+    row.update(cohort_year=cohort_year, dimension="all", group="all", n=len(cohort_members),
+               n_treated=0, n_controls=0, controls_treated_later=0)
+    balance = pd.DataFrame({"covariate": names}).assign(cohort_year=cohort_year)
+    for column in BALANCE_COLUMNS[2:]:
+        balance[column] = np.nan
+    return ComparisonResult(pd.DataFrame([row])[OUTCOME_COLUMNS], balance[BALANCE_COLUMNS],
+                            0, False, 0)
+
+
 def compare(cohort_members: pd.DataFrame, persons: pd.DataFrame, convictions: pd.DataFrame,
             custody: pd.DataFrame, journeys: pd.DataFrame, settings: Settings,
             cohort_year: str) -> ComparisonResult:
@@ -147,6 +159,8 @@ def compare(cohort_members: pd.DataFrame, persons: pd.DataFrame, convictions: pd
     h = Histories.build(persons, convictions, custody, journeys)
     names = covariate_names(h.groups, h.forces)
     members = _members(cohort_members, persons)
+    if members.empty or not len(h.c_day):
+        return _nothing_to_compare(cohort_members, names, cohort_year)
     m, p = match_cohort(members, h, settings)
     rows, balance = [], None
     pool_mean = m.pool_sum / max(m.pool_n, 1)

@@ -57,6 +57,11 @@ class Histories:
     k_key: np.ndarray  # counted convictions by (person, day): pid * _SHIFT + day - base
     k_out: np.ndarray
     k_ptr: np.ndarray
+    k_day: np.ndarray
+    k_group: np.ndarray
+    k_force: np.ndarray
+    ok_key: np.ndarray  # convictions that do not count, by (person, day)
+    ok_out: np.ndarray
     o_day: np.ndarray  # convictions that do not count, by offence day
     o_out: np.ndarray
     o_pid: np.ndarray
@@ -86,9 +91,10 @@ class Histories:
         day, out = counted["offence_day"].to_numpy(np.int64), counted["outcome_day"].to_numpy()
         pid = counted["pid"].to_numpy(np.int64)
         by_day = np.lexsort((f, day))  # of one day, the last is the largest force code
-        by_pid = np.lexsort((day, pid))
+        by_pid = np.lexsort((f, day, pid))
         other = convictions[~convictions["counted"].to_numpy(bool)]
         o_order = np.argsort(other["offence_day"].to_numpy(), kind="stable")
+        ok_order = np.lexsort((other["offence_day"].to_numpy(), other["pid"].to_numpy()))
         custody = custody.sort_values(["pid", "start"])
         links = persons.dropna(subset=["linked_person_key"])
         pid_of_key = pd.Series(links["pid"].to_numpy(), index=links["linked_person_key"])
@@ -104,6 +110,10 @@ class Histories:
             c_force=f[by_day],
             k_key=pid[by_pid] * _SHIFT + (day[by_pid] - base), k_out=out[by_pid],
             k_ptr=np.searchsorted(pid[by_pid], np.arange(n + 1)),
+            k_day=day[by_pid], k_group=g[by_pid], k_force=f[by_pid],
+            ok_key=(other["pid"].to_numpy(np.int64) * _SHIFT
+                    + other["offence_day"].to_numpy(np.int64) - base)[ok_order],
+            ok_out=other["outcome_day"].to_numpy(np.int64)[ok_order],
             o_day=other["offence_day"].to_numpy(np.int64)[o_order],
             o_out=other["outcome_day"].to_numpy(np.int64)[o_order],
             o_pid=other["pid"].to_numpy(np.int64)[o_order],
@@ -124,42 +134,54 @@ def _ranges(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return owner, np.repeat(start, length) + offset
 
 
+def _window_rows(key, pids, first, stop):
+    """(owner, position) of the rows of `pids` with day offsets in [first, stop)."""
+    lo = np.searchsorted(key, pids * _SHIFT + first)
+    hi = np.searchsorted(key, pids * _SHIFT + stop)
+    return _ranges(lo, hi)
+
+
 def person_dates(h: Histories, t: int, window: int, wait: int,
                  pids: np.ndarray | None = None, adult: int = 18) -> dict[str, np.ndarray]:
     """What persons carry at t. With `pids` None: every person eligible at t (METHOD.md
     §10), else exactly the persons `pids` (cohort members at their index date)."""
-    lo, hi = np.searchsorted(h.c_day, [t - window, t])
-    known = h.c_out[lo:hi] <= t - 1 + wait
-    pid = h.c_pid[lo:hi][known]
     only_eligible = pids is None
-    if only_eligible:
+    if only_eligible:  # everyone with a counted conviction in the window: one day slice
+        lo, hi = np.searchsorted(h.c_day, [t - window, t])
+        known = h.c_out[lo:hi] <= t - 1 + wait
+        pid = h.c_pid[lo:hi][known]
         pids = np.unique(pid)
-    m = len(pids)
-    h.loc[pids] = np.arange(m)
-    try:
+        m = len(pids)
+        h.loc[pids] = np.arange(m)  # a person's row, for the rows of the window
         li = h.loc[pid]
-        keep = li >= 0
-        li, day = li[keep], h.c_day[lo:hi][known][keep]
-        group, force = h.c_group[lo:hi][known][keep], h.c_force[lo:hi][known][keep]
-        outcome = h.c_out[lo:hi][known][keep]
-        before = np.bincount(li, minlength=m)
-        block = np.minimum((t - 1 - day) // BLOCK_DAYS, BLOCKS - 1)
-        blocks = np.bincount(li * BLOCKS + block, minlength=m * BLOCKS).reshape(m, BLOCKS)
-        by_group = np.bincount(li * len(h.groups) + group,
-                               minlength=m * len(h.groups)).reshape(m, len(h.groups))
-        last = np.full(m, -1, np.int64)
-        np.maximum.at(last, li, np.arange(len(li)))
-        has = last >= 0
-        latest_day = np.where(has, day[np.maximum(last, 0)], t - window) if len(li) else \
-            np.full(m, t - window)
-        recent = np.bincount(li[day >= t - RECENT_DAYS], minlength=m) > 0
-        placebo_ok = np.bincount(li[(outcome >= t - PLACEBO_OUTCOME_DAYS) & (outcome <= t - 1)],
-                                 minlength=m) > 0
         olo, ohi = np.searchsorted(h.o_day, [t - window, t])
         oli = h.loc[h.o_pid[olo:ohi][h.o_out[olo:ohi] <= t - 1 + wait]]
-        other = np.bincount(oli[oli >= 0], minlength=m)
-    finally:
         h.loc[pids] = -1
+        oli = oli[oli >= 0]
+        day, group = h.c_day[lo:hi][known], h.c_group[lo:hi][known]
+        force, outcome = h.c_force[lo:hi][known], h.c_out[lo:hi][known]
+    else:  # a few persons: their own rows, by (person, day)
+        m = len(pids)
+        li, pos = _window_rows(h.k_key, pids, t - window - h.base, t - h.base)
+        known = h.k_out[pos] <= t - 1 + wait
+        li, pos = li[known], pos[known]
+        day, group, force, outcome = h.k_day[pos], h.k_group[pos], h.k_force[pos], h.k_out[pos]
+        oli, opos = _window_rows(h.ok_key, pids, t - window - h.base, t - h.base)
+        oli = oli[h.ok_out[opos] <= t - 1 + wait]
+    before = np.bincount(li, minlength=m)
+    block = np.minimum((t - 1 - day) // BLOCK_DAYS, BLOCKS - 1)
+    blocks = np.bincount(li * BLOCKS + block, minlength=m * BLOCKS).reshape(m, BLOCKS)
+    by_group = np.bincount(li * len(h.groups) + group,
+                           minlength=m * len(h.groups)).reshape(m, len(h.groups))
+    last = np.full(m, -1, np.int64)
+    np.maximum.at(last, li, np.arange(len(li)))
+    has = last >= 0
+    latest_day = np.where(has, day[np.maximum(last, 0)], t - window) if len(li) else \
+        np.full(m, t - window)
+    recent = np.bincount(li[day >= t - RECENT_DAYS], minlength=m) > 0
+    placebo_ok = np.bincount(li[(outcome >= t - PLACEBO_OUTCOME_DAYS) & (outcome <= t - 1)],
+                             minlength=m) > 0
+    other = np.bincount(oli, minlength=m)
     history = (np.searchsorted(h.k_key, pids * _SHIFT + (t - window - h.base))
                - h.k_ptr[pids])
     owner, pos = _ranges(h.s_ptr[pids], h.s_ptr[pids + 1])

@@ -74,7 +74,10 @@ class Logit:
         self.scale = np.where(sd > 0, sd, 1.0)
         # a very light penalty: the estimate of the unpenalised model where it exists,
         # and finite when indicators are collinear or separate the classes
-        self.model = LogisticRegression(C=1e4, max_iter=2000, tol=1e-8)
+        # Newton steps on the normal equations: a handful of passes over the rows, where
+        # quasi-Newton takes hundreds (the columns are few, the rows many)
+        self.model = LogisticRegression(C=1e4, solver="newton-cholesky", max_iter=100,
+                                        tol=1e-8)
         self.model.fit(self.standardise(x), y, sample_weight=weight)
         fitted = self.logit(x)
         mu = np.average(fitted, weights=weight)

@@ -10,10 +10,6 @@ import pandas as pd
 
 from .columns import NO_DAY, draw
 from .config import DRUG_GROUPS, SynthConfig
-from .geography import Geography, build_geography
-from .offending import draw_cases, offending_segments
-from .people import People, draw_people
-from .pnc import PncRecords, build_records
 from .counterfactual import (
     counterfactual_rates,
     crises,
@@ -21,6 +17,10 @@ from .counterfactual import (
     first_starts,
     treated_away,
 )
+from .geography import Geography, build_geography
+from .offending import draw_cases, offending_segments
+from .people import People, draw_people
+from .pnc import PncRecords, build_records
 from .treatment import draw_episodes, draw_journeys
 
 _BLOCK = 500_000  # persons whose offending is drawn at once
