@@ -149,3 +149,33 @@ def test_balance_check_warns_above_a_tenth():
     table = pd.DataFrame({"covariate": ["age", "recent"], "smd_after_weighting": [0.05, -0.12]})
     assert not balance(table)[0].passed
     assert balance(table.assign(smd_after_weighting=[0.05, -0.09]))[0].passed
+
+
+def test_a_members_own_rows_equal_its_rows_among_the_eligible():
+    rng = np.random.default_rng(4)
+    n = 40
+    conv = [(int(p), int(T - d), int(T - d + lag), bool(c)) for p, d, lag, c in zip(
+        rng.integers(0, n, 400), rng.integers(-800, 1500, 400), rng.integers(0, 300, 400),
+        rng.random(400) < 0.8, strict=True)]
+    h = _histories([{}] * n, conv, custody=[(3, T - 300, T - 100)])
+    every = person_dates(h, T, 730, 183)
+    own = person_dates(h, T, 730, 183, pids=every["pid"])
+    for column, values in every.items():
+        assert np.array_equal(values, own[column]), column
+
+
+def test_the_counterfactual_world_differs_from_its_twin_only_by_the_effect():
+    from dagster_project.synth.config import SynthConfig
+    from dagster_project.synth.world import build_world
+
+    config = SynthConfig.for_scale("tiny", treatment_effect=0.5)
+    world = build_world(config, seed=2)
+    twin = build_world(SynthConfig.for_scale("tiny", treatment_effect=0.0), seed=2)
+    cases, away = world.cases.drop(columns="treated_away"), world.cases["treated_away"]
+    # common random numbers: the same cases, some taken away (never outside two years
+    # from a start), and the same journeys
+    assert cases.equals(twin.cases.drop(columns="treated_away"))
+    assert world.journeys.equals(twin.journeys)
+    assert away.any() and not twin.cases["treated_away"].any()
+    assert (world.case_record[away.to_numpy()] == -1).all()
+    assert not world.cases.loc[away, "person"].ge(world.n_clients).any()  # clients only
