@@ -52,7 +52,7 @@ class Settings:
     comparison_caliper_sd: float = 0.2
     comparison_bootstrap: int = 1000
     comparison_seed: int = 20120
-    comparison_fit_rows: int = 1_500_000
+    comparison_fit_rows: int = 400_000
     # §9 unknown codes warn above this share of rows
     unknown_code_warn_share: float = 0.001
     # the secret is never recorded; repr=False keeps it out of logs

@@ -339,9 +339,11 @@ class SynthConfig:
     cf_drug_users_per_client: float = 1.0  # drug-using offenders not (yet) in treatment
     cf_crisis_rate: float = 0.3  # crises a year, of clients and drug users alike
     cf_crisis_days: int = 120
-    cf_crisis_multiplier: float = 2.5
-    cf_start_after_conviction_share: float = 0.5  # first starts soon after a conviction
-    cf_start_in_crisis_share: float = 0.15  # ... inside a crisis; the rest at random
+    cf_crisis_multiplier: float = 4.0
+    # the chance that a conviction (a crisis) brings a client to treatment: the first one
+    # that does, or a time unrelated to offending if earlier, is the first start
+    cf_conviction_trigger: float = 0.2
+    cf_crisis_trigger: float = 0.4
     cf_start_lag_days: int = 60  # a start follows its trigger within this many days
 
     # --- invalid rows and unknown codes (METHOD.md §9) -------------------------------------

@@ -11,9 +11,10 @@ mechanics the published figures are calibrated on). In this world:
 - crises (`cf_crisis_rate` a year, `cf_crisis_days` long, offending × `cf_crisis_multiplier`)
   happen to clients and drug users alike; people age out of crime (`age_decline`);
 - offending is first drawn as if nobody were ever treated; a client's first journey then
-  starts soon after a conviction (`cf_start_after_conviction_share`), inside a crisis
-  (`cf_start_in_crisis_share`), or at a time unrelated to offending (the rest); later
-  journeys follow as in the default world;
+  starts at the first conviction or crisis that brings it to treatment (each does with a
+  chance: `cf_conviction_trigger`, `cf_crisis_trigger`), or at a time unrelated to
+  offending if that comes first; never in custody; later journeys follow as in the
+  default world;
 - the effect of treatment, with common random numbers: each case carries one uniform draw,
   and a case in the two years from the start of any of its person's journeys is taken away
   when its draw is below `treatment_effect`. The world with treatment is the one written;
@@ -68,29 +69,33 @@ def crisis_segments(persons, crisis_person, crisis_start, first_day, config) -> 
 
 def first_starts(rng, earliest: np.ndarray, cases: pd.DataFrame, crisis_person, crisis_start,
                  config: SynthConfig) -> np.ndarray:
-    """Each client's first journey start: soon after one of its convictions, inside one of
-    its crises, or uniformly over the treatment period (`earliest` per client)."""
+    """Each client's first journey start: the first of its convictions that brings it to
+    treatment (each does with chance `cf_conviction_trigger`, a start following within
+    `cf_start_lag_days` of the court date), the first of its crises that does (chance
+    `cf_crisis_trigger`, a start in the crisis's second half, or soon after), or a time
+    unrelated to offending (uniform over the treatment period), whichever comes first.
+    Only the past decides: whether a person starts at t never depends on what it does
+    after t."""
     n, last = len(earliest), config.day("extract_date")
     start = earliest + (rng.random(n) * np.maximum(last - earliest, 1)).astype(np.int64)
-    how = rng.random(n)
-    for share_lo, share_hi, person, day in (
-        (0.0, config.cf_start_after_conviction_share, *_convictions(cases, n)),
-        (config.cf_start_after_conviction_share,
-         config.cf_start_after_conviction_share + config.cf_start_in_crisis_share,
-         crisis_person, crisis_start + (rng.random(len(crisis_start))
-                                        * config.cf_crisis_days).astype(np.int64)),
+    convicted, court = _convictions(cases, n)
+    # people come to treatment as a crisis peaks: in its second half
+    in_crisis = ((0.5 + 0.5 * rng.random(len(crisis_start)))
+                 * config.cf_crisis_days).astype(np.int64)
+    for person, day, chance in (
+        (convicted, court, config.cf_conviction_trigger),
+        (crisis_person, crisis_start + in_crisis, config.cf_crisis_trigger),
     ):
         day = day + (rng.random(len(day)) * config.cf_start_lag_days).astype(np.int64)
-        ok = (person < n) & (day < last)
+        ok = (person < n) & (rng.random(len(person)) < chance)
         ok[ok] &= day[ok] >= earliest[person[ok]]
-        person, day = person[ok], day[ok]
-        # one event per client, drawn uniformly among its events
-        order = np.lexsort((rng.random(len(person)), person))
-        person, day = person[order], day[order]
-        first = np.r_[True, person[1:] != person[:-1]] if len(person) else np.zeros(0, bool)
-        chosen = (how[person[first]] >= share_lo) & (how[person[first]] < share_hi)
-        start[person[first][chosen]] = day[first][chosen]
+        np.minimum.at(start, person[ok], day[ok])
     return np.minimum(_after_custody(rng, start, cases, config), last - 1)
+
+
+def _convictions(cases: pd.DataFrame, n_clients: int):
+    convicted = (cases["outcome"].to_numpy() == 0) & (cases["person"].to_numpy() < n_clients)
+    return cases["person"].to_numpy()[convicted], cases["outcome_day"].to_numpy()[convicted]
 
 
 def _after_custody(rng, start: np.ndarray, cases: pd.DataFrame, config) -> np.ndarray:
