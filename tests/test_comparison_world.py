@@ -40,6 +40,13 @@ def _run_world(delivery, data_dir, monkeypatch):
     return outcomes, wh.read_table("cohort_members", partition=year), truth
 
 
+def _near_zero(placebo: pd.Series) -> None:
+    """The placebo's estimate is within sampling error of 0 (its interval covers 0), and
+    not far from it (a small world's interval is some ten points wide)."""
+    assert placebo["ci_low"] <= 0 <= placebo["ci_high"]
+    assert abs(placebo["adjusted_reduction"]) < 0.1
+
+
 @pytest.fixture(scope="module")
 def no_effect(tmp_path_factory):
     return _world(tmp_path_factory, 0.0)
@@ -58,8 +65,7 @@ def test_no_effect_naive_is_large_and_the_adjusted_interval_covers_0(no_effect, 
     assert row["naive_reduction"] > 0.10  # regression to the mean, custody, ageing
     assert row["ci_low"] <= 0 <= row["ci_high"]
     assert row["ci_high"] - row["ci_low"] < 0.2  # an interval that says something
-    placebo = outcomes.loc["placebo"]
-    assert abs(placebo["adjusted_reduction"]) < 0.06
+    _near_zero(outcomes.loc["placebo"])
     # the members' figures are the cohort's own: every member is matched or counted out
     assert row["n"] == len(members) and 0.9 * row["n"] <= row["n_treated"] <= row["n"]
     assert row["controls_treated_later"] > 0  # later starters serve as controls
@@ -71,5 +77,5 @@ def test_a_planted_effect_is_recovered(quarter_effect, data_dir, monkeypatch):
     row = outcomes.loc["all"]
     assert abs(row["adjusted_reduction"] - truth["true_reduction"]) < 0.07
     assert row["ci_low"] > 0.1
-    assert row["naive_reduction"] - truth["true_reduction"] > 0.08
-    assert abs(outcomes.loc["placebo", "adjusted_reduction"]) < 0.06
+    assert row["naive_reduction"] - truth["true_reduction"] > 0.04
+    _near_zero(outcomes.loc["placebo"])
