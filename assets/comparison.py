@@ -23,12 +23,14 @@ _POOL = ("comparison_persons", "comparison_convictions", "comparison_custody")
 @dg.multi_asset(
     ins={
         "staged_pnc_nominals": dg.AssetIn(metadata={"columns": ["pncid", "dob", "sex"]}),
-        "staged_pnc_offences": dg.AssetIn(metadata={"columns": _OFFENCE_COLUMNS}),
         "client_links": dg.AssetIn(),
         "client_link_candidates": dg.AssetIn(),
         "client_identities": dg.AssetIn(),
         "pnc_identity_variants": dg.AssetIn(),
     },
+    # the offences are read by the step itself, only the rows it needs (SQL): nationally
+    # the whole table would be gigabytes of text
+    deps=["staged_pnc_offences"],
     outs={
         "comparison_persons": dg.AssetOut(
             group_name=POOL_GROUP, kinds={"pandas"},
@@ -47,11 +49,15 @@ _POOL = ("comparison_persons", "comparison_convictions", "comparison_custody")
     },
 )
 def comparison_pool(context: dg.AssetExecutionContext, settings: SettingsResource,
-                    **inputs: pd.DataFrame):
+                    warehouse: WarehouseResource, **inputs: pd.DataFrame):
     """What the comparison needs of the whole PNC, once per delivery (and linkage rule)."""
     run_settings = settings.get()
+    outcomes = "('C', 'K')" if run_settings.count_cautions else "('C')"
+    offences = warehouse.warehouse().query(
+        f"SELECT {', '.join(_OFFENCE_COLUMNS)} FROM staged_pnc_offences "
+        f"WHERE outcome IN {outcomes} OR disposal = 'CUS'")
     tables = pool_tables(
-        inputs["staged_pnc_nominals"], inputs["staged_pnc_offences"], inputs["client_links"],
+        inputs["staged_pnc_nominals"], offences, inputs["client_links"],
         inputs["client_link_candidates"], inputs["client_identities"],
         inputs["pnc_identity_variants"], run_settings,
     )
