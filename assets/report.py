@@ -37,6 +37,14 @@ def _replication(warehouse, cohort_year: str) -> pd.DataFrame | None:
     return table.sort_values("id", key=lambda ids: ids.str[1:].astype(int)) if len(table) else None
 
 
+def _partition_of(warehouse, table: str, cohort_year: str) -> pd.DataFrame | None:
+    """A cohort-year table's rows for the year, when it has been written."""
+    if not warehouse.table_exists(table):
+        return None
+    rows = warehouse.read_table(table, partition=("cohort_year", cohort_year))
+    return rows if len(rows) else None
+
+
 def _sensitivity(warehouse, cohort_year: str) -> pd.DataFrame | None:
     """The cohort year's linkage sensitivity table, when it has been written."""
     if not warehouse.table_exists("linkage_sensitivity"):
@@ -50,7 +58,8 @@ def _sensitivity(warehouse, cohort_year: str) -> pd.DataFrame | None:
     group_name=REPORT_GROUP,
     kinds={"html", "csv"},
     # read from the warehouse (replication: 2006-07 only), so dependencies, not inputs
-    deps=["replication", "linkage_sensitivity", "treatment_episodes"],
+    deps=["replication", "linkage_sensitivity", "treatment_episodes", "comparison_outcomes",
+          "comparison_balance"],
 )
 def cohort_report(
     context: dg.AssetExecutionContext,
@@ -72,6 +81,8 @@ def cohort_report(
         code_version=code_version(),
         generated_at=datetime.now().astimezone().isoformat(timespec="seconds"),
         replication=replication, sensitivity=sensitivity,
+        comparison=_partition_of(wh, "comparison_outcomes", cohort_year),
+        balance=_partition_of(wh, "comparison_balance", cohort_year),
         synthetic=is_synthetic(run_settings.landing_dir, extract_date_in_use(wh)),
     )
     folder = output_dir(cohort_year)
@@ -83,6 +94,10 @@ def cohort_report(
         tables["replication"] = replication
     if sensitivity is not None:
         tables["linkage_sensitivity"] = sensitivity
+    for name, table in (("comparison_outcomes", inputs.comparison),
+                        ("comparison_balance", inputs.balance)):
+        if table is not None:
+            tables[name] = table
     files = export_tables(tables, folder, inputs.threshold)
     context.log.info(f"wrote the report {report} and {len(files)} exported files")
     return dg.MaterializeResult(metadata={

@@ -6,6 +6,7 @@ Exports `LAYERS` (layer name -> checks) and `layer_definitions()`.
 from functools import partial
 
 from checks import reconcile, soft
+from checks.comparison import comparison_checks
 from checks.disclosure import disclosure_audit
 from checks.framework import Check, Tables, layer_checks
 from checks.ge_runner import needed_columns, run_suite
@@ -167,6 +168,8 @@ PARTITIONED_LAYERS = {
     "cohort_checks": _cohort(),
     "outcome_checks": _outcomes(),
     "replication_checks": _analysis("replication", "linkage_sensitivity"),
+    "comparison_checks": comparison_checks()
+    + [_no_identifiers(a) for a in ("comparison_outcomes", "comparison_balance")],
 }
 
 

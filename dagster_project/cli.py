@@ -31,6 +31,8 @@ def _synth(args: argparse.Namespace) -> int:
     config = with_profile(SynthConfig.for_scale(args.scale), args.profile)
     if args.extract_date:
         config = replace(config, extract_date=date.fromisoformat(args.extract_date))
+    if getattr(args, "treatment_effect", None) is not None:
+        config = replace(config, treatment_effect=args.treatment_effect)
     started = time.perf_counter()
     path = generate_delivery(config, out=Path(args.out), seed=args.seed)
     took = time.perf_counter() - started
@@ -194,6 +196,12 @@ def _parser() -> argparse.ArgumentParser:
         choices=["default", "noisy", "big-pnc", "sparse", "mobile"],
         help="a named world (synth/profiles.py): default, or one the linkage model was "
         "not tuned on",
+    )
+    synth.add_argument(
+        "--treatment-effect", type=float, default=None, metavar="SHARE",
+        help="a world with a counterfactual (synth/counterfactual.py): treatment takes away "
+        "this share of cases over two years from a start (0: it does nothing); the true "
+        "effect per cohort year goes to the truth folder. Default: the calibrated world",
     )
     synth.set_defaults(handler=_synth)
     run = sub.add_parser("run", help="materialise every stage from the newest delivery")

@@ -9,8 +9,8 @@ import dagster as dg
 from dagster_project.partitions import cohort_years
 
 # stages that depend only on the delivery, and stages computed per cohort year
-DELIVERY_GROUPS = ("reference", "raw", "staging", "linkage", "journeys")
-COHORT_YEAR_GROUPS = ("cohort", "outcomes", "report")
+DELIVERY_GROUPS = ("reference", "raw", "staging", "linkage", "journeys", "comparison_pool")
+COHORT_YEAR_GROUPS = ("cohort", "outcomes", "comparison", "report")
 
 refresh_delivery_job = dg.define_asset_job(
     "refresh_delivery",

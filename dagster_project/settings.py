@@ -45,6 +45,14 @@ class Settings:
     sensitivity_thresholds: tuple[float, ...] = (0.80, 0.90, 0.95, 0.99, 0.999)
     # §6 disclosure control
     disclosure_threshold: int = 5
+    # §10 comparison group: controls per member, caliper (SDs of the logit), bootstrap
+    # resamples, the seed of every draw, and the most eligible person-dates the propensity
+    # model is fitted on (beyond it, a seeded sample weighted back to the whole)
+    comparison_controls: int = 5
+    comparison_caliper_sd: float = 0.2
+    comparison_bootstrap: int = 1000
+    comparison_seed: int = 20120
+    comparison_fit_rows: int = 400_000
     # §9 unknown codes warn above this share of rows
     unknown_code_warn_share: float = 0.001
     # the secret is never recorded; repr=False keeps it out of logs

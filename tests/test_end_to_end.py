@@ -31,12 +31,23 @@ CONTRACT = {
         "cohort_year", "method", "match_threshold", "dimension", "group", "study_population",
         "n", "before", "after", "reduction", "ci_low", "ci_high",
     ],
+    "comparison_outcomes": [
+        "cohort_year", "dimension", "group", "n", "n_treated", "n_controls",
+        "controls_treated_later", "before_treated", "after_treated", "before_controls",
+        "after_controls", "naive_reduction", "control_reduction", "adjusted_reduction",
+        "ci_low", "ci_high", "max_abs_smd",
+    ],
+    "comparison_balance": [
+        "cohort_year", "covariate", "mean_treated", "mean_controls_unweighted",
+        "mean_controls_weighted", "smd_before_weighting", "smd_after_weighting",
+    ],
 }
 IDENTIFIERS = {"finitial", "sinitial", "dob", "clientid", "pncid", "surname", "forenames"}
 DOWNSTREAM = [
     "treatment_episodes", "client_link_status", "linked_offences", "treatment_journeys",
     "cohort_funnel", "cohort_members", "cohort_convictions_by_group", "outcome_table",
     "linkage_alternatives", "alternative_linked_offences", "linkage_sensitivity",
+    "comparison_outcomes", "comparison_balance",
 ]
 
 

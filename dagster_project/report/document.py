@@ -15,6 +15,7 @@ from dagster_project.report.cells import (
     gate,
     value,
 )
+from dagster_project.report.comparison import comparison_card, comparison_section
 from dagster_project.report.provenance import shown_settings
 from dagster_project.report.sections import (
     SUBGROUP_CHARTS,
@@ -36,6 +37,7 @@ from dagster_project.report.text import LIMITS, method_paragraphs
 SECTIONS = {
     "funnel": "From starters to cohort",
     "headline": "Headline",
+    "comparison": "Compared with offenders who did not start treatment",
     "subgroups": "Reductions by subgroup",
     "offences": "Convictions by offence group",
     "further": "Further figures",
@@ -63,6 +65,8 @@ class ReportInputs:
     replication: pd.DataFrame | None = None  # the replication table (2006-07)
     sensitivity: pd.DataFrame | None = None  # published linkage_sensitivity
     synthetic: bool = False  # the delivery came from the generator (a truth folder beside it)
+    comparison: pd.DataFrame | None = None  # published comparison_outcomes (METHOD.md §10)
+    balance: pd.DataFrame | None = None  # comparison_balance
     threshold: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -74,7 +78,8 @@ class ReportInputs:
             self.replication, self.threshold)
         sensitivity = None if self.sensitivity is None else gate(
             self.sensitivity, self.threshold)
-        return _replace(self, funnel=gate(self.funnel, self.threshold),
+        comparison = None if self.comparison is None else gate(self.comparison, self.threshold)
+        return _replace(self, funnel=gate(self.funnel, self.threshold), comparison=comparison,
                         outcomes=gate(self.outcomes, self.threshold), replication=replication,
                         sensitivity=sensitivity)
 
@@ -84,7 +89,7 @@ def _replace(inputs: ReportInputs, **changes) -> ReportInputs:
     return ReportInputs(**{**values, **changes})
 
 
-def _key_figures(outcomes: pd.DataFrame) -> str:
+def _key_figures(outcomes: pd.DataFrame, comparison: pd.DataFrame | None = None) -> str:
     row = overall(outcomes)
     if row is None:
         return ""
@@ -96,6 +101,9 @@ def _key_figures(outcomes: pd.DataFrame) -> str:
         (cell_text(row, OUTCOME_COLUMNS_SHOWN[4]), f"fewer convictions after; {ci}"),
         (cell_text(row, OUTCOME_COLUMNS_SHOWN[8]), "fewer convictions per year out of custody"),
     ]
+    card = comparison_card(comparison)
+    if card is not None:  # the adjusted effect beside the naive one
+        keys.insert(2, card)
     boxes = "".join(f'<div class="key"><b>{escape(big)}</b><span>{escape(small)}</span></div>'
                     for big, small in keys)
     return f'<div class="keys">{boxes}</div>'
@@ -115,7 +123,7 @@ def _header(inputs: ReportInputs) -> str:
         f'<div class="meta">Extract of {escape(inputs.extract_date)} · '
         f"{escape(inputs.settings['linkage_method'])} linkage · {escape(inputs.code_version)} "
         f"· generated {escape(inputs.generated_at)}</div>"
-        f"<nav>{nav}</nav></header>{_key_figures(inputs.outcomes)}"
+        f"<nav>{nav}</nav></header>{_key_figures(inputs.outcomes, inputs.comparison)}"
     )
 
 
@@ -167,6 +175,7 @@ def render_report(inputs: ReportInputs) -> str:
         _header(inputs),
         _section("funnel", funnel_section(inputs.funnel, inputs.settings["linkage_method"], t)),
         _section("headline", headline_section(outcomes, t)),
+        _section("comparison", comparison_section(inputs.comparison, inputs.balance)),
         _section("subgroups", "".join(subgroup_section(outcomes, d, t) for d in SUBGROUP_CHARTS)),
         _section("offences", offence_section(outcomes, t)),
         _section("further", further_section(outcomes, t)),

@@ -81,10 +81,12 @@ LIMITS = [
      "Convictions measure offending that was detected, prosecuted and proven. Policing "
      "priorities, diversion and the treatment itself (a court-ordered programme, say) change "
      "the chance that an offence becomes a conviction."),
-    ("No comparison group",
-     "The figures compare the same people before and after; they do not say what would have "
-     "happened without treatment, and subgroups (by retention, say) differ in more than "
-     "their treatment."),
+    ("A comparison group rests on assumptions",
+     "The before/after figures alone do not say what would have happened without treatment; "
+     "the comparison with matched offenders who did not start treatment (section 'Compared "
+     "with offenders who did not start treatment') estimates it, assuming that the recorded "
+     "history captures what both brings people to treatment and changes their offending. "
+     "Subgroups (by retention, say) still differ in more than their treatment."),
 ]
 
 SUPPRESSED_NOTE = ("'*' = suppressed: fewer than {t} persons, or recoverable from a total "

@@ -332,6 +332,20 @@ class SynthConfig:
     postcode_missing_share: float = 0.0
     ethnicity_missing_share: float = 0.0
 
+    # --- a world with a counterfactual (synth/counterfactual.py) ---------------------------
+    # None: the default world (the published figures are calibrated on it); a number: the
+    # share of cases that starting treatment takes away over the two years from a start
+    treatment_effect: float | None = None
+    cf_drug_users_per_client: float = 1.0  # drug-using offenders not (yet) in treatment
+    cf_crisis_rate: float = 0.3  # crises a year, of clients and drug users alike
+    cf_crisis_days: int = 120
+    cf_crisis_multiplier: float = 4.0
+    # the chance that a conviction (a crisis) brings a client to treatment: the first one
+    # that does, or a time unrelated to offending if earlier, is the first start
+    cf_conviction_trigger: float = 0.2
+    cf_crisis_trigger: float = 0.4
+    cf_start_lag_days: int = 60  # a start follows its trigger within this many days
+
     # --- invalid rows and unknown codes (METHOD.md §9) -------------------------------------
     invalid_row_share: float = 0.0005  # per file, spread over the kinds of defect
     unknown_code_share: float = 0.0005  # valid rows carrying codes not in the reference

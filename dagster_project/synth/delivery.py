@@ -17,6 +17,7 @@ from .errors import plant_aliases, plant_ndtms, plant_nominals, plant_offences
 from .ndtms import draw_drugs, episodes_table
 from .offences import offences_table
 from .pnc import aliases_table, forename_text, nominals_table, surname_text
+from .truth_effect import write_effect_truth
 from .world import World, build_world
 from .writer import write_csv, write_manifest
 
@@ -70,14 +71,19 @@ def _extract_tables(world: World, extra: dict):
     yield "ndtms_episodes.csv", *plant_ndtms(errors, ndtms, days, c)
     del ndtms
     rng = world.rngs["pnc"]
-    nominals = nominals_table(rng, world.records, world.cases, world.case_record, people, c, g)
+    kept = world.case_record >= 0
+    nominals = nominals_table(
+        rng, world.records, *((world.cases, world.case_record) if kept.all()
+                              else (world.cases[kept], world.case_record[kept])), people, c, g
+    )
     yield "pnc_nominals.csv", *plant_nominals(errors, nominals, c)
     del nominals
     yield "pnc_aliases.csv", *plant_aliases(errors, aliases_table(rng, world.records, people, c), c)
     # the largest table: handed over (`pop`) so that planting never holds it twice
     tables = {}
     tables["offences"], extra["duplicate_transmissions"] = offences_table(
-        rng, world.records, world.cases, world.case_record, people, world.is_client, c, g
+        rng, world.records, world.cases, world.case_record, people, world.is_drug_user, c, g,
+        truth=extra if c.treatment_effect is not None else None,
     )
     yield "pnc_offences.csv", *plant_offences(errors, tables.pop("offences"), c)
 
@@ -192,5 +198,7 @@ def generate_delivery(config: SynthConfig, out: Path, seed: int) -> Path:
         del table, rows
         pa.default_memory_pool().release_unused()  # give freed Arrow buffers back
     _write_truth(world, truth_dir(out, config.extract_date), seed, planted, extra, files)
+    if config.treatment_effect is not None:
+        write_effect_truth(world, extra["charges"], truth_dir(out, config.extract_date))
     write_manifest(delivery, config.extract_date, files)
     return delivery

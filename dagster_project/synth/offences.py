@@ -58,8 +58,12 @@ def offences_table(
     is_client: np.ndarray,
     config: SynthConfig,
     geography: Geography,
+    truth: dict | None = None,
 ) -> tuple[pa.Table, int]:
-    """The offence rows, and how many duplicate transmissions were planted."""
+    """The offence rows, and how many duplicate transmissions were planted. Cases without
+    a record (`case_record` -1: taken away by treatment in the counterfactual world) are
+    drawn like the others but not written; `truth`, when given, receives every charge
+    (written or not) for the truth folder."""
     last = config.day("extract_date")
     n_cases = len(cases)
     person = cases["person"].to_numpy()
@@ -129,6 +133,16 @@ def offences_table(
     custody_days = np.where(
         disposal == DISPOSALS.index("CUS"), cases["custody_days"].to_numpy()[c], -1
     )
+    if truth is not None:
+        truth["charges"] = {
+            "person": person[c], "day": start, "outcome": outcome, "outcome_day": outcome_day,
+            "code": np.asarray(codes, dtype=object)[code], "away": case_record[c] < 0,
+        }
+    written = case_record[row_case] >= 0
+    if not written.all():
+        row_case, row_seq, row_serial, source = (
+            a[written] for a in (row_case, row_seq, row_serial, source)
+        )
     asn = concat_text(
         padded(yy[row_case], 2),
         code_column(force[row_case], geography.force_codes),

@@ -41,7 +41,9 @@ def exit_probabilities(rate: np.ndarray, config: SynthConfig) -> np.ndarray:
     return p
 
 
-def draw_journeys(rng, dob: np.ndarray, rate: np.ndarray, config: SynthConfig) -> pd.DataFrame:
+def draw_journeys(
+    rng, dob: np.ndarray, rate: np.ndarray, config: SynthConfig, first_start=None
+) -> pd.DataFrame:
     """Journeys of clients 0..len(dob)-1, each client's first journey starting uniformly
     over the treatment period (no earlier than the minimum entry age); `rate` (the
     clients' latent offending rates) tilts how journeys end (`exit_probabilities`).
@@ -52,6 +54,8 @@ def draw_journeys(rng, dob: np.ndarray, rate: np.ndarray, config: SynthConfig) -
     first, last = config.day("treatment_start"), config.day("extract_date")
     earliest = np.maximum(first, dob + _year_days(config.min_entry_age))
     start = earliest + (rng.random(len(dob)) * np.maximum(last - earliest, 1)).astype(np.int64)
+    if first_start is not None:  # the counterfactual world decides them (counterfactual.py)
+        start = np.asarray(first_start, dtype=np.int64)
     person = np.arange(len(dob))
     rounds = []
     retained = EXIT_TYPES.index("retained")

@@ -10,6 +10,13 @@ import pandas as pd
 
 from .columns import NO_DAY, draw
 from .config import DRUG_GROUPS, SynthConfig
+from .counterfactual import (
+    counterfactual_rates,
+    crises,
+    crisis_segments,
+    first_starts,
+    treated_away,
+)
 from .geography import Geography, build_geography
 from .offending import draw_cases, offending_segments
 from .people import People, draw_people
@@ -32,10 +39,19 @@ class World:
     rate: np.ndarray  # latent detected cases per year at the peak age, per person
     journeys: pd.DataFrame
     episodes: pd.DataFrame
-    cases: pd.DataFrame  # of PNC persons only
+    cases: pd.DataFrame  # of PNC persons only (counterfactual world: also those taken away)
     records: PncRecords
-    case_record: np.ndarray  # each case's row in records
+    case_record: np.ndarray  # each case's row in records (-1: taken away by treatment)
     rngs: dict
+
+    @property
+    def is_drug_user(self) -> np.ndarray:
+        """Whose charges follow the clients' offence mix: the clients, and in the
+        counterfactual world the drug-using offenders not (yet) in treatment."""
+        n = self.n_clients
+        if self.config.treatment_effect is not None:
+            n += round(self.config.cf_drug_users_per_client * self.n_clients)
+        return np.arange(len(self.people)) < n
 
     @property
     def is_client(self) -> np.ndarray:
@@ -64,7 +80,8 @@ def _journey_ends(journeys: pd.DataFrame, episodes: pd.DataFrame, last_day: int)
     return end.reindex(range(len(journeys)), fill_value=last_day).to_numpy()
 
 
-def _offending(rng, journeys, people: People, n_clients: int, drug_group, rate, config):
+def _offending(rng, journeys, people: People, n_clients: int, drug_group, rate, config,
+               segments_of=None):
     """The cases of everyone on the PNC: every client with a case, and never-treated
     offenders up to the configured number (the pool is drawn larger because many never
     get caught; the first ones caught, by id, are kept).
@@ -74,16 +91,19 @@ def _offending(rng, journeys, people: People, n_clients: int, drug_group, rate, 
     the nominals it is asked for."""
     min_age_day = people.dob + round(config.offending_min_age * 365.25)
     first_day = np.maximum(config.day("history_start"), min_age_day)
-    journey_person = journeys["person"].to_numpy()
+    journey_person = None if journeys is None else journeys["person"].to_numpy()
     blocks, wanted = [], config.pnc_other_nominals
     for lo in range(0, len(people), _BLOCK):
         hi = min(lo + _BLOCK, len(people))
         if lo >= n_clients and wanted <= 0:
             break
-        rows = slice(*np.searchsorted(journey_person, [lo, hi]))
-        segments = offending_segments(
-            journeys.iloc[rows], np.arange(lo, hi), first_day, drug_group, config
-        )
+        if segments_of is None:
+            rows = slice(*np.searchsorted(journey_person, [lo, hi]))
+            segments = offending_segments(
+                journeys.iloc[rows], np.arange(lo, hi), first_day, drug_group, config
+            )
+        else:  # the counterfactual world: offending drawn before treatment is
+            segments = segments_of(np.arange(lo, hi), first_day)
         cases = draw_cases(rng, segments, rate, people.dob, config)
         del segments
         person = cases["person"].to_numpy()
@@ -94,6 +114,34 @@ def _offending(rng, journeys, people: People, n_clients: int, drug_group, rate, 
         wanted -= min(len(others), wanted)
         blocks.append(cases)
     return pd.concat(blocks, ignore_index=True)
+
+
+def _counterfactual_offending(rngs, people: People, n_clients: int, rate, config):
+    """Rates with the drug-using offenders, offending as if nobody were treated, and
+    journeys whose first starts follow convictions and crises (counterfactual.py)."""
+    n_users = round(config.cf_drug_users_per_client * n_clients)
+    rate = counterfactual_rates(rngs["people"], rate, n_clients, n_users, config)
+    min_age_day = people.dob + round(config.offending_min_age * 365.25)
+    first_day = np.maximum(config.day("history_start"), min_age_day)
+    crisis_person, crisis_start = crises(
+        rngs["offending"], np.arange(n_clients + n_users), first_day, config
+    )
+
+    def segments_of(persons, first_day):
+        return crisis_segments(persons, crisis_person, crisis_start, first_day, config)
+
+    cases = _offending(
+        rngs["offending"], None, people, n_clients, None, rate, config, segments_of
+    )
+    earliest = np.maximum(
+        config.day("treatment_start"),
+        people.dob[:n_clients] + round(config.min_entry_age * 365.25),
+    )
+    start = first_starts(rngs["treatment"], earliest, cases, crisis_person, crisis_start, config)
+    journeys = draw_journeys(
+        rngs["treatment"], people.dob[:n_clients], rate[:n_clients], config, first_start=start
+    )
+    return rate, journeys, cases
 
 
 def build_world(config: SynthConfig, seed: int) -> World:
@@ -115,14 +163,30 @@ def build_world(config: SynthConfig, seed: int) -> World:
     rate = _rates(rngs["people"], n_clients, n_pool, drug_group, config)
 
     rng = rngs["treatment"]
-    journeys = draw_journeys(rng, people.dob[:n_clients], rate[:n_clients], config)
+    if config.treatment_effect is None:
+        journeys = draw_journeys(rng, people.dob[:n_clients], rate[:n_clients], config)
+        cases, away = None, None
+    else:
+        rate, journeys, cases = _counterfactual_offending(rngs, people, n_clients, rate, config)
     home = people.area_at(journeys["person"].to_numpy(), journeys["start"].to_numpy())
     episodes = draw_episodes(rng, journeys, home, config, geography)
     journeys["end"] = _journey_ends(journeys, episodes, last)
     journeys["open"] = journeys["end"] >= last
 
-    cases = _offending(rngs["offending"], journeys, people, n_clients, drug_group, rate, config)
-    records, case_record = build_records(rngs["pnc"], cases, people, config)
+    if cases is None:
+        cases = _offending(
+            rngs["offending"], journeys, people, n_clients, drug_group, rate, config
+        )
+    else:
+        away = treated_away(rngs["offending"], cases, journeys, config.treatment_effect)
+        cases = cases.assign(treated_away=away)
+    records, case_record = build_records(
+        rngs["pnc"], cases if away is None else cases[~away], people, config
+    )
+    if away is not None:  # cases treatment took away have no record (-1)
+        full = np.full(len(cases), -1, np.int64)
+        full[~away] = case_record
+        case_record = full
     return World(
         config,
         geography,

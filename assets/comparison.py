@@ -1,0 +1,105 @@
+"""The comparison group (METHOD.md §10): every PNC person's history once per delivery, then
+per cohort year the matched controls, the adjusted effect and the balance.
+
+Exports `comparison_pool`, `comparison_tables`, `COMPARISON_GROUP`.
+"""
+
+import dagster as dg
+import pandas as pd
+
+from dagster_project.comparison import compare, pool_tables, publish_comparison
+from dagster_project.io_manager import WarehouseResource
+from dagster_project.metadata import settings_metadata, table_metadata
+from dagster_project.partitions import cohort_years
+from dagster_project.resources import SettingsResource
+
+COMPARISON_GROUP = "comparison"
+POOL_GROUP = "comparison_pool"  # per delivery: refreshed with the delivery's stages
+_OFFENCE_COLUMNS = ["pncid", "cjs_code", "offence_group", "trigger", "force", "offence_start",
+                    "outcome", "outcome_date", "disposal", "custody_days"]
+_POOL = ("comparison_persons", "comparison_convictions", "comparison_custody")
+
+
+@dg.multi_asset(
+    ins={
+        "staged_pnc_nominals": dg.AssetIn(metadata={"columns": ["pncid", "dob", "sex"]}),
+        "client_links": dg.AssetIn(),
+        "client_link_candidates": dg.AssetIn(),
+        "client_identities": dg.AssetIn(),
+        "pnc_identity_variants": dg.AssetIn(),
+    },
+    # the offences are read by the step itself, only the rows it needs (SQL): nationally
+    # the whole table would be gigabytes of text
+    deps=["staged_pnc_offences"],
+    outs={
+        "comparison_persons": dg.AssetOut(
+            group_name=POOL_GROUP, kinds={"pandas"},
+            description="Every PNC person: a dense id, date of birth, sex, the client it is "
+            "linked to, whether an ambiguous client might be it. Restricted (PNCID).",
+        ),
+        "comparison_convictions": dg.AssetOut(
+            group_name=POOL_GROUP, kinds={"pandas"},
+            description="Every conviction of every PNC person as day numbers: counted (§2) "
+            "or not, offence group, force.",
+        ),
+        "comparison_custody": dg.AssetOut(
+            group_name=POOL_GROUP, kinds={"pandas"},
+            description="Merged custody spells [start, end) of every PNC person (§4).",
+        ),
+    },
+)
+def comparison_pool(context: dg.AssetExecutionContext, settings: SettingsResource,
+                    warehouse: WarehouseResource, **inputs: pd.DataFrame):
+    """What the comparison needs of the whole PNC, once per delivery (and linkage rule)."""
+    run_settings = settings.get()
+    outcomes = "('C', 'K')" if run_settings.count_cautions else "('C')"
+    offences = warehouse.warehouse().query(
+        f"SELECT {', '.join(_OFFENCE_COLUMNS)} FROM staged_pnc_offences "
+        f"WHERE outcome IN {outcomes} OR disposal = 'CUS'")
+    tables = pool_tables(
+        inputs["staged_pnc_nominals"], offences, inputs["client_links"],
+        inputs["client_link_candidates"], inputs["client_identities"],
+        inputs["pnc_identity_variants"], run_settings,
+    )
+    for name in _POOL:
+        yield dg.Output(tables[name], output_name=name,
+                        metadata=table_metadata(tables[name], **settings_metadata(run_settings)))
+
+
+@dg.multi_asset(
+    partitions_def=cohort_years,
+    ins={name: dg.AssetIn() for name in ("cohort_members", "treatment_journeys", *_POOL)},
+    outs={
+        "comparison_outcomes": dg.AssetOut(
+            group_name=COMPARISON_GROUP, kinds={"pandas"},
+            description="Naive, control and adjusted reductions with a bootstrap interval, "
+            "by group, and the placebo row (METHOD.md §10; published: disclosure-controlled).",
+        ),
+        "comparison_balance": dg.AssetOut(
+            group_name=COMPARISON_GROUP, kinds={"pandas"},
+            description="Covariate means of matched members, all eligible person-dates and "
+            "weighted controls, with standardised differences before and after weighting.",
+        ),
+    },
+)
+def comparison_tables(context: dg.AssetExecutionContext, settings: SettingsResource,
+                      warehouse: WarehouseResource, cohort_members: pd.DataFrame,
+                      treatment_journeys: pd.DataFrame, **pool: pd.DataFrame):
+    """Match the cohort year's members to eligible offenders at their index dates."""
+    run_settings = settings.get()
+    result = compare(cohort_members, pool["comparison_persons"], pool["comparison_convictions"],
+                     pool["comparison_custody"], treatment_journeys, run_settings,
+                     context.partition_key)
+    published = publish_comparison(result.outcomes, run_settings.disclosure_threshold)
+    headline = published[published["dimension"].isin(["all", "placebo"])]
+    provenance = settings_metadata(run_settings)
+    context.log.info(f"propensity model fitted on {result.fit_rows:,} rows "
+                     f"({'a sample' if result.sampled else 'all'} of "
+                     f"{result.eligible_person_dates:,} eligible person-dates)")
+    yield dg.Output(published, output_name="comparison_outcomes", metadata=table_metadata(
+        published, headline=dg.MetadataValue.md(headline.to_markdown(index=False,
+                                                                     floatfmt=".3f")),
+        eligible_person_dates=result.eligible_person_dates, fit_rows=result.fit_rows,
+        fit_on_sample=result.sampled, **provenance))
+    yield dg.Output(result.balance, output_name="comparison_balance",
+                    metadata=table_metadata(result.balance, **provenance))

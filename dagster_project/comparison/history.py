@@ -1,0 +1,238 @@
+"""Person-dates: who is eligible as a control at a date t, and what anyone carries at t
+(METHOD.md §10), from the per-delivery tables of `pool.py`.
+
+Exports `Histories`, `person_dates`, `after_counts`, `BEFORE_BANDS`, `HISTORY_BANDS`.
+
+Everything is integer arithmetic over arrays sorted once: counted convictions by offence
+day (a window is one contiguous slice) and by (person, day) (a person's history is one
+range), merged custody spells by (person, start), journeys of linked persons.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from dagster_project.cohort.attributes import _AGE_EDGES, AGE_BANDS
+
+BEFORE_BANDS = ["1", "2", "3-4", "5-8", "9+"]
+_BEFORE_EDGES = [1, 2, 3, 5, 9]
+HISTORY_BANDS = ["0", "1-2", "3-9", "10+"]
+_HISTORY_EDGES = [0, 1, 3, 10]
+BLOCK_DAYS, BLOCKS = 91, 8
+RECENT_DAYS, PLACEBO_OUTCOME_DAYS, START_MARGIN_DAYS = 90, 60, 28
+_SHIFT = np.int64(1) << 21  # day offsets fit below this in a (person, day) key
+_OPEN = np.int64(1) << 40
+
+
+def _band(values: np.ndarray, edges: list[int]) -> np.ndarray:
+    return np.searchsorted(edges, values, side="right") - 1
+
+
+def _year_and_md(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    dates = np.asarray(days, dtype=np.int64).astype("datetime64[D]")
+    years = dates.astype("datetime64[Y]")
+    month_start = dates.astype("datetime64[M]")
+    month = (month_start - years.astype("datetime64[M]")).astype(np.int64) + 1
+    day = (dates - month_start).astype(np.int64) + 1
+    return years.astype(np.int64) + 1970, month * 100 + day
+
+
+@dataclass
+class Histories:
+    """The delivery's persons and convictions as sorted arrays (see the module docstring)."""
+
+    n: int
+    dob_year: np.ndarray
+    dob_md: np.ndarray  # month * 100 + day: (2, 29) falls between (2, 28) and (3, 1)
+    sex: np.ndarray  # 1 male, 2 female, 0 unknown
+    ambiguous: np.ndarray  # a candidate of an ambiguous client: never eligible
+    groups: list[str]
+    forces: list[str]
+    c_day: np.ndarray  # counted convictions by (offence day, force)
+    c_out: np.ndarray
+    c_pid: np.ndarray
+    c_group: np.ndarray
+    c_force: np.ndarray
+    k_key: np.ndarray  # counted convictions by (person, day): pid * _SHIFT + day - base
+    k_out: np.ndarray
+    k_ptr: np.ndarray
+    k_day: np.ndarray
+    k_group: np.ndarray
+    k_force: np.ndarray
+    ok_key: np.ndarray  # convictions that do not count, by (person, day)
+    ok_out: np.ndarray
+    o_day: np.ndarray  # convictions that do not count, by offence day
+    o_out: np.ndarray
+    o_pid: np.ndarray
+    s_start: np.ndarray  # merged custody spells by (person, start)
+    s_end: np.ndarray
+    s_ptr: np.ndarray
+    j_pid: np.ndarray  # journeys of clients linked to a PNC person
+    j_start: np.ndarray
+    j_end: np.ndarray  # _OPEN while open
+    base: int
+    loc: np.ndarray  # scratch: a person's row in the current person-date table, else -1
+
+    @classmethod
+    def build(cls, persons: pd.DataFrame, convictions: pd.DataFrame, custody: pd.DataFrame,
+              journeys: pd.DataFrame) -> "Histories":
+        """From `comparison_persons`/`_convictions`/`_custody` and `treatment_journeys`
+        (`person_key`, `start`, `end`, `open`; day numbers in `start_day`, `end_day`)."""
+        n = len(persons)
+        persons = persons.sort_values("pid")
+        dob_year, dob_md = _year_and_md(persons["dob_day"].to_numpy(np.int64))
+        counted = convictions[convictions["counted"].to_numpy(bool)]
+        groups = sorted(counted["offence_group"].unique())
+        forces = sorted(counted["force"].unique())
+        base = int(min(convictions["offence_day"].min(), 0)) - 1 if len(convictions) else -1
+        g = pd.Index(groups).get_indexer(counted["offence_group"])
+        f = pd.Index(forces).get_indexer(counted["force"])
+        day, out = counted["offence_day"].to_numpy(np.int64), counted["outcome_day"].to_numpy()
+        pid = counted["pid"].to_numpy(np.int64)
+        by_day = np.lexsort((f, day))  # of one day, the last is the largest force code
+        by_pid = np.lexsort((f, day, pid))
+        other = convictions[~convictions["counted"].to_numpy(bool)]
+        o_order = np.argsort(other["offence_day"].to_numpy(), kind="stable")
+        ok_order = np.lexsort((other["offence_day"].to_numpy(), other["pid"].to_numpy()))
+        custody = custody.sort_values(["pid", "start"])
+        links = persons.dropna(subset=["linked_person_key"])
+        pid_of_key = pd.Series(links["pid"].to_numpy(), index=links["linked_person_key"])
+        j_pid = pid_of_key.reindex(journeys["person_key"]).to_numpy()
+        linked = ~np.isnan(j_pid.astype(float))
+        j_end = np.where(journeys["open"].to_numpy(bool), _OPEN, journeys["end_day"].to_numpy())
+        return cls(
+            n=n, dob_year=dob_year, dob_md=dob_md,
+            sex=persons["sex"].to_numpy(np.int8),
+            ambiguous=persons["ambiguous_candidate"].to_numpy(bool),
+            groups=groups, forces=forces,
+            c_day=day[by_day], c_out=out[by_day], c_pid=pid[by_day], c_group=g[by_day],
+            c_force=f[by_day],
+            k_key=pid[by_pid] * _SHIFT + (day[by_pid] - base), k_out=out[by_pid],
+            k_ptr=np.searchsorted(pid[by_pid], np.arange(n + 1)),
+            k_day=day[by_pid], k_group=g[by_pid], k_force=f[by_pid],
+            ok_key=(other["pid"].to_numpy(np.int64) * _SHIFT
+                    + other["offence_day"].to_numpy(np.int64) - base)[ok_order],
+            ok_out=other["outcome_day"].to_numpy(np.int64)[ok_order],
+            o_day=other["offence_day"].to_numpy(np.int64)[o_order],
+            o_out=other["outcome_day"].to_numpy(np.int64)[o_order],
+            o_pid=other["pid"].to_numpy(np.int64)[o_order],
+            s_start=custody["start"].to_numpy(np.int64), s_end=custody["end"].to_numpy(np.int64),
+            s_ptr=np.searchsorted(custody["pid"].to_numpy(np.int64), np.arange(n + 1)),
+            j_pid=j_pid[linked].astype(np.int64),
+            j_start=journeys["start_day"].to_numpy(np.int64)[linked],
+            j_end=j_end[linked].astype(np.int64),
+            base=base, loc=np.full(n, -1, np.int64),
+        )
+
+
+def _ranges(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(owner row, position) of every position in the ranges [start, stop)."""
+    length = stop - start
+    owner = np.repeat(np.arange(len(start)), length)
+    offset = np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)
+    return owner, np.repeat(start, length) + offset
+
+
+def _window_rows(key, pids, first, stop):
+    """(owner, position) of the rows of `pids` with day offsets in [first, stop)."""
+    lo = np.searchsorted(key, pids * _SHIFT + first)
+    hi = np.searchsorted(key, pids * _SHIFT + stop)
+    return _ranges(lo, hi)
+
+
+def person_dates(h: Histories, t: int, window: int, wait: int,
+                 pids: np.ndarray | None = None, adult: int = 18) -> dict[str, np.ndarray]:
+    """What persons carry at t. With `pids` None: every person eligible at t (METHOD.md
+    §10), else exactly the persons `pids` (cohort members at their index date)."""
+    only_eligible = pids is None
+    if only_eligible:  # everyone with a counted conviction in the window: one day slice
+        lo, hi = np.searchsorted(h.c_day, [t - window, t])
+        known = h.c_out[lo:hi] <= t - 1 + wait
+        pid = h.c_pid[lo:hi][known]
+        pids = np.unique(pid)
+        m = len(pids)
+        h.loc[pids] = np.arange(m)  # a person's row, for the rows of the window
+        li = h.loc[pid]
+        olo, ohi = np.searchsorted(h.o_day, [t - window, t])
+        oli = h.loc[h.o_pid[olo:ohi][h.o_out[olo:ohi] <= t - 1 + wait]]
+        h.loc[pids] = -1
+        oli = oli[oli >= 0]
+        day, group = h.c_day[lo:hi][known], h.c_group[lo:hi][known]
+        force, outcome = h.c_force[lo:hi][known], h.c_out[lo:hi][known]
+    else:  # a few persons: their own rows, by (person, day)
+        m = len(pids)
+        li, pos = _window_rows(h.k_key, pids, t - window - h.base, t - h.base)
+        known = h.k_out[pos] <= t - 1 + wait
+        li, pos = li[known], pos[known]
+        day, group, force, outcome = h.k_day[pos], h.k_group[pos], h.k_force[pos], h.k_out[pos]
+        oli, opos = _window_rows(h.ok_key, pids, t - window - h.base, t - h.base)
+        oli = oli[h.ok_out[opos] <= t - 1 + wait]
+    before = np.bincount(li, minlength=m)
+    block = np.minimum((t - 1 - day) // BLOCK_DAYS, BLOCKS - 1)
+    blocks = np.bincount(li * BLOCKS + block, minlength=m * BLOCKS).reshape(m, BLOCKS)
+    by_group = np.bincount(li * len(h.groups) + group,
+                           minlength=m * len(h.groups)).reshape(m, len(h.groups))
+    last = np.full(m, -1, np.int64)
+    np.maximum.at(last, li, np.arange(len(li)))
+    has = last >= 0
+    latest_day = np.where(has, day[np.maximum(last, 0)], t - window) if len(li) else \
+        np.full(m, t - window)
+    recent = np.bincount(li[day >= t - RECENT_DAYS], minlength=m) > 0
+    placebo_ok = np.bincount(li[(outcome >= t - PLACEBO_OUTCOME_DAYS) & (outcome <= t - 1)],
+                             minlength=m) > 0
+    other = np.bincount(oli, minlength=m)
+    history = (np.searchsorted(h.k_key, pids * _SHIFT + (t - window - h.base))
+               - h.k_ptr[pids])
+    owner, pos = _ranges(h.s_ptr[pids], h.s_ptr[pids + 1])
+    start, end = h.s_start[pos], h.s_end[pos]
+    in_custody = np.bincount(owner, weights=(start <= t) & (end > t), minlength=m) > 0
+    custody = np.bincount(owner, weights=np.clip(np.minimum(end, t)
+                                                 - np.maximum(start, t - window), 0, None),
+                          minlength=m)
+    ty, tmd = _year_and_md(np.array([t]))
+    age = ty[0] - h.dob_year[pids] - (tmd[0] < h.dob_md[pids])
+    near = (h.j_start <= t) & (t <= h.j_end) | (np.abs(h.j_start - t) <= START_MARGIN_DAYS)
+    treated_near = np.isin(pids, h.j_pid[near])
+    earlier = np.isin(pids, h.j_pid[h.j_start < t])
+    rows = {
+        "pid": pids, "sex": h.sex[pids].astype(np.int64), "age": age,
+        "age_band": _band(age, _AGE_EDGES), "before": before,
+        "before_band": _band(before, _BEFORE_EDGES), "history": history,
+        "history_band": _band(history, _HISTORY_EDGES), "recent": recent,
+        "blocks": blocks, "by_group": by_group, "days_since_latest": t - latest_day,
+        "force": np.where(has, force[np.maximum(last, 0)], -1) if len(li) else np.full(m, -1),
+        "other": other, "custody_days": custody, "earlier_journey": earlier,
+        "placebo_ok": placebo_ok,
+    }
+    rows["eligible"] = ((age >= adult) & (before > 0) & ~in_custody & ~treated_near
+                        & ~h.ambiguous[pids])
+    return select(rows, rows["eligible"]) if only_eligible else rows
+
+
+def select(rows: dict[str, np.ndarray], mask: np.ndarray) -> dict[str, np.ndarray]:
+    return {k: v[mask] for k, v in rows.items()}
+
+
+def after_counts(h: Histories, pid: np.ndarray, t: np.ndarray, window: int,
+                 wait: int) -> np.ndarray:
+    """Counted convictions in the after window of t, per (person, t) pair."""
+    lo = np.searchsorted(h.k_key, pid * _SHIFT + (t - h.base))
+    hi = np.searchsorted(h.k_key, pid * _SHIFT + (t + window - h.base))
+    owner, pos = _ranges(lo, hi)
+    counted = h.k_out[pos] <= np.repeat(t, hi - lo) + window - 1 + wait
+    return np.bincount(owner, weights=counted, minlength=len(pid)).astype(np.int64)
+
+
+def started_in_after_window(h: Histories, pid: np.ndarray, t: np.ndarray,
+                            window: int) -> np.ndarray:
+    """Whether each (person, t) pair's person starts a journey in [t, t + window − 1]."""
+    order = np.lexsort((h.j_start, h.j_pid))
+    key = h.j_pid[order] * _SHIFT * 8 + (h.j_start[order] - h.base)
+    lo = np.searchsorted(key, pid * _SHIFT * 8 + (t - h.base))
+    hi = np.searchsorted(key, pid * _SHIFT * 8 + (t + window - h.base))
+    return hi > lo
+
+
+__all__ = ["AGE_BANDS", "Histories", "after_counts", "person_dates", "select",
+           "started_in_after_window"]

@@ -1,0 +1,92 @@
+"""What the comparison needs of every PNC person, computed once per delivery (METHOD.md §10).
+
+Exports `pool_tables`, `PERSON_COLUMNS`, `CONVICTION_COLUMNS`, `CUSTODY_COLUMNS`.
+
+Persons get a dense integer id (`pid`, the row of `comparison_persons`), so that everything
+after this is integer arithmetic on arrays. Restricted like `client_links`: the persons
+table holds the PNCID (it never leaves the warehouse).
+"""
+
+import numpy as np
+import pandas as pd
+
+from dagster_project.cohort.days import to_days
+from dagster_project.cohort.windows import _custody_spells
+from dagster_project.linkage.identities import ATTRIBUTOR
+from dagster_project.settings import Settings
+
+PERSON_COLUMNS = ["pid", "pncid", "dob_day", "sex", "linked_person_key", "ambiguous_candidate"]
+CONVICTION_COLUMNS = ["pid", "offence_day", "outcome_day", "counted", "offence_group", "force"]
+CUSTODY_COLUMNS = ["pid", "start", "end"]
+_SEX = {"M": 1, "F": 2, "1": 1, "2": 2}  # PNC M/F, NDTMS 1/2: one code
+
+
+def _ambiguous_candidates(links, candidates, clients, variants, settings) -> set:
+    """PNCIDs that an `ambiguous` client might be: never eligible as controls. NTA rule: a
+    PNC identity sharing a linkable ambiguous client's key; probabilistic: a scored pair at
+    or above the absent floor."""
+    ambiguous = links.loc[links["link_status"] == "ambiguous", "person_key"]
+    if settings.linkage_method == "probabilistic":
+        pairs = candidates[
+            candidates["person_key"].isin(ambiguous)
+            & (candidates["match_probability"] >= settings.absent_floor)
+        ]
+        return set(pairs["pncid"].astype(str))
+    from dagster_project.linkage.handover import client_keys
+
+    keys = client_keys(clients, settings.resolved_pseudonym_key())
+    usable = clients["linkable"].to_numpy(dtype=bool) & keys.isin(ambiguous).to_numpy()
+    shared = clients.loc[usable, ATTRIBUTOR].merge(variants[["pncid", *ATTRIBUTOR]].dropna(),
+                                                   on=ATTRIBUTOR)
+    return set(shared["pncid"].astype(str))
+
+
+def pool_tables(nominals: pd.DataFrame, offences: pd.DataFrame, links: pd.DataFrame,
+                candidates: pd.DataFrame, clients: pd.DataFrame, variants: pd.DataFrame,
+                settings: Settings) -> dict[str, pd.DataFrame]:
+    """`comparison_persons`, `comparison_convictions` (every conviction: `counted` when §2
+    counts it, else a conviction that does not count), `comparison_custody` (merged §4
+    spells [start, end))."""
+    persons = nominals[["pncid", "dob", "sex"]].drop_duplicates("pncid").reset_index(drop=True)
+    persons["pncid"] = persons["pncid"].astype(str)
+    pid_of = pd.Index(persons["pncid"])
+    matched = links[links["link_status"] == "matched"]
+    linked = pd.Series(matched["person_key"].to_numpy(), index=matched["pncid"].astype(str))
+    ambiguous = _ambiguous_candidates(links, candidates, clients, variants, settings)
+    table = pd.DataFrame({
+        "pid": np.arange(len(persons), dtype=np.int64),
+        "pncid": persons["pncid"],
+        "dob_day": to_days(persons["dob"]),
+        "sex": persons["sex"].astype(str).str.upper().map(_SEX).fillna(0).astype(np.int8),
+        "linked_person_key": linked.reindex(persons["pncid"]).to_numpy(dtype=object),
+        "ambiguous_candidate": persons["pncid"].isin(ambiguous).to_numpy(),
+    })
+    outcomes = ["C", "K"] if settings.count_cautions else ["C"]
+    convicted = offences[offences["outcome"].isin(outcomes).to_numpy()
+                         & offences["outcome_date"].notna().to_numpy()
+                         & offences["offence_start"].notna().to_numpy()]
+    # duplicate transmissions are one conviction (METHOD.md §2)
+    convicted = convicted.drop_duplicates(["pncid", "cjs_code", "offence_start", "outcome_date"])
+    convictions = pd.DataFrame({
+        "pid": pid_of.get_indexer(convicted["pncid"].astype(str)),
+        "offence_day": to_days(convicted["offence_start"]),
+        "outcome_day": to_days(convicted["outcome_date"]),
+        "counted": convicted["trigger"].fillna(False).astype(bool).to_numpy(),
+        "offence_group": convicted["offence_group"].fillna("unknown").astype(str).to_numpy(),
+        "force": convicted["force"].fillna("unknown").astype(str).replace("", "unknown")
+        .to_numpy(),
+    })
+    convictions = convictions[convictions["pid"] >= 0]
+    cus = offences[offences["disposal"].eq("CUS").fillna(False).to_numpy()]
+    spells = _custody_spells(cus.assign(person_key=cus["pncid"].astype(str)), persons["pncid"])
+    custody = pd.DataFrame({
+        "pid": pid_of.get_indexer(spells["person_key"]),
+        "start": spells["start"].to_numpy(np.int64),
+        "end": spells["end"].to_numpy(np.int64),
+    })
+    return {
+        "comparison_persons": table,
+        "comparison_convictions": convictions.sort_values(["pid", "offence_day"],
+                                                          ignore_index=True),
+        "comparison_custody": custody.sort_values(["pid", "start"], ignore_index=True),
+    }

@@ -1,0 +1,181 @@
+"""The comparison group's rules at their boundaries (METHOD.md §10), on hand-made persons:
+eligibility at t (custody on t, a journey starting 28 or 29 days from t, an open journey,
+candidates of ambiguous clients, adulthood), windows and blocks, the matching (never a
+member's own person, k nearest within the caliper, weights), and the checks of the two
+tables fed defective data."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from checks.comparison import balance, disclosure
+from dagster_project.comparison.history import Histories, after_counts, person_dates
+from dagster_project.comparison.propensity import nearest_within_caliper
+from dagster_project.comparison.publish import publish_comparison
+
+T = 13_500  # the index day used throughout
+DAY = pd.Timestamp("1970-01-01")
+
+
+def _histories(persons: list[dict], convictions: list[tuple], custody=(), journeys=()):
+    """persons: dicts of dob_day/sex/linked/ambiguous; convictions: (pid, offence day,
+    outcome day, counted); custody: (pid, start, end); journeys: (pid, start, end|None)."""
+    table = pd.DataFrame({
+        "pid": range(len(persons)), "pncid": [f"P{i}" for i in range(len(persons))],
+        "dob_day": [p.get("dob_day", T - 30 * 365) for p in persons],
+        "sex": [p.get("sex", 1) for p in persons],
+        "linked_person_key": [f"k{i}" if p.get("linked") else None
+                              for i, p in enumerate(persons)],
+        "ambiguous_candidate": [p.get("ambiguous", False) for p in persons],
+    })
+    conv = pd.DataFrame(list(convictions), columns=["pid", "offence_day", "outcome_day",
+                                                    "counted"])
+    conv = conv.assign(offence_group="theft", force="01")
+    spells = pd.DataFrame(list(custody), columns=["pid", "start", "end"], dtype=np.int64)
+    jr = pd.DataFrame(list(journeys), columns=["pid", "start_day", "end_day"])
+    jr = jr.assign(person_key=[f"k{p}" for p in jr["pid"]], open=jr["end_day"].isna(),
+                   end_day=jr["end_day"].fillna(0).astype(np.int64))
+    return Histories.build(table, conv, spells, jr)
+
+
+def _eligible(h, t=T) -> set[int]:
+    return set(person_dates(h, t, 730, 183)["pid"].tolist())
+
+
+def test_eligible_needs_a_counted_conviction_in_the_before_window_proven_in_time():
+    h = _histories(
+        [{}, {}, {}, {}, {}],
+        [(0, T - 1, T, True),          # last day of the window
+         (1, T - 730, T - 500, True),  # first day of the window
+         (2, T - 731, T - 600, True),  # before it
+         (3, T - 10, T + 183, True),   # proven one day after the waiting period
+         (4, T - 10, T + 5, False)],   # a conviction that does not count
+    )
+    assert _eligible(h) == {0, 1}
+
+
+def test_custody_on_t_excludes_but_a_spell_ending_on_t_does_not():
+    h = _histories([{}, {}, {}], [(p, T - 100, T - 90, True) for p in range(3)],
+                   custody=[(0, T, T + 10), (1, T - 50, T), (2, T - 5, T + 1)])
+    assert _eligible(h) == {1}
+    rows = person_dates(h, T, 730, 183, pids=np.array([1]))
+    assert rows["custody_days"][0] == 50
+
+
+@pytest.mark.parametrize(("start", "eligible"), [(T + 28, False), (T + 29, True),
+                                                 (T - 28, False), (T - 29, True)])
+def test_a_journey_starting_28_days_from_t_excludes_29_does_not(start, eligible):
+    # a journey that ended before t (so that only its start can exclude)
+    end = min(start + 5, T - 1) if start < T else start + 5
+    h = _histories([{"linked": True}], [(0, T - 100, T - 90, True)],
+                   journeys=[(0, start, end)])
+    assert (0 in _eligible(h)) is eligible
+
+
+def test_an_open_journey_on_t_excludes_and_a_later_start_is_counted_later():
+    h = _histories([{"linked": True}, {"linked": True}], [(0, T - 100, T - 90, True),
+                                                           (1, T - 100, T - 90, True)],
+                   journeys=[(0, T - 400, None), (1, T - 400, T)])
+    assert _eligible(h) == set()  # open, and ending on t
+    h = _histories([{"linked": True}], [(0, T - 100, T - 90, True)],
+                   journeys=[(0, T - 400, T - 200)])
+    rows = person_dates(h, T, 730, 183)
+    assert rows["earlier_journey"].tolist() == [True]  # a former client is eligible
+
+
+def test_candidates_of_ambiguous_clients_and_children_are_never_eligible():
+    h = _histories([{"ambiguous": True}, {"dob_day": T - 18 * 365}, {"dob_day": T - 18 * 366}],
+                   [(p, T - 100, T - 90, True) for p in range(3)])
+    assert _eligible(h) == {2}
+
+
+def test_blocks_recent_history_and_after_counts():
+    h = _histories([{}], [(0, T - 1, T, True), (0, T - 91, T, True), (0, T - 92, T, True),
+                          (0, T - 638, T - 600, True), (0, T - 730, T - 700, True),
+                          (0, T - 800, T - 790, True), (0, T, T + 10, True),
+                          (0, T + 729, T + 729 + 183, True), (0, T + 700, T + 729 + 184, True)])
+    rows = person_dates(h, T, 730, 183)
+    assert rows["blocks"][0].tolist() == [2, 1, 0, 0, 0, 0, 0, 2]
+    assert rows["before"][0] == 5 and rows["history"][0] == 1 and rows["recent"][0]
+    assert rows["days_since_latest"][0] == 1
+    assert after_counts(h, np.array([0]), np.array([T]), 730, 183).tolist() == [2]
+
+
+def test_matching_never_takes_the_members_own_person_and_keeps_k_nearest_in_caliper():
+    pool_cell = np.zeros(8, np.int64)
+    pool_logit = np.array([0.0, 0.01, 0.02, -0.03, 0.05, 0.5, -0.04, 0.001])
+    pool_pid = np.array([9, 1, 2, 3, 4, 5, 6, 7])
+    member, row = nearest_within_caliper(np.array([0, 1]), np.array([0.0, 0.0]),
+                                         np.array([9, 8]), pool_cell, pool_logit, pool_pid,
+                                         k=5, caliper=0.045)
+    assert member.tolist() == [0, 0, 0, 0, 0]  # the other member's stratum has nobody
+    assert sorted(pool_pid[row].tolist()) == [1, 2, 3, 6, 7]  # pid 9 is the member itself
+
+
+def _outcomes(**changes) -> pd.DataFrame:
+    table = pd.DataFrame({
+        "cohort_year": "2006-07", "dimension": ["all", "sex", "sex", "placebo"],
+        "group": ["all", "1", "2", "all"], "n": [100, 97, 3, 100],
+        "n_treated": [90, 88, 2, 95], "n_controls": [300, 290, 9, 320],
+        "controls_treated_later": [30, 29, 1, 33], "before_treated": 1.0,
+        "after_treated": 1.0, "before_controls": 1.0, "after_controls": 1.0,
+        "naive_reduction": 0.2, "control_reduction": 0.1, "adjusted_reduction": 0.1,
+        "ci_low": 0.0, "ci_high": 0.2, "max_abs_smd": 0.05,
+    })
+    for column, values in changes.items():
+        table[column] = values
+    return table
+
+
+def test_published_comparison_passes_the_disclosure_check_and_raw_does_not():
+    raw = _outcomes()
+    assert not disclosure(raw, 5)[0].passed
+    published = publish_comparison(raw, 5)
+    assert disclosure(published, 5)[0].passed
+    # the small group is hidden, and so is its partner: the all row less one shown group
+    # would give it back
+    assert published.loc[published["group"] == "2", "n"].isna().all()
+    assert published.loc[published["group"] == "1", "n"].isna().all()
+    assert published.loc[published["group"] == "2", "adjusted_reduction"].isna().all()
+
+
+def test_disclosure_check_finds_a_complement_below_the_threshold():
+    defective = _outcomes(n=[100, 60, 40, 100], n_treated=[97, 57, 40, 95])
+    found = disclosure(defective, 5)[0]
+    assert not found.passed and any("n-n_treated" in e for e in found.examples)
+
+
+def test_balance_check_warns_above_a_tenth():
+    table = pd.DataFrame({"covariate": ["age", "recent"], "smd_after_weighting": [0.05, -0.12]})
+    assert not balance(table)[0].passed
+    assert balance(table.assign(smd_after_weighting=[0.05, -0.09]))[0].passed
+
+
+def test_a_members_own_rows_equal_its_rows_among_the_eligible():
+    rng = np.random.default_rng(4)
+    n = 40
+    conv = [(int(p), int(T - d), int(T - d + lag), bool(c)) for p, d, lag, c in zip(
+        rng.integers(0, n, 400), rng.integers(-800, 1500, 400), rng.integers(0, 300, 400),
+        rng.random(400) < 0.8, strict=True)]
+    h = _histories([{}] * n, conv, custody=[(3, T - 300, T - 100)])
+    every = person_dates(h, T, 730, 183)
+    own = person_dates(h, T, 730, 183, pids=every["pid"])
+    for column, values in every.items():
+        assert np.array_equal(values, own[column]), column
+
+
+def test_the_counterfactual_world_differs_from_its_twin_only_by_the_effect():
+    from dagster_project.synth.config import SynthConfig
+    from dagster_project.synth.world import build_world
+
+    config = SynthConfig.for_scale("tiny", treatment_effect=0.5)
+    world = build_world(config, seed=2)
+    twin = build_world(SynthConfig.for_scale("tiny", treatment_effect=0.0), seed=2)
+    cases, away = world.cases.drop(columns="treated_away"), world.cases["treated_away"]
+    # common random numbers: the same cases, some taken away (never outside two years
+    # from a start), and the same journeys
+    assert cases.equals(twin.cases.drop(columns="treated_away"))
+    assert world.journeys.equals(twin.journeys)
+    assert away.any() and not twin.cases["treated_away"].any()
+    assert (world.case_record[away.to_numpy()] == -1).all()
+    assert not world.cases.loc[away, "person"].ge(world.n_clients).any()  # clients only
