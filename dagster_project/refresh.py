@@ -17,12 +17,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES, STAGED_TABLES
+from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES
 
 LANDING_KEY = dg.AssetKey("landing")
 _PACKAGE = Path(__file__).resolve().parent
 _ROOT = _PACKAGE.parent
-_CODE_VERSION_TAG = "dagster/code_version"
 DATA_VERSION_TAG = "dagster/data_version"
 
 
@@ -76,11 +75,6 @@ def observe_landing(instance: dg.DagsterInstance, path: Path | None) -> None:
     )
 
 
-def _latest(instance: dg.DagsterInstance, table: str):
-    records = instance.fetch_materializations(dg.AssetKey(table), limit=1).records
-    return records[0].event_log_entry.asset_materialization if records else None
-
-
 def _settings_changed(materialization, settings) -> bool:
     recorded = materialization.metadata.get("settings")
     return recorded is None or recorded.value != settings.as_metadata()
@@ -92,26 +86,27 @@ def refresh_reason(
     """Why the refresh must run to load `landed`, or None when the warehouse holds it already,
     loaded by this code with these settings in a refresh that finished. A sensor passes
     `look_in_warehouse=False`: its tick must not wait on the warehouse's lock."""
-    from dagster_project.instance_state import warehouse_state
+    from dagster_project.instance_state import latest_switch
     from dagster_project.warehouse import Warehouse
 
-    raw = _latest(instance, RAW_TABLES[DELIVERY_FILES[0]])
-    if raw is None:
+    switch = latest_switch(instance)  # the delivery readers use: its refresh finished
+    if switch is None:
         return "no delivery loaded yet"
-    loaded = raw.metadata.get("delivery_version")
+    loaded = switch.metadata.get("delivery_version")
     if loaded is None or loaded.value != delivery_version(landed):
-        was = raw.metadata.get("extract_date")
+        was = switch.metadata.get("extract_date")
         return f"delivery {landed.name} is not the one loaded ({was.value if was else 'unknown'})"
-    staged = _latest(instance, STAGED_TABLES[DELIVERY_FILES[0]])
-    versions = [(raw, RAW_CODE_VERSION), (staged, STAGING_CODE_VERSION)]
-    if any(m is None or m.tags.get(_CODE_VERSION_TAG) != v for m, v in versions):
+    versions = (("raw", RAW_CODE_VERSION), ("staging", STAGING_CODE_VERSION))
+    recorded = [(switch.metadata.get(f"{stage}_code_version"), v) for stage, v in versions]
+    if any(m is None or m.value != v for m, v in recorded):
         return f"the code that loads a delivery changed since {landed.name} was loaded"
-    if _settings_changed(raw, settings):
+    if _settings_changed(switch, settings):
         return f"the settings changed since {landed.name} was loaded"
-    if not warehouse_state(instance).complete:
-        return f"the last refresh of {landed.name} did not finish"
-    if look_in_warehouse and not Warehouse(settings.warehouse_url).table_exists(
-        RAW_TABLES[DELIVERY_FILES[0]]
-    ):
-        return "the warehouse does not hold the loaded tables"
+    if look_in_warehouse:
+        wh = Warehouse(settings.warehouse_url)
+        schema = switch.metadata.get("schema")
+        if not wh.table_exists(RAW_TABLES[DELIVERY_FILES[0]]) or (
+            schema is not None and wh.search_path()[0] != schema.value
+        ):
+            return "the warehouse does not hold the loaded tables"
     return None
