@@ -10,6 +10,7 @@ import dagster as dg
 import pytest
 
 from assets.cohort import cohort_tables
+from assets.delivery import current_delivery
 from assets.journeys import treatment_journeys
 from assets.linkage import linkage_assets
 from assets.outcomes import outcome_table
@@ -26,7 +27,8 @@ from dagster_project.synth import SynthConfig, generate_delivery
 
 ASSETS = [
     *reference_assets, landing, raw_delivery, staged_delivery, *linkage_assets,
-    treatment_journeys, cohort_tables, outcome_table, replication, linkage_sensitivity,
+    treatment_journeys, current_delivery, cohort_tables, outcome_table, replication,
+    linkage_sensitivity,
 ]
 COHORT_YEAR = "2006-07"
 
@@ -38,7 +40,7 @@ def check_definitions(with_checks: bool = True) -> dg.Definitions:
         asset_checks=all_asset_checks if with_checks else [row_accounting_checks],
         jobs=[
             dg.define_asset_job("refresh_delivery", selection=dg.AssetSelection.groups(
-                "reference", "raw", "staging", "linkage", "journeys")),
+                "reference", "raw", "staging", "linkage", "journeys", "delivery")),
             dg.define_asset_job("cohort_year", selection=dg.AssetSelection.groups(
                 "cohort", "outcomes"), partitions_def=cohort_years),
         ],
