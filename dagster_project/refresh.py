@@ -9,6 +9,7 @@ that load a delivery. The UI marks raw as stale when either changes; this module
 instance the same question without running anything.
 
 Exports `delivery_version`, `newest_landed_delivery`, `refresh_reason`, `observe_landing`,
+`redelivery_problem`, `ACCEPT_REDELIVERY_VARIABLE`,
 `RAW_CODE_VERSION`, `STAGING_CODE_VERSION`, `LANDING_KEY`, `DATA_VERSION_TAG`.
 """
 
@@ -73,6 +74,34 @@ def observe_landing(instance: dg.DagsterInstance, path: Path | None) -> None:
     instance.report_runless_asset_event(
         dg.AssetObservation(asset_key=LANDING_KEY, tags={DATA_VERSION_TAG: version})
     )
+
+
+ACCEPT_REDELIVERY_VARIABLE = "RECONVICTION_ACCEPT_REDELIVERY"
+
+
+def redelivery_problem(instance: dg.DagsterInstance, landed: Path) -> str | None:
+    """Why `landed` must not be loaded because a delivery of the same extract date with other
+    files was loaded before (an extract date names one extract; published figures cite it),
+    or None. RECONVICTION_ACCEPT_REDELIVERY=<extract date> accepts the replacement."""
+    import os
+
+    from dagster_project.instance_state import POINTER_KEY
+
+    if os.environ.get(ACCEPT_REDELIVERY_VARIABLE, "").strip() == landed.name:
+        return None
+    version = delivery_version(landed)
+    for record in instance.fetch_materializations(POINTER_KEY, limit=100).records:
+        metadata = record.event_log_entry.asset_materialization.metadata
+        date, loaded = metadata.get("extract_date"), metadata.get("delivery_version")
+        if date is not None and str(date.value) == landed.name and loaded is not None \
+                and loaded.value != version:
+            return (
+                f"delivery {landed.name} was loaded before with other files (manifest "
+                f"{str(loaded.value).split(':')[-1]}, now {version.split(':')[-1]}): refused; "
+                f"land a corrected extract under its own date, or set "
+                f"{ACCEPT_REDELIVERY_VARIABLE}={landed.name} to replace it"
+            )
+    return None
 
 
 def _settings_changed(materialization, settings) -> bool:
