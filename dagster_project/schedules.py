@@ -79,8 +79,8 @@ def yearly_cohort_year_request(
         loaded = state.extract_date or "nothing"
         return dg.SkipReason(
             f"delivery {extract_date} (newest mature cohort year {cohort_year}) is not fully "
-            f"loaded: readers use {loaded} (refresh unfinished or not run); the delivery "
-            "sensor or `reconviction run` loads it"
+            f"loaded: the warehouse holds {loaded} for readers (refresh unfinished or not "
+            "run); the delivery sensor or `reconviction run` loads it"
         )
     if cohort_year_is_current(instance, cohort_year, state):
         return dg.SkipReason(f"cohort year {cohort_year} is already done from {extract_date}")
