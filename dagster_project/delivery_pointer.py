@@ -7,20 +7,23 @@ schema of the newest row. A refresh that is killed, fails or is stopped by a che
 its row, so readers stay on the previous complete delivery. The last `keep` deliveries stay in
 the warehouse, so a cohort year can be recomputed from the extract it was published from.
 
-Exports `BASE_SCHEMA`, `POINTER_TABLE`, `namespace_for`, `namespace_as_of`, `switch_delivery`,
-`loaded_deliveries`, `keep_deliveries`. Plain module: no Dagster imports; it works on driver
-connections and on `Warehouse` objects alike.
+Exports `POINTER_TABLE`, `REGISTRY_TABLE`, `namespace_for`, `namespace_as_of`,
+`register_namespace`, `switch_delivery`, `loaded_deliveries`, `keep_deliveries`. The base
+schema is the connection's own (`main`, `public`, or the URL's search path), so several
+warehouses can share one PostgreSQL database, each pruning only the schemas it registered.
+Plain module: no Dagster imports; it works on driver connections and on `Warehouse` objects.
 """
 
 import os
 import time
 
 import pandas as pd
+import sqlalchemy as sa
 
 from dagster_project.warehouse_sql import quote
 
-BASE_SCHEMA = {"duckdb": "main", "postgresql": "public"}
 POINTER_TABLE = "current_delivery"
+REGISTRY_TABLE = "delivery_schemas"  # every schema a refresh of this warehouse created
 NAMESPACE_PREFIX = "delivery_"
 KEEP_VARIABLE = "RECONVICTION_KEEP_DELIVERIES"
 _DEFAULT_KEEP = 3
@@ -39,8 +42,12 @@ def keep_deliveries() -> int:
     return max(int(text), 2) if text else _DEFAULT_KEEP
 
 
-def _pointer(backend: str) -> str:
-    return f"{quote(BASE_SCHEMA[backend])}.{quote(POINTER_TABLE)}"
+def _pointer(base: str) -> str:
+    return f"{quote(base)}.{quote(POINTER_TABLE)}"
+
+
+def _registry(base: str) -> str:
+    return f"{quote(base)}.{quote(REGISTRY_TABLE)}"
 
 
 def _fetch(dbapi_connection, sql: str, params: tuple = ()) -> list[tuple]:
@@ -52,22 +59,35 @@ def _fetch(dbapi_connection, sql: str, params: tuple = ()) -> list[tuple]:
         cursor.close()
 
 
-def namespace_as_of(dbapi_connection, backend: str) -> str | None:
+def namespace_as_of(dbapi_connection, base: str) -> str | None:
     """The schema of the current delivery (None: no refresh has switched yet), read on a driver
     connection (this runs while a connection is being set up)."""
+    quote(base)
     exists = _fetch(
         dbapi_connection,
         "SELECT count(*) FROM information_schema.tables "
-        f"WHERE table_schema = '{BASE_SCHEMA[backend]}' AND table_name = '{POINTER_TABLE}'",
+        f"WHERE table_schema = '{base}' AND table_name = '{POINTER_TABLE}'",
     )
-    if not exists[0][0]:
-        return None
-    rows = _fetch(
+    rows = exists[0][0] and _fetch(
         dbapi_connection,
-        f"SELECT namespace FROM {_pointer(backend)} ORDER BY switched_at DESC LIMIT 1",
+        f"SELECT namespace FROM {_pointer(base)} ORDER BY switched_at DESC LIMIT 1",
     )
     dbapi_connection.commit()  # end the read, so the SET that follows starts clean
     return rows[0][0] if rows else None
+
+
+def register_namespace(dbapi_connection, base: str, namespace: str) -> None:
+    """Note that this warehouse created `namespace`, so that only its own are ever pruned."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"CREATE TABLE IF NOT EXISTS {_registry(base)} (namespace TEXT NOT NULL)")
+        cursor.execute(
+            f"INSERT INTO {_registry(base)} SELECT '{quote(namespace)[1:-1]}' WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {_registry(base)} WHERE namespace = '{namespace}')"
+        )
+    finally:
+        cursor.close()
+    dbapi_connection.commit()
 
 
 _CREATE = (
@@ -87,9 +107,7 @@ def switch_delivery(
     """Make `namespace` the delivery readers use, in one transaction, once it holds every
     required table; then drop the deliveries beyond the ones kept, and schemas left by
     refreshes that never finished (except `in_progress` ones). Returns the dropped schemas."""
-    import sqlalchemy as sa
-
-    pointer = _pointer(warehouse.backend)
+    pointer = _pointer(warehouse.base_schema)
     with warehouse.transaction() as conn:
         held = set(
             conn.execute(
@@ -116,14 +134,14 @@ def loaded_deliveries(warehouse) -> pd.DataFrame:
         return pd.DataFrame(columns=["namespace", "extract_date", "delivery_version",
                                      "switched_at"])
     return warehouse.query(
-        f"SELECT * FROM {_pointer(warehouse.backend)} ORDER BY switched_at DESC"
+        f"SELECT * FROM {_pointer(warehouse.base_schema)} ORDER BY switched_at DESC"
     )
 
 
 def _base_tables(warehouse) -> set[str]:
     found = warehouse.query(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = :s",
-        {"s": BASE_SCHEMA[warehouse.backend]},
+        {"s": warehouse.base_schema},
     )
     return set(found["table_name"])
 
@@ -131,18 +149,17 @@ def _base_tables(warehouse) -> set[str]:
 def _prune(warehouse, protected: set[str]) -> list[str]:
     history = loaded_deliveries(warehouse)["namespace"].drop_duplicates().tolist()
     kept = set(history[: keep_deliveries()]) | protected
-    schemas = warehouse.query(
-        "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE :p",
-        {"p": NAMESPACE_PREFIX + "%"},
-    )["schema_name"]
-    dropped = sorted(set(schemas) - kept)
+    registered = warehouse.query(
+        f"SELECT DISTINCT namespace FROM {_registry(warehouse.base_schema)}"
+    )["namespace"]
+    dropped = sorted(set(registered) - kept)
     for schema in dropped:
-        warehouse.execute(f"DROP SCHEMA IF EXISTS {quote(schema)} CASCADE")
-    if dropped:
-        # forget the switches to schemas that are gone, so no reader is pointed at one
-        warehouse.execute(
-            f"DELETE FROM {_pointer(warehouse.backend)} WHERE namespace IN "
-            f"({', '.join(f':s{i}' for i in range(len(dropped)))})",
-            {f"s{i}": s for i, s in enumerate(dropped)},
-        )
+        marks = {"s": schema}
+        # forget the switches to it first, so no reader is pointed at a schema that is gone
+        with warehouse.transaction() as conn:
+            conn.execute(sa.text(f"DELETE FROM {_pointer(warehouse.base_schema)} "
+                                 "WHERE namespace = :s"), marks)
+            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {quote(schema)} CASCADE"))
+            conn.execute(sa.text(f"DELETE FROM {_registry(warehouse.base_schema)} "
+                                 "WHERE namespace = :s"), marks)
     return dropped

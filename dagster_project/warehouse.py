@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.pool import NullPool, StaticPool
 
 from dagster_project import warehouse_types as types
-from dagster_project.delivery_pointer import BASE_SCHEMA, namespace_as_of
+from dagster_project.delivery_pointer import namespace_as_of, register_namespace
 from dagster_project.private_files import private_umask
 from dagster_project.warehouse_sql import quote
 
@@ -71,7 +71,7 @@ class Warehouse:
         self.backend = self.url.get_backend_name()
         if self.backend not in ("duckdb", "postgresql"):
             raise ValueError(f"unsupported warehouse backend {self.backend!r}")
-        self.base_schema = BASE_SCHEMA[self.backend]
+        self._base: str | None = None  # the connection's own schema, read on first connect
         self.namespace = namespace
         self.delivery = delivery
         for schema in (namespace, delivery):
@@ -107,6 +107,14 @@ class Warehouse:
     # ---- namespaces --------------------------------------------------------------------------
 
     @property
+    def base_schema(self) -> str:
+        """The schema a connection starts in (`main`, `public`, or what the URL's options
+        say): tables that outlive a delivery, and the pointer, live here."""
+        if self._base is None:
+            self.search_path()
+        return self._base
+
+    @property
     def write_schema(self) -> str:
         """Where this warehouse creates and replaces tables."""
         return self.namespace or self.base_schema
@@ -122,12 +130,14 @@ class Warehouse:
         """Point a new connection at its schemas (the pointer is read once per Warehouse, so
         every operation of one step reads the same delivery)."""
         if self._path is None:
+            self._base = _current_schema(dbapi_connection)
             if self.namespace is not None:
                 _run(dbapi_connection, f"CREATE SCHEMA IF NOT EXISTS {quote(self.namespace)}")
+                register_namespace(dbapi_connection, self._base, self.namespace)
                 self._path = [self.namespace]
             else:
-                current = self.delivery or namespace_as_of(dbapi_connection, self.backend)
-                self._path = [s for s in (current, self.base_schema) if s]
+                current = self.delivery or namespace_as_of(dbapi_connection, self._base)
+                self._path = [s for s in (current, self._base) if s]
         if self.backend == "duckdb":
             _run(dbapi_connection, f"SET search_path = '{','.join(self._path)}'")
         else:
@@ -369,6 +379,17 @@ class Warehouse:
     def drop_table(self, name: str) -> None:
         """Drop the table if it exists (in the schema this warehouse writes)."""
         self.execute(f"DROP TABLE IF EXISTS {self._qualified(name)}")
+
+
+def _current_schema(dbapi_connection) -> str:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SELECT current_schema()")
+        schema = cursor.fetchall()[0][0]
+    finally:
+        cursor.close()
+    dbapi_connection.commit()
+    return schema
 
 
 def _run(dbapi_connection, sql: str) -> None:
