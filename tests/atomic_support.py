@@ -2,7 +2,8 @@
 command in a real subprocess of its own process group, killed with SIGKILL once a given stage
 has written its table, and the cohort-year tables a run leaves in the warehouse.
 
-Exports `Env`, `cli`, `cohort_tables`, `assert_same_tables`, `OLD`, `NEW`, `COHORT_YEAR`.
+Exports `Env`, `cli`, `run_cohort_year_in_process`, `cohort_tables`, `assert_same_tables`,
+`OLD`, `NEW`, `COHORT_YEAR`.
 """
 
 import os
@@ -90,6 +91,22 @@ def _kill_when_written(env: Env, process: subprocess.Popen, asset: str, timeout:
 def _latest_run(instance, key) -> str | None:
     records = instance.fetch_materializations(key, limit=1).records
     return records[0].run_id if records else None
+
+
+def run_cohort_year_in_process(env: Env) -> None:
+    """The cohort year of the delivery in use, as `reconviction backfill` runs it (no refresh),
+    in this process (a subprocess would add seconds of imports)."""
+    import dagster as dg
+    import pytest
+
+    from dagster_project.runs import execute_job, failure_messages
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.variables().items():
+            patch.setenv(name, value)
+        with dg.DagsterInstance.from_config(str(env.home)) as instance:
+            result = execute_job("cohort_year", instance, partition_key=COHORT_YEAR)
+    assert result.success, failure_messages(result)
 
 
 def cohort_tables(warehouse_url: str) -> dict[str, pd.DataFrame]:

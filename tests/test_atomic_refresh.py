@@ -9,7 +9,16 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from tests.atomic_support import COHORT_YEAR, NEW, OLD, Env, assert_same_tables, cli, cohort_tables
+from tests.atomic_support import (
+    COHORT_YEAR,
+    NEW,
+    OLD,
+    Env,
+    assert_same_tables,
+    cli,
+    cohort_tables,
+    run_cohort_year_in_process,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -53,8 +62,7 @@ def _kill_then_check(env: Env, stages, old, new):
                                    kill_after=KILL_AFTER[stage])
         assert killed, f"the refresh ended before {stage} was written: {output}"
         # the cohort year of the delivery in use, without a refresh (as `backfill` runs it)
-        code, output, _ = cli(env, "backfill", COHORT_YEAR, "--no-trends")
-        assert code == 0, output
+        run_cohort_year_in_process(env)
         assert_same_tables(cohort_tables(env.warehouse_url), old)
     code, output, _ = cli(env, "run", "--cohort-year", COHORT_YEAR)
     assert code == 0, output
