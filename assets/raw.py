@@ -8,7 +8,7 @@ Exports `landing`, `raw_delivery`, `RAW_GROUP`.
 
 import dagster as dg
 
-from dagster_project.delivery import newest_complete_delivery
+from dagster_project.delivery import DeliveryError, newest_complete_delivery
 from dagster_project.metadata import settings_metadata, table_metadata
 from dagster_project.raw import read_extract
 from dagster_project.refresh import RAW_CODE_VERSION, delivery_version, newest_landed_delivery
@@ -44,8 +44,11 @@ def raw_delivery(context: dg.AssetExecutionContext, settings: SettingsResource):
     """Verify the newest complete delivery against its manifest, then load its four files."""
     run_settings = settings.get()
     delivery, skipped = newest_complete_delivery(run_settings.landing_dir)
-    for path, reason in skipped:
-        context.log.warning(f"skipped delivery {path.name}: {reason}")
+    if skipped:
+        # the newest delivery is refused: load nothing rather than an older one quietly
+        path, reason = skipped[0]
+        raise DeliveryError(f"newest delivery {path.name} refused: {reason}; not falling "
+                            f"back to {delivery.path.name}")
     extracts = {f: read_extract(delivery, f) for f in DELIVERY_FILES}
     for f, (_, warnings) in extracts.items():
         for warning in warnings:

@@ -41,13 +41,20 @@ def _synth(args: argparse.Namespace) -> int:
 
 
 def _landed_delivery(settings: Settings) -> Path:
-    """The newest complete delivery in the landing folder, or a refusal naming what to do."""
+    """The newest complete delivery in the landing folder, or a refusal naming what to do. A
+    newer delivery that is refused (incomplete, a broken manifest, dated in the future, a link
+    out of the landing folder) refuses the run: it never falls back quietly to an older one."""
+    from dagster_project.delivery import ignored_folders
     from dagster_project.refresh import newest_landed_delivery
-    from dagster_project.refusals import no_delivery_refusal
+    from dagster_project.refusals import newest_refused, no_delivery_refusal
 
+    for line in ignored_folders(settings.landing_dir):
+        print(f"landing: {line}")
     landed, passed_over = newest_landed_delivery(settings.landing_dir)
     if landed is None:
         raise no_delivery_refusal(settings.landing_dir, passed_over)
+    if passed_over:
+        raise newest_refused(passed_over, landed)
     return landed
 
 
@@ -74,8 +81,12 @@ def _mature_cohort_year(requested: str | None, extract_date: str, settings: Sett
 def _refresh(session, settings: Settings, landed: Path) -> None:
     """Load the delivery unless the warehouse already holds it (same delivery, code and
     settings, a refresh that finished): Dagster's data and code versions decide."""
-    from dagster_project.refresh import observe_landing, refresh_reason
+    from dagster_project.refresh import observe_landing, redelivery_problem, refresh_reason
+    from dagster_project.refusals import Refusal
 
+    problem = redelivery_problem(session.instance, landed)
+    if problem:
+        raise Refusal(problem)
     observe_landing(session.instance, landed)
     reason = refresh_reason(session.instance, settings, landed)
     if reason is None:

@@ -1,7 +1,7 @@
 """One `reconviction` command's Dagster session: the instance home, the log file that takes
 Dagster's event stream (and library warnings), and running a job quietly.
 
-Exports `Session`, `JobFailed`, `dagster_home`.
+Exports `Session`, `JobFailed`, `dagster_home`, `initialised_instance`.
 """
 
 import logging
@@ -16,6 +16,15 @@ from dagster_project.refusals import expected_refusal
 from dagster_project.settings import project_data_dir
 
 _LOG_HANDLER = "reconviction-log-file"
+# telemetry off; run monitoring on, so that the daemon of `dagster dev` fails runs whose worker
+# died instead of leaving them STARTED (the CLI checks its own in-process runs itself)
+_DEFAULT_CONFIG = """telemetry:
+  enabled: false
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 180
+  poll_interval_seconds: 60
+"""
 
 
 class JobFailed(Exception):
@@ -32,8 +41,34 @@ def dagster_home() -> Path:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n")
+        # written whole, then renamed: a concurrent first command never reads half a file
+        partial = home / f".dagster.yaml.{os.getpid()}"
+        partial.write_text(_DEFAULT_CONFIG)
+        os.replace(partial, config)
     return home
+
+
+def initialised_instance():
+    """The instance of DAGSTER_HOME, its storage created by one process at a time: two first
+    commands creating SQLite run storage at once left it with two schema heads, after which
+    every command failed. An exclusive lock on a file in the home serialises the creation;
+    later commands take the lock only briefly."""
+    import fcntl
+
+    import dagster as dg
+
+    home = dagster_home()
+    with open(home / ".instance.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            instance = dg.DagsterInstance.get()
+            # touch each storage so that it exists (and is migrated) before the lock is let go
+            instance.get_runs_count()
+            instance.event_log_storage.get_asset_records([])
+            instance.schedule_storage and instance.schedule_storage.all_instigator_state()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return instance
 
 
 def _open_log(command: str) -> Path:
@@ -66,9 +101,11 @@ class Session:
     def __post_init__(self) -> None:
         self.log = _open_log(self.command)
         print(f"log: {self.log}")
-        import dagster as dg
+        from dagster_project.stale_runs import fail_stale_runs
 
-        self.instance = dg.DagsterInstance.get()
+        self.instance = initialised_instance()
+        for run_id in fail_stale_runs(self.instance):
+            print(f"run {run_id}: its process has gone; marked failed")
 
     def run(self, job_name: str, why: str | None = None, **kwargs) -> str:
         """Run the job in this process, a line per stage on stdout; its run id, or a Refusal

@@ -7,6 +7,7 @@ import dagster as dg
 
 from assets.cohort import cohort_tables
 from assets.comparison import comparison_pool, comparison_tables
+from assets.delivery import current_delivery
 from assets.journeys import treatment_journeys
 from assets.linkage import linkage_assets
 from assets.outcomes import outcome_table
@@ -27,8 +28,8 @@ from dagster_project.sensors import sensors
 defs = dg.Definitions(
     assets=[
         *reference_assets, landing, raw_delivery, staged_delivery, *linkage_assets,
-        treatment_journeys, cohort_tables, outcome_table, comparison_pool, comparison_tables,
-        replication, linkage_sensitivity,
+        treatment_journeys, comparison_pool, current_delivery, cohort_tables, outcome_table,
+        comparison_tables, replication, linkage_sensitivity,
         *report_assets,
         *trends_assets,
     ],

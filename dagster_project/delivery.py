@@ -5,7 +5,8 @@ A delivery is used only when every file matches its manifest (present, same SHA-
 number of data rows). Anything else is incomplete or corrupt and is skipped with a reason.
 
 Exports `DeliveryError`, `ManifestEntry`, `Delivery`, `read_manifest`, `verify_delivery`,
-`list_deliveries`, `newest_complete_delivery`, `is_complete`, `scan_records`.
+`list_deliveries`, `ignored_folders`, `newest_complete_delivery`, `is_complete`,
+`scan_records`.
 """
 
 import datetime as dt
@@ -23,6 +24,8 @@ MANIFEST = "manifest.json"
 CHUNK_BYTES = 16 * 2**20
 _FOLDER_NAME = re.compile(r"\d{4}-\d{2}-\d{2}")
 _NEWLINE, _QUOTE, _CR = 10, 34, 13
+# more rows than any delivery could hold (a row is at least a few bytes; 10^12 is a petabyte)
+_MAX_ROWS = 10**12
 
 
 class DeliveryError(Exception):
@@ -70,9 +73,12 @@ class Delivery:
     files: dict[str, ManifestEntry]
 
 
-def read_manifest(path: Path | str) -> Delivery:
-    """The delivery at `path` as its manifest describes it (the files are not opened)."""
+def read_manifest(path: Path | str, today: dt.date | None = None) -> Delivery:
+    """The delivery at `path` as its manifest describes it (the files are not opened). A
+    delivery dated after `today` (default: the calendar's), or with a file that is a link
+    leading out of the landing folder, is refused."""
     path = Path(path)
+    _refuse_escaping_links(path)
     manifest_path = path / MANIFEST
     if not manifest_path.is_file():
         raise DeliveryError("manifest missing", file=MANIFEST, folder=path)
@@ -85,7 +91,26 @@ def read_manifest(path: Path | str) -> Delivery:
         ) from exc
     if not isinstance(manifest, dict):
         raise DeliveryError("not a JSON object", file=MANIFEST, folder=path)
-    return Delivery(path, _manifest_date(manifest, path), _manifest_files(manifest, path))
+    extract_date = _manifest_date(manifest, path)
+    if extract_date > (today or dt.date.today()):
+        raise DeliveryError(
+            f"extract_date {extract_date} is in the future: a delivery cannot be extracted "
+            "after today", file=MANIFEST, folder=path,
+        )
+    return Delivery(path, extract_date, _manifest_files(manifest, path))
+
+
+def _refuse_escaping_links(path: Path) -> None:
+    """The delivery folder and its files must lie inside the landing folder: a symbolic link
+    leading elsewhere could feed the pipeline files nobody delivered."""
+    folder = path.resolve()
+    if not folder.is_relative_to(path.parent.resolve()):
+        raise DeliveryError("a symbolic link leading out of the landing folder", folder=path)
+    for name in (MANIFEST, *DELIVERY_FILES):
+        if not (path / name).resolve().is_relative_to(folder):
+            raise DeliveryError(
+                "a symbolic link leading out of the landing folder", file=name, folder=path
+            )
 
 
 def _manifest_date(manifest: dict, path: Path) -> dt.date:
@@ -121,9 +146,14 @@ def _manifest_files(manifest: dict, path: Path) -> dict[str, ManifestEntry]:
         rows, sha = (
             (entry.get("rows"), entry.get("sha256")) if isinstance(entry, dict) else (None, None)
         )
-        # bool is an int in Python; a row count of `true` is still a broken manifest
-        if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
-            raise DeliveryError(f"{name}: rows {rows!r} is not a count", file=MANIFEST, folder=path)
+        # bool is an int in Python; a row count of `true` is still a broken manifest, and so
+        # are 797.0 and 1e30 (JSON numbers that are not integers) and counts past any file
+        if (not isinstance(rows, int) or isinstance(rows, bool) or rows < 0
+                or rows > _MAX_ROWS):
+            raise DeliveryError(
+                f"{name}: rows {rows!r} is not a possible count of data rows",
+                file=MANIFEST, folder=path,
+            )
         if not isinstance(sha, str) or not re.fullmatch(r"[0-9a-fA-F]{64}", sha):
             raise DeliveryError(f"{name}: sha256 is not 64 hex digits", file=MANIFEST, folder=path)
         entries[name] = ManifestEntry(rows, sha.lower())
@@ -162,6 +192,19 @@ def _digest_and_count(file_path: Path, count_rows: bool) -> tuple[str, int | Non
             if scanner:
                 scanner.feed(chunk)
     return sha.hexdigest(), scanner.finish().rows if scanner else None
+
+
+def ignored_folders(landing_dir: Path | str) -> list[str]:
+    """Entries of the landing folder that are not deliveries (not named YYYY-MM-DD), each
+    with why: said out loud, since a folder like `2010-10-31_v2` may be meant as one."""
+    landing_dir = Path(landing_dir)
+    if not landing_dir.is_dir():
+        return []
+    return [
+        f"{p.name}: ignored, not named by an extract date (YYYY-MM-DD)"
+        for p in sorted(landing_dir.iterdir())
+        if p.is_dir() and not _FOLDER_NAME.fullmatch(p.name) and not p.name.startswith(".")
+    ]
 
 
 def list_deliveries(landing_dir: Path | str) -> list[Path]:

@@ -5,27 +5,18 @@ Sensors and schedules read this from the instance's run and event storage, never
 warehouse itself: a tick must not wait on the DuckDB file lock held by a running step, and the
 event log says which tables a refresh has finished writing, which the tables cannot.
 
-Exports `WarehouseState`, `warehouse_state`, `cohort_year_is_current`, `runs_under_way`,
-`REFRESH_JOB`, `COHORT_YEAR_JOB`.
+Exports `WarehouseState`, `warehouse_state`, `latest_switch`, `cohort_year_is_current`,
+`runs_under_way`, `POINTER_KEY`, `REFRESH_JOB`, `COHORT_YEAR_JOB`.
 """
 
 from dataclasses import dataclass
 
 import dagster as dg
 
-from dagster_project.schemas import RAW_TABLES
-
 REFRESH_JOB = "refresh_delivery"
 COHORT_YEAR_JOB = "cohort_year"
-# the raw table whose materialisations carry the loaded delivery's extract date
-_RAW_KEY = dg.AssetKey(RAW_TABLES["ndtms_episodes.csv"])
-# what a cohort-year run reads: a refresh is finished once all of these are newer than raw
-_HANDOVER_KEYS = [
-    dg.AssetKey(name)
-    for name in (
-        "treatment_episodes", "client_link_status", "linked_offences", "treatment_journeys"
-    )
-]
+# the refresh's last step: each materialisation is a delivery that readers were switched to
+POINTER_KEY = dg.AssetKey("current_delivery")
 _OUTCOME_KEY = dg.AssetKey("outcome_table")
 _UNDER_WAY = [
     dg.DagsterRunStatus.QUEUED,
@@ -43,10 +34,10 @@ _HISTORY = 100
 class WarehouseState:
     """The delivery in the warehouse as the instance records it.
 
-    `extract_date`: the newest loaded delivery (None: never loaded). `complete`: its refresh
-    wrote every table a cohort year reads, in runs that succeeded. `previous_extract_date`:
-    the delivery loaded before it (None: it is the first). `handover_storage_id`: event-log
-    position of its last write."""
+    `extract_date`: the delivery readers use (None: none switched yet). `complete`: a
+    delivery is in use (kept for callers of the earlier shape). `previous_extract_date`: the
+    delivery used before it (None: it is the first). `handover_storage_id`: event-log
+    position of the switch."""
 
     extract_date: str | None = None
     previous_extract_date: str | None = None
@@ -67,29 +58,22 @@ def _extract_date(record) -> str | None:
     return None if entry is None else str(entry.value)
 
 
+def latest_switch(instance: dg.DagsterInstance):
+    """The materialisation of the last switch of readers to a delivery (None: never)."""
+    record = _latest(instance, POINTER_KEY)
+    return record.event_log_entry.asset_materialization if record else None
+
+
 def warehouse_state(instance: dg.DagsterInstance) -> WarehouseState:
-    """The loaded delivery, the one before it, and whether its refresh is complete."""
-    raw = instance.fetch_materializations(_RAW_KEY, limit=_HISTORY).records
-    if not raw:
+    """The delivery readers use and the one before it. A refresh that did not finish (killed,
+    failed, stopped by a blocking check) never switched readers, so the state names the
+    previous complete delivery; what readers see is always complete."""
+    switches = instance.fetch_materializations(POINTER_KEY, limit=_HISTORY).records
+    if not switches:
         return WarehouseState()
-    current = _extract_date(raw[0])
-    previous = next((d for d in map(_extract_date, raw[1:]) if d != current), None)
-    handover = [_latest(instance, key) for key in _HANDOVER_KEYS]
-    complete = all(r is not None and r.storage_id > raw[0].storage_id for r in handover)
-    complete = complete and _runs_succeeded(instance, {r.run_id for r in handover})
-    last = max(r.storage_id for r in handover) if complete else None
-    return WarehouseState(current, previous, complete, last)
-
-
-def _runs_succeeded(instance: dg.DagsterInstance, run_ids: set[str]) -> bool:
-    """Whether the runs that wrote the tables succeeded: a blocking check that fails after
-    its table is written fails the run, and the table must not be analysed. (Events reported
-    outside a run have no run to judge.)"""
-    for run_id in run_ids - {""}:
-        run = instance.get_run_by_id(run_id)
-        if run is None or run.status != dg.DagsterRunStatus.SUCCESS:
-            return False
-    return True
+    current = _extract_date(switches[0])
+    previous = next((d for d in map(_extract_date, switches[1:]) if d != current), None)
+    return WarehouseState(current, previous, True, switches[0].storage_id)
 
 
 def cohort_year_is_current(

@@ -1,18 +1,50 @@
 """Dagster's side of the warehouse: an IO manager that stores asset DataFrames as tables, and a
 resource for assets that query the warehouse directly.
 
-Exports `WarehouseIOManager`, `WarehouseResource` and `PARTITION_COLUMN`.
+Exports `WarehouseIOManager`, `WarehouseResource`, `PARTITION_COLUMN`, `REFRESH_JOB`,
+`DELIVERY_TAG`.
 
 An asset's table is named by its key path joined with "_" (`["cohort", "members"]` →
-`cohort_members`). A partitioned asset writes its cohort year's rows (tagged `cohort_year`),
-replacing only that partition; an unpartitioned asset replaces its whole table.
+`cohort_members`). A refresh run (job `refresh_delivery`) writes into a schema of its own, which
+becomes the one readers use only when its last step switches the pointer
+(`delivery_pointer.py`); every other run reads the delivery current when its first step ran,
+and writes the base schema. A partitioned asset writes its cohort year's rows (tagged
+`cohort_year`), replacing only that partition; an unpartitioned asset replaces its whole table.
 """
 
 import dagster as dg
 import pandas as pd
+from pydantic import PrivateAttr
 
+from dagster_project.delivery_pointer import namespace_for
 from dagster_project.settings import Settings
 from dagster_project.warehouse import Warehouse
+
+REFRESH_JOB = "refresh_delivery"
+# the delivery schema a run reads, fixed by its first step, so that every step of a cohort
+# year reads one delivery even when a refresh switches meanwhile
+DELIVERY_TAG = "reconviction/delivery_schema"
+
+
+def _run_warehouse(url: str | None, lock_timeout: float, context) -> Warehouse:
+    """The warehouse as a run sees it: a refresh run writes and reads its own schema; any
+    other run reads the delivery pinned for the run (pinned by its first step)."""
+    url = _resolve(url)
+    run = getattr(context, "dagster_run", None) if context is not None else None
+    if run is None:
+        return Warehouse(url, lock_timeout=lock_timeout)
+    if run.job_name == REFRESH_JOB:
+        return Warehouse(url, lock_timeout, namespace=namespace_for(run.root_run_id or run.run_id))
+    instance = context.instance
+    tags = (instance.get_run_by_id(run.run_id) or run).tags if instance else run.tags
+    pinned = tags.get(DELIVERY_TAG)
+    if pinned is None:
+        warehouse = Warehouse(url, lock_timeout)
+        path = warehouse.search_path()
+        pinned = path[0] if len(path) > 1 else ""  # "": no refresh has switched yet
+        if instance is not None:
+            instance.add_run_tags(run.run_id, {DELIVERY_TAG: pinned})
+    return Warehouse(url, lock_timeout, delivery=pinned or None)
 
 # Every partitioned table carries its partition key here (METHOD.md §8).
 PARTITION_COLUMN = "cohort_year"
@@ -29,9 +61,13 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
 
     warehouse_url: str | None = None
     lock_timeout_seconds: float = 600.0
+    _context = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._context = context
 
     def _warehouse(self) -> Warehouse:
-        return Warehouse(_resolve(self.warehouse_url), lock_timeout=self.lock_timeout_seconds)
+        return _run_warehouse(self.warehouse_url, self.lock_timeout_seconds, self._context)
 
     def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame | None) -> None:
         # Assets that return MaterializeResult, or write the warehouse themselves, hand us None.
@@ -77,11 +113,15 @@ class WarehouseResource(dg.ConfigurableResource):
 
     url: str | None = None
     lock_timeout_seconds: float = 600.0
+    _context = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._context = context
 
     def warehouse(self) -> Warehouse:
-        """A `Warehouse` over `url` (unset: the environment's); cheap to create, it opens
-        connections only per operation."""
-        return Warehouse(_resolve(self.url), lock_timeout=self.lock_timeout_seconds)
+        """A `Warehouse` over `url` (unset: the environment's) as this run sees it (see
+        `_run_warehouse`); cheap to create, it opens connections only per operation."""
+        return _run_warehouse(self.url, self.lock_timeout_seconds, self._context)
 
 
 def _resolve(url: str | None) -> str:

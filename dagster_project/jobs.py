@@ -9,7 +9,8 @@ import dagster as dg
 from dagster_project.partitions import cohort_years
 
 # stages that depend only on the delivery, and stages computed per cohort year
-DELIVERY_GROUPS = ("reference", "raw", "staging", "linkage", "journeys", "comparison_pool")
+DELIVERY_GROUPS = (
+    "reference", "raw", "staging", "linkage", "journeys", "comparison_pool", "delivery")
 COHORT_YEAR_GROUPS = ("cohort", "outcomes", "comparison", "report")
 
 refresh_delivery_job = dg.define_asset_job(
@@ -18,7 +19,7 @@ refresh_delivery_job = dg.define_asset_job(
     # version), however the refresh was launched: CLI, sensor or UI
     selection=dg.AssetSelection.groups(*DELIVERY_GROUPS) | dg.AssetSelection.keys("landing"),
     description="Load the newest complete delivery through reference, raw, staging, linkage "
-    "and journeys.",
+    "and journeys into a schema of its own, then switch readers to it (current_delivery).",
 )
 
 cohort_year_job = dg.define_asset_job(

@@ -12,8 +12,10 @@ import csv
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pv
 
 from dagster_project.delivery import Delivery, DeliveryError, scan_records
@@ -22,6 +24,9 @@ from dagster_project.schemas import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 # one CSV field under RFC 4180: unquoted (no quote, comma or line end) or quoted ("" escapes)
 _FIELD = re.compile(r'"(?:[^"]|"")*"|[^",\r\n]*')
 _BOM = b"\xef\xbb\xbf"
+# files a delivery cannot do without: with no rows, a refresh would load an empty world (and
+# replace a good one). A delivery may well have no aliases.
+MUST_HAVE_ROWS = ("ndtms_episodes.csv", "pnc_nominals.csv", "pnc_offences.csv")
 
 
 def read_extract(delivery: Delivery, file_name: str) -> tuple[pd.DataFrame, list[str]]:
@@ -49,11 +54,26 @@ def read_extract(delivery: Delivery, file_name: str) -> tuple[pd.DataFrame, list
     expected = delivery.files[file_name].rows
     if table.num_rows != expected:
         fail(f"{table.num_rows} data rows, the manifest says {expected}")
+    if table.num_rows == 0 and file_name in MUST_HAVE_ROWS:
+        fail("no data rows: a delivery needs every episode, nominal and offence known on its "
+             "extract date", line=1)
+    _refuse_nul(table, scan.start_lines, fail)
 
     provenance = {"extract_date": delivery.extract_date.isoformat(), "source_file": file_name}
     frame = _to_text_frame(table, wanted, provenance)
     frame["line_number"] = scan.start_lines
     return frame, warnings
+
+
+def _refuse_nul(table: pa.Table, start_lines: np.ndarray, fail) -> None:
+    """A NUL character is no text any supplier means, and PostgreSQL cannot store it: refuse
+    the file at the first one, before anything is written on either backend."""
+    for name in table.column_names:
+        column = table.column(name)
+        has_nul = pc.fill_null(pc.match_substring(column, "\x00"), False)
+        if pc.any(has_nul).as_py():
+            row = int(np.flatnonzero(has_nul.to_numpy(zero_copy_only=False))[0])
+            fail("a NUL character (byte 0x00) in a value", line=int(start_lines[row]), column=name)
 
 
 def _raiser(file_name: str, folder: Path):

@@ -9,6 +9,7 @@ that load a delivery. The UI marks raw as stale when either changes; this module
 instance the same question without running anything.
 
 Exports `delivery_version`, `newest_landed_delivery`, `refresh_reason`, `observe_landing`,
+`redelivery_problem`, `ACCEPT_REDELIVERY_VARIABLE`,
 `RAW_CODE_VERSION`, `STAGING_CODE_VERSION`, `LANDING_KEY`, `DATA_VERSION_TAG`.
 """
 
@@ -17,12 +18,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES, STAGED_TABLES
+from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES
 
 LANDING_KEY = dg.AssetKey("landing")
 _PACKAGE = Path(__file__).resolve().parent
 _ROOT = _PACKAGE.parent
-_CODE_VERSION_TAG = "dagster/code_version"
 DATA_VERSION_TAG = "dagster/data_version"
 
 
@@ -76,9 +76,32 @@ def observe_landing(instance: dg.DagsterInstance, path: Path | None) -> None:
     )
 
 
-def _latest(instance: dg.DagsterInstance, table: str):
-    records = instance.fetch_materializations(dg.AssetKey(table), limit=1).records
-    return records[0].event_log_entry.asset_materialization if records else None
+ACCEPT_REDELIVERY_VARIABLE = "RECONVICTION_ACCEPT_REDELIVERY"
+
+
+def redelivery_problem(instance: dg.DagsterInstance, landed: Path) -> str | None:
+    """Why `landed` must not be loaded because a delivery of the same extract date with other
+    files was loaded before (an extract date names one extract; published figures cite it),
+    or None. RECONVICTION_ACCEPT_REDELIVERY=<extract date> accepts the replacement."""
+    import os
+
+    from dagster_project.instance_state import POINTER_KEY
+
+    if os.environ.get(ACCEPT_REDELIVERY_VARIABLE, "").strip() == landed.name:
+        return None
+    version = delivery_version(landed)
+    for record in instance.fetch_materializations(POINTER_KEY, limit=100).records:
+        metadata = record.event_log_entry.asset_materialization.metadata
+        date, loaded = metadata.get("extract_date"), metadata.get("delivery_version")
+        if date is not None and str(date.value) == landed.name and loaded is not None \
+                and loaded.value != version:
+            return (
+                f"delivery {landed.name} was loaded before with other files (manifest "
+                f"{str(loaded.value).split(':')[-1]}, now {version.split(':')[-1]}): refused; "
+                f"land a corrected extract under its own date, or set "
+                f"{ACCEPT_REDELIVERY_VARIABLE}={landed.name} to replace it"
+            )
+    return None
 
 
 def _settings_changed(materialization, settings) -> bool:
@@ -92,26 +115,27 @@ def refresh_reason(
     """Why the refresh must run to load `landed`, or None when the warehouse holds it already,
     loaded by this code with these settings in a refresh that finished. A sensor passes
     `look_in_warehouse=False`: its tick must not wait on the warehouse's lock."""
-    from dagster_project.instance_state import warehouse_state
+    from dagster_project.instance_state import latest_switch
     from dagster_project.warehouse import Warehouse
 
-    raw = _latest(instance, RAW_TABLES[DELIVERY_FILES[0]])
-    if raw is None:
+    switch = latest_switch(instance)  # the delivery readers use: its refresh finished
+    if switch is None:
         return "no delivery loaded yet"
-    loaded = raw.metadata.get("delivery_version")
+    loaded = switch.metadata.get("delivery_version")
     if loaded is None or loaded.value != delivery_version(landed):
-        was = raw.metadata.get("extract_date")
+        was = switch.metadata.get("extract_date")
         return f"delivery {landed.name} is not the one loaded ({was.value if was else 'unknown'})"
-    staged = _latest(instance, STAGED_TABLES[DELIVERY_FILES[0]])
-    versions = [(raw, RAW_CODE_VERSION), (staged, STAGING_CODE_VERSION)]
-    if any(m is None or m.tags.get(_CODE_VERSION_TAG) != v for m, v in versions):
+    versions = (("raw", RAW_CODE_VERSION), ("staging", STAGING_CODE_VERSION))
+    recorded = [(switch.metadata.get(f"{stage}_code_version"), v) for stage, v in versions]
+    if any(m is None or m.value != v for m, v in recorded):
         return f"the code that loads a delivery changed since {landed.name} was loaded"
-    if _settings_changed(raw, settings):
+    if _settings_changed(switch, settings):
         return f"the settings changed since {landed.name} was loaded"
-    if not warehouse_state(instance).complete:
-        return f"the last refresh of {landed.name} did not finish"
-    if look_in_warehouse and not Warehouse(settings.warehouse_url).table_exists(
-        RAW_TABLES[DELIVERY_FILES[0]]
-    ):
-        return "the warehouse does not hold the loaded tables"
+    if look_in_warehouse:
+        wh = Warehouse(settings.warehouse_url)
+        schema = switch.metadata.get("schema")
+        if not wh.table_exists(RAW_TABLES[DELIVERY_FILES[0]]) or (
+            schema is not None and wh.search_path()[0] != schema.value
+        ):
+            return "the warehouse does not hold the loaded tables"
     return None

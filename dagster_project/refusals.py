@@ -2,7 +2,8 @@
 delivery does not cover yet, no complete delivery, a malformed file). The CLI prints one as a
 single plain line that says what to do, and exits with 2; an unexpected error keeps its trace.
 
-Exports `Refusal`, `immature_refusal`, `no_delivery_refusal`, `expected_refusal`,
+Exports `Refusal`, `immature_refusal`, `no_delivery_refusal`, `newest_refused`,
+`expected_refusal`,
 `synthetic_extract_date`.
 """
 
@@ -48,6 +49,13 @@ def no_delivery_refusal(landing_dir: Path, passed_over: list[str]) -> Refusal:
     return Refusal(f"no complete delivery in {landing_dir}{why}; put one there (a folder named "
                    "by its extract date with manifest.json and the four CSV files) or make a "
                    "synthetic one with `reconviction synth`")
+
+
+def newest_refused(passed_over: list[str], older: Path) -> Refusal:
+    """The newest delivery (or several) cannot be used: say which and why, and that the run
+    does not fall back to the older complete one."""
+    return Refusal(f"delivery {'; '.join(passed_over)}; not falling back to {older.name}: fix "
+                   "or remove the newer delivery (the warehouse keeps what it had)")
 
 
 def expected_refusal(causes: list[tuple[str, str, str]]) -> Refusal | None:

@@ -10,9 +10,12 @@ def execute_job(name: str, instance: dg.DagsterInstance, **kwargs) -> dg.Execute
     """Run a job of `dagster_project.definitions` in process; failures are returned, not
     raised, so the caller can say what went wrong."""
     from dagster_project.definitions import defs
+    from dagster_project.stale_runs import process_tags
 
+    # the process is named on the run, so that a later command can tell a run it killed
+    tags = {**process_tags(), **(kwargs.pop("tags", None) or {})}
     return defs.resolve_job_def(name).execute_in_process(
-        instance=instance, raise_on_error=False, **kwargs
+        instance=instance, raise_on_error=False, tags=tags, **kwargs
     )
 
 

@@ -75,13 +75,12 @@ def yearly_cohort_year_request(
     if runs_under_way(instance, REFRESH_JOB):
         return dg.SkipReason("a refresh is queued or running; a cohort year must not read it")
     state = warehouse_state(instance)
-    if state.extract_date != extract_date or not state.complete:
+    if state.extract_date != extract_date:
         loaded = state.extract_date or "nothing"
         return dg.SkipReason(
             f"delivery {extract_date} (newest mature cohort year {cohort_year}) is not fully "
-            f"loaded: the warehouse holds {loaded}"
-            f"{'' if state.complete else ' (refresh unfinished)'}; the delivery sensor or "
-            "`reconviction run` loads it"
+            f"loaded: the warehouse holds {loaded} for readers (refresh unfinished or not "
+            "run); the delivery sensor or `reconviction run` loads it"
         )
     if cohort_year_is_current(instance, cohort_year, state):
         return dg.SkipReason(f"cohort year {cohort_year} is already done from {extract_date}")

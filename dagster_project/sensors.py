@@ -22,7 +22,7 @@ from pathlib import Path
 import dagster as dg
 
 from dagster_project.cohort.years import is_mature
-from dagster_project.delivery import is_complete, list_deliveries
+from dagster_project.delivery import ignored_folders, is_complete, list_deliveries
 from dagster_project.instance_state import (
     COHORT_YEAR_JOB,
     REFRESH_JOB,
@@ -31,9 +31,10 @@ from dagster_project.instance_state import (
 )
 from dagster_project.jobs import cohort_year_job, refresh_delivery_job
 from dagster_project.partitions import COHORT_YEAR_KEYS
-from dagster_project.refresh import refresh_reason
+from dagster_project.refresh import redelivery_problem, refresh_reason
 from dagster_project.resources import SettingsResource
 from dagster_project.settings import Settings
+from dagster_project.stale_runs import fail_stale_runs
 
 EXTRACT_DATE_TAG = "reconviction/extract_date"
 # marks the cohort-year runs this sensor requested after a delivery's refresh
@@ -79,7 +80,9 @@ def _instance(context: dg.SensorEvaluationContext) -> dg.DagsterInstance | None:
 
 
 def _busy(instance: dg.DagsterInstance) -> str | None:
-    """Why nothing may be requested now, or None."""
+    """Why nothing may be requested now, or None. Runs whose process has gone are marked
+    failed first: a killed command's run must not hold the sensor for ever."""
+    fail_stale_runs(instance)
     refreshing = runs_under_way(instance, REFRESH_JOB)
     cohort_years = runs_under_way(instance, COHORT_YEAR_JOB)
     if refreshing or cohort_years:
@@ -88,6 +91,11 @@ def _busy(instance: dg.DagsterInstance) -> str | None:
             "(a refresh must not rewrite tables a cohort year is reading)"
         )
     return None
+
+
+def _folder(landing_dir: Path, name: str | None) -> Path | None:
+    folder = Path(landing_dir) / name if name else None
+    return folder if folder is not None and is_complete(folder)[0] else None
 
 
 def _loaded_already(instance: dg.DagsterInstance, settings: Settings, path: Path) -> bool:
@@ -108,11 +116,16 @@ def _cohort_year_requests(context, instance, settings: Settings):
     """Requests for the cohort years the loaded delivery made mature, or why there are none."""
     state = warehouse_state(instance)
     if state.extract_date is None:
-        return dg.SkipReason("no delivery has been loaded yet")
-    if not state.complete:
         return dg.SkipReason(
-            f"the refresh of delivery {state.extract_date} has not finished writing the tables "
-            "a cohort year reads; re-execute it if it failed"
+            f"no delivery is in use yet: the refresh of {context.cursor} has not finished "
+            "writing the tables a cohort year reads; re-execute it if it failed"
+        )
+    if context.cursor is not None and state.extract_date < context.cursor:
+        # the refresh this sensor asked for did not switch readers (failed, killed, stopped by
+        # a check): its cohort years wait for it, and the older delivery's are not re-asked
+        return dg.SkipReason(
+            f"the refresh of delivery {context.cursor} has not finished writing the tables a "
+            f"cohort year reads (readers use {state.extract_date}); re-execute it if it failed"
         )
     done = instance.get_runs_count(
         dg.RunsFilter(job_name=COHORT_YEAR_JOB, tags={FOLLOW_UP_TAG: state.extract_date})
@@ -154,6 +167,14 @@ def delivery_sensor(context: dg.SensorEvaluationContext, settings: SettingsResou
     path, skipped = next_delivery(landing_dir, context.cursor)
     for line in skipped:
         context.log.info(f"skipped incomplete delivery {line}")
+    skipped += ignored_folders(landing_dir)
+    if instance is not None:
+        # a delivery loaded before, landed again under its date with other files: nothing is
+        # requested until someone decides which files the extract date names
+        problems = [redelivery_problem(instance, p)
+                    for p in {p for p in (path, _folder(landing_dir, context.cursor)) if p}]
+        if any(problems):
+            return dg.SkipReason("; ".join([*filter(None, problems), *skipped]))
     if path is not None and instance is not None and _loaded_already(instance, run_settings, path):
         # `reconviction run` (or a launch from the UI) loaded it: the same versions, no reload
         context.log.info(f"delivery {path.name} is loaded already")

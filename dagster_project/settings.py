@@ -97,9 +97,11 @@ class Settings:
             raise ValueError("set RECONVICTION_PSEUDONYM_KEY: a server warehouse needs the secret")
         key_file = Path(url.database).parent / "pseudonym.key"
         if not key_file.exists():
+            from dagster_project.private_files import create_private_once
+
             key_file.parent.mkdir(parents=True, exist_ok=True)
-            key_file.write_text(secrets.token_hex(32))
-            key_file.chmod(0o600)
+            # 0600 from its first byte; of concurrent first runs, one key wins for all
+            create_private_once(key_file, secrets.token_hex(32).encode())
         return key_file.read_text().strip()
 
     def with_(self, **changes) -> "Settings":

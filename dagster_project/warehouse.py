@@ -11,6 +11,11 @@ Why it looks like this (DESIGN.md, "Warehouse: SQLAlchemy URL"):
   and a failure leaves the previous version.
 - A DuckDB file admits one process at a time, so every operation opens its own connection, closes
   it at once (NullPool), and waits with backoff while another process holds the file.
+- A delivery is loaded whole or not at all (issue 12): a refresh writes its tables into a schema
+  of its own (`namespace`), and readers see the schema the pointer table names
+  (`delivery_pointer.py`) through the connection's search path, so their SQL names tables
+  without a schema. Tables that outlive a delivery (cohort years, trends) live in the base
+  schema (`main` on DuckDB, `public` on PostgreSQL).
 """
 
 import logging
@@ -29,6 +34,8 @@ import sqlalchemy as sa
 from sqlalchemy.pool import NullPool, StaticPool
 
 from dagster_project import warehouse_types as types
+from dagster_project.delivery_pointer import namespace_as_of, register_namespace
+from dagster_project.private_files import private_umask
 from dagster_project.warehouse_sql import quote
 
 log = logging.getLogger(__name__)
@@ -45,15 +52,35 @@ class Warehouse:
 
     `lock_timeout` is how many seconds to keep retrying while another process holds a DuckDB
     file's lock before giving up.
+
+    `namespace`: the schema a refresh writes and reads (nothing else is visible to it). Without
+    one, the warehouse reads the schema of delivery `delivery` (default: the one the pointer
+    table names when this object first connects) and then the base schema, and writes to the
+    base schema.
     """
 
-    def __init__(self, url: str, lock_timeout: float = 600.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        lock_timeout: float = 600.0,
+        namespace: str | None = None,
+        delivery: str | None = None,
+    ) -> None:
         self.url = sa.make_url(url)
         self.lock_timeout = lock_timeout
         self.backend = self.url.get_backend_name()
         if self.backend not in ("duckdb", "postgresql"):
             raise ValueError(f"unsupported warehouse backend {self.backend!r}")
+        self._base: str | None = None  # the connection's own schema, read on first connect
+        self.namespace = namespace
+        self.delivery = delivery
+        for schema in (namespace, delivery):
+            if schema is not None:
+                quote(schema)
+        self._path: list[str] | None = None
+        self._private = False
         self._engine = self._create_engine()
+        sa.event.listen(self._engine, "connect", self._on_connect)
 
     def __repr__(self) -> str:
         return f"Warehouse({self.url.render_as_string(hide_password=True)!r})"
@@ -69,12 +96,55 @@ class Warehouse:
             # One shared connection, or every operation would see a new empty database.
             return sa.create_engine(self.url, poolclass=StaticPool)
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        self._private = True  # names and dates of birth: owner-only files (see _connect)
         # NullPool closes the DuckDB connection on release, which frees the file for others.
         return sa.create_engine(self.url, poolclass=NullPool)
 
     def dispose(self) -> None:
         """Close any pooled connection (only the in-memory DuckDB keeps one)."""
         self._engine.dispose()
+
+    # ---- namespaces --------------------------------------------------------------------------
+
+    @property
+    def base_schema(self) -> str:
+        """The schema a connection starts in (`main`, `public`, or what the URL's options
+        say): tables that outlive a delivery, and the pointer, live here."""
+        if self._base is None:
+            self.search_path()
+        return self._base
+
+    @property
+    def write_schema(self) -> str:
+        """Where this warehouse creates and replaces tables."""
+        return self.namespace or self.base_schema
+
+    def search_path(self) -> list[str]:
+        """The schemas unqualified table names resolve in, first match wins."""
+        if self._path is None:
+            conn = self._connect()  # resolves the path as it connects
+            conn.close()
+        return list(self._path or [])
+
+    def _on_connect(self, dbapi_connection, _record) -> None:
+        """Point a new connection at its schemas (the pointer is read once per Warehouse, so
+        every operation of one step reads the same delivery)."""
+        if self._path is None:
+            self._base = _current_schema(dbapi_connection)
+            if self.namespace is not None:
+                _run(dbapi_connection, f"CREATE SCHEMA IF NOT EXISTS {quote(self.namespace)}")
+                register_namespace(dbapi_connection, self._base, self.namespace)
+                self._path = [self.namespace]
+            else:
+                current = self.delivery or namespace_as_of(dbapi_connection, self._base)
+                self._path = [s for s in (current, self._base) if s]
+        if self.backend == "duckdb":
+            _run(dbapi_connection, f"SET search_path = '{','.join(self._path)}'")
+        else:
+            _run(dbapi_connection, f"SET search_path TO {', '.join(map(quote, self._path))}")
+
+    def _qualified(self, name: str, schema: str | None = None) -> str:
+        return f"{quote(schema or self.write_schema)}.{quote(name)}"
 
     # ---- connections -------------------------------------------------------------------------
 
@@ -84,7 +154,11 @@ class Warehouse:
         delay = 0.05
         while True:
             try:
-                return self._engine.connect()
+                if not self._private:
+                    return self._engine.connect()
+                # DuckDB creates the file and its write-ahead log with the process umask
+                with private_umask():
+                    return self._engine.connect()
             except sa.exc.DBAPIError as exc:
                 if not _is_lock_error(exc) or time.monotonic() + delay > deadline:
                     raise
@@ -94,11 +168,21 @@ class Warehouse:
                 delay = min(delay * 2, 2.0)
 
     @contextmanager
+    def transaction(self) -> Iterator[sa.Connection]:
+        """A connection in one transaction: committed at the end, rolled back on an error."""
+        with self._transaction() as conn:
+            yield conn
+
+    @contextmanager
     def _transaction(self) -> Iterator[sa.Connection]:
         conn = self._connect()
         try:
-            with conn.begin():
-                yield conn
+            if self._private:
+                with private_umask(), conn.begin():  # the WAL is created by the first write
+                    yield conn
+            else:
+                with conn.begin():
+                    yield conn
         finally:
             conn.close()
 
@@ -139,11 +223,14 @@ class Warehouse:
         # Concurrent PostgreSQL writers of one table (say two cohort years) would race to create
         # or alter it; an advisory lock held to commit serialises them. DuckDB has one writer.
         if self.backend == "postgresql":
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:n))"), {"n": name})
+            conn.execute(
+                sa.text("SELECT pg_advisory_xact_lock(hashtext(:n))"),
+                {"n": f"{self.write_schema}.{name}"},
+            )
 
     def _write(self, conn: sa.Connection, name: str, frame: pa.Table, partition) -> None:
-        table = quote(name)
-        existing = self._column_types(conn, name)
+        table = self._qualified(name)
+        existing = self._column_types(conn, name, self.write_schema)
         wanted = types.frame_types(frame)
         if partition is None:
             if existing == wanted:
@@ -175,18 +262,19 @@ class Warehouse:
     def _bulk_insert(self, conn: sa.Connection, name: str, frame: pa.Table) -> None:
         columns = ", ".join(quote(c) for c in frame.column_names)
         raw = conn.connection.driver_connection
+        table = self._qualified(name)
         if self.backend == "duckdb":
             view = f"_warehouse_src_{uuid.uuid4().hex}"
             raw.register(view, frame)
             try:
-                raw.execute(f"INSERT INTO {quote(name)} ({columns}) SELECT {columns} FROM {view}")
+                raw.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {view}")
             finally:
                 raw.unregister(view)
             return
         # Arrow quotes every string and leaves nulls unquoted-empty, which is exactly how
         # PostgreSQL's CSV COPY tells an empty string from NULL.
         options = pacsv.WriteOptions(include_header=False)
-        statement = f"COPY {quote(name)} ({columns}) FROM STDIN WITH (FORMAT csv)"
+        statement = f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)"
         with raw.cursor() as cursor, cursor.copy(statement) as copy:
             for batch in frame.to_batches(max_chunksize=_COPY_BATCH_ROWS):
                 sink = pa.BufferOutputStream()
@@ -241,23 +329,28 @@ class Warehouse:
 
     # ---- catalogue ---------------------------------------------------------------------------
 
-    def _column_types(self, conn: sa.Connection, name: str) -> dict[str, str]:
-        """Column name → type family ({} when the table does not exist)."""
+    def _column_types(self, conn: sa.Connection, name: str, schema: str) -> dict[str, str]:
+        """Column name → type family ({} when the table does not exist in `schema`)."""
         rows = conn.execute(
             sa.text(
                 "SELECT column_name, data_type FROM information_schema.columns "
-                "WHERE table_schema = current_schema() AND table_name = :n "
+                "WHERE table_schema = :s AND table_name = :n "
                 "ORDER BY ordinal_position"
             ),
-            {"n": name},
+            {"n": name, "s": schema},
         ).all()
         return {column: types.sql_family(data_type) for column, data_type in rows}
 
     def columns(self, name: str) -> dict[str, str]:
-        """The table's columns and their type families (text, integer, float, …)."""
+        """The table's columns and their type families (text, integer, float, …), as an
+        unqualified name finds it (the first schema of the search path that has it)."""
         quote(name)
         with self._transaction() as conn:
-            return self._column_types(conn, name)
+            for schema in self._path or []:
+                found = self._column_types(conn, name, schema)
+                if found:
+                    return found
+        return {}
 
     def table_exists(self, name: str) -> bool:
         """Whether table `name` exists in the current schema."""
@@ -284,8 +377,29 @@ class Warehouse:
             return [str(v) for v in conn.execute(sa.text(sql)).scalars()]
 
     def drop_table(self, name: str) -> None:
-        """Drop the table if it exists."""
-        self.execute(f"DROP TABLE IF EXISTS {quote(name)}")
+        """Drop the table if it exists (in the schema this warehouse writes)."""
+        self.execute(f"DROP TABLE IF EXISTS {self._qualified(name)}")
+
+
+def _current_schema(dbapi_connection) -> str:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SELECT current_schema()")
+        schema = cursor.fetchall()[0][0]
+    finally:
+        cursor.close()
+    dbapi_connection.commit()
+    return schema
+
+
+def _run(dbapi_connection, sql: str) -> None:
+    """One statement on a driver connection, committed (PostgreSQL's SET is transactional)."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(sql)
+    finally:
+        cursor.close()
+    dbapi_connection.commit()
 
 
 def _is_lock_error(exc: BaseException) -> bool:

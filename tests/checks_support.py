@@ -11,6 +11,7 @@ import pytest
 
 from assets.cohort import cohort_tables
 from assets.comparison import comparison_pool, comparison_tables
+from assets.delivery import current_delivery
 from assets.journeys import treatment_journeys
 from assets.linkage import linkage_assets
 from assets.outcomes import outcome_table
@@ -27,8 +28,8 @@ from dagster_project.synth import SynthConfig, generate_delivery
 
 ASSETS = [
     *reference_assets, landing, raw_delivery, staged_delivery, *linkage_assets,
-    treatment_journeys, cohort_tables, outcome_table, replication, linkage_sensitivity,
-    comparison_pool, comparison_tables,
+    treatment_journeys, comparison_pool, current_delivery, cohort_tables, outcome_table,
+    replication, linkage_sensitivity, comparison_tables,
 ]
 COHORT_YEAR = "2006-07"
 
@@ -40,7 +41,8 @@ def check_definitions(with_checks: bool = True) -> dg.Definitions:
         asset_checks=all_asset_checks if with_checks else [row_accounting_checks],
         jobs=[
             dg.define_asset_job("refresh_delivery", selection=dg.AssetSelection.groups(
-                "reference", "raw", "staging", "linkage", "journeys", "comparison_pool")),
+                "reference", "raw", "staging", "linkage", "journeys", "comparison_pool",
+                "delivery")),
             dg.define_asset_job("cohort_year", selection=dg.AssetSelection.groups(
                 "cohort", "outcomes", "comparison"), partitions_def=cohort_years),
         ],

@@ -158,7 +158,7 @@ def test_manifest_rows_must_be_counts(tmp_path):
     manifest = _manifest(folder)
     manifest["files"]["pnc_offences.csv"]["rows"] = "1"
     _rewrite_manifest(folder, manifest)
-    with pytest.raises(DeliveryError, match="not a count"):
+    with pytest.raises(DeliveryError, match="not a possible count"):
         read_manifest(folder)
 
 

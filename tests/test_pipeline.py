@@ -78,7 +78,10 @@ def test_corrupt_newer_delivery_is_skipped_and_broken_only_delivery_writes_nothi
     with (newer / "pnc_offences.csv").open("a") as f:
         f.write("1999/0000001A,X,1,TH68010,2006-01-01,,,C,2006-02-01,,\n")
     with dg.instance_for_test() as instance:
-        assert _materialize_delivery(instance).success
+        refused = _materialize_delivery(instance)
+    # issue 12: refused out loud (no quiet fall-back to the older one), nothing switched
+    assert not refused.success
+    assert "newest delivery 2099-01-31 refused" in failure_messages(refused)[0]
     assert {t: wh.row_count(t) for t in RAW_TABLES.values()} == before
 
     # with only a malformed delivery left, the run fails and the warehouse keeps its tables

@@ -29,13 +29,18 @@ def _landed(landing, extract_date: str, complete: bool = True):
 
 
 def _loaded(instance, extract_date: str, finished: bool = True):
-    """Record a refresh of the delivery in the event log, as the raw and linkage assets do."""
+    """Record a refresh of the delivery in the event log, as the raw and linkage assets do,
+    and, when it finished, the switch of readers to it (the refresh's last step)."""
     raw = RAW_TABLES[DELIVERY_FILES[0]]
     instance.report_runless_asset_event(
         dg.AssetMaterialization(raw, metadata={"extract_date": extract_date})
     )
     for key in HANDOVER if finished else HANDOVER[:1]:
         instance.report_runless_asset_event(dg.AssetMaterialization(key))
+    if finished:
+        instance.report_runless_asset_event(
+            dg.AssetMaterialization("current_delivery", metadata={"extract_date": extract_date})
+        )
 
 
 def _run_under_way(instance, job_name: str, **tags):

@@ -4,7 +4,7 @@ Each CSV starts with `#` lines, one per column saying what it holds (read it bac
 `pandas.read_csv(path, comment="#")`), then the header row. The workbook has a sheet per
 table and a `README` sheet with the same column notes. Suppressed cells are `*` in both.
 
-Exports `export_tables`, `published_frame`.
+Exports `export_tables`, `published_frame`, `neutralised`.
 """
 
 from pathlib import Path
@@ -21,12 +21,24 @@ LABELLED = ("stage", "group")
 WORKBOOK = "published_tables.xlsx"
 
 
+# a text cell starting with one of these is a formula to a spreadsheet (CSV injection)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: object) -> object:
     if value is None or pd.isna(value):
         return None
     if isinstance(value, float):
         return round(value, 4)
+    if isinstance(value, str):
+        return neutralised(value)
     return value.item() if hasattr(value, "item") else value  # numpy scalars: plain Python
+
+
+def neutralised(text: str) -> str:
+    """Text a spreadsheet shows as text: one starting like a formula gets a leading
+    apostrophe (OWASP's advice for CSV and workbooks); numbers stay numeric cells."""
+    return f"'{text}" if text.startswith(_FORMULA_START) else text
 
 
 def published_frame(table: pd.DataFrame) -> pd.DataFrame:
@@ -42,7 +54,9 @@ def published_frame(table: pd.DataFrame) -> pd.DataFrame:
 def _with_labels(frame: pd.DataFrame) -> pd.DataFrame:
     """Each coded column followed by `<column>_label`, the report's words for the code."""
     for column in [c for c in LABELLED if c in frame.columns]:
-        words = frame[column].map(lambda code: code if code == SUPPRESSED else label(code))
+        words = frame[column].map(
+            lambda code: code if code == SUPPRESSED else neutralised(str(label(code)))
+        )
         frame.insert(frame.columns.get_loc(column) + 1, f"{column}_label", words)
     return frame
 
@@ -61,7 +75,7 @@ def _write_workbook(frames: dict[str, pd.DataFrame], path: Path, threshold: int)
         + [(name, column, column_note(column))
            for name, frame in frames.items() for column in frame.columns],
         columns=["table", "column", "meaning"],
-    )
+    ).map(lambda v: neutralised(v) if isinstance(v, str) else v)
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         readme.to_excel(writer, sheet_name="README", index=False)
         for name, frame in frames.items():
