@@ -219,9 +219,11 @@ def alternative_linked_offences(
 def treatment_episodes(
     settings: SettingsResource, staged_ndtms_episodes: pd.DataFrame
 ) -> dg.MaterializeResult:
-    """Staged episodes keyed by `person_key`, with the age at triage instead of a birth date."""
+    """Staged episodes keyed by `person_key`, with the age at a journey's start instead of a
+    birth date."""
+    run_settings = settings.get()
     episodes = pseudonymised_episodes(
-        staged_ndtms_episodes, settings.get().resolved_pseudonym_key()
+        staged_ndtms_episodes, run_settings.resolved_pseudonym_key(), run_settings.journey_gap_days
     )
     return dg.MaterializeResult(value=episodes, metadata=table_metadata(episodes))
 

@@ -93,7 +93,8 @@ def run_cohort_year(folder: Path, cohort_year: str, settings: Settings, timer: T
     timer.step("verify, read and stage")
     links = client_links_table(link(staged, settings), PSEUDONYM_KEY)
     timer.step(f"linkage ({settings.linkage_method})")
-    episodes = treatment_episodes(staged["ndtms_episodes.csv"], PSEUDONYM_KEY)
+    episodes = treatment_episodes(staged["ndtms_episodes.csv"], PSEUDONYM_KEY,
+                                  Settings().journey_gap_days)
     status, offences = client_link_status(links), linked_offences(links, staged["pnc_offences.csv"])
     del staged
     timer.step("hand-over (pseudonymised tables)")

@@ -52,7 +52,8 @@ def generated_cohort_years(work: Path, deliveries: int, seed: int, scale: str, s
         folder = generate_delivery(SynthConfig.for_scale(scale), work / f"s{seed + k}", seed + k)
         staged, extract_date = stage(folder)
         links = client_links_table(link(staged, settings), PSEUDONYM_KEY)
-        episodes = treatment_episodes(staged["ndtms_episodes.csv"], PSEUDONYM_KEY)
+        episodes = treatment_episodes(staged["ndtms_episodes.csv"], PSEUDONYM_KEY,
+                                  Settings().journey_gap_days)
         status, offences = client_link_status(links), linked_offences(
             links, staged["pnc_offences.csv"])
         journeys = treatment_journeys(episodes, settings)

@@ -1,6 +1,6 @@
 """Treatment journeys: a client's episodes chained by the 21-day rule (METHOD.md §1).
 
-Exports `treatment_journeys` and `START_ATTRIBUTES`.
+Exports `treatment_journeys`, `index_start_candidates` and `START_ATTRIBUTES`.
 
 Episodes are taken in `TRIAGED` order (ties: `AGNCY`, then `EPISODID`). An episode joins
 the current journey when its `TRIAGED` is at most `journey_gap_days` after the latest
@@ -53,6 +53,30 @@ def _chain(episodes: pd.DataFrame, gap_days: int) -> pd.DataFrame:
     return ep
 
 
+def index_start_candidates(episodes: pd.DataFrame, gap_days: int) -> np.ndarray:
+    """For each episode, in the given row order, whether it starts its client's first journey
+    of a cohort year: the only starts whose age the analysis reads (adulthood, age band and
+    §10's age in years, all on the index date). The linkage stage hands over an age there
+    alone; ages at every triage beside exact dates would bracket a birthday between two
+    episodes, to the day for some persons (issue 12)."""
+    if episodes.empty:
+        return np.zeros(0, dtype=bool)
+    ep = _chain(episodes.assign(_row=np.arange(len(episodes))), gap_days)
+    starts = ep.drop_duplicates("journey_id", keep="first")
+    firsts = starts[_first_of_cohort_year(starts["person_key"], starts["triaged"])]
+    mask = np.zeros(len(episodes), dtype=bool)
+    mask[firsts["_row"].to_numpy()] = True
+    return mask
+
+
+def _first_of_cohort_year(person: pd.Series, start: pd.Series) -> np.ndarray:
+    """Rows (journey starts in journey order per client) that are the client's first start
+    of their cohort year (April to March, METHOD.md §1)."""
+    day = pd.to_datetime(start)
+    year = day.dt.year - (day.dt.month < 4)
+    return ~pd.DataFrame({"p": person.to_numpy(), "y": year.to_numpy()}).duplicated().to_numpy()
+
+
 def _ending_episodes(ep: pd.DataFrame) -> pd.DataFrame:
     """Per journey, the episode with the latest discharge; of several discharged that day the
     one triaged last, and beyond that the last by `AGNCY`, then `EPISODID` (the mirror of how
@@ -89,6 +113,15 @@ def treatment_journeys(episodes: pd.DataFrame, settings: Settings) -> pd.DataFra
         **{c: firsts[c] for c in START_ATTRIBUTES if c != "age_at_triage"},
         "age_at_start": firsts["age_at_triage"],
     })
+    # age is read only on a client's first start of a cohort year (index date candidates);
+    # elsewhere it is left empty, whatever the episodes carried
+    index_start = _first_of_cohort_year(journeys["person_key"], journeys["start"])
+    journeys["age_at_start"] = journeys["age_at_start"].where(index_start)
+    if journeys["age_at_start"][index_start].isna().any():
+        # the linkage stage gives an age only where this function reads one, under the same
+        # gap: a missing one means the two stages chained with different settings
+        raise ValueError("a client's first journey of a cohort year has no age: "
+                         "treatment_episodes was handed over with another journey gap")
     journeys["end"] = from_days(latest.to_numpy(), valid=~is_open).to_numpy()
     journeys["open"] = is_open
     ending = ends.loc[journeys.index]

@@ -9,12 +9,13 @@ Exports `age_in_completed_years`, `treatment_episodes`, `client_links_table`,
 import numpy as np
 import pandas as pd
 
+from dagster_project.cohort.journeys import index_start_candidates
 from dagster_project.pseudonym import person_key
 
 CLIENT_LINKS_COLUMNS = ["person_key", "link_status", "pncid", "match_probability", "method"]
 
-# staged episode columns that may leave the linkage stage; DOB becomes an age, the
-# initials and CLIENTID go no further
+# staged episode columns that may leave the linkage stage; DOB becomes an age where an index
+# date may fall, the initials and CLIENTID go no further
 EPISODE_COLUMNS = [
     "agncy", "episodid", "sex", "pc", "dat", "ethnic", "refld", "rfls", "referral_route",
     "triaged", "drug1", "drug2", "drug3", "drug1_class", "drug2_class", "drug3_class",
@@ -36,14 +37,20 @@ def age_in_completed_years(dob: pd.Series, on: pd.Series) -> pd.Series:
     return years.astype("Int64").where(born.notna() & day.notna())
 
 
-def treatment_episodes(staged_episodes: pd.DataFrame, key: str) -> pd.DataFrame:
-    """Staged episodes keyed by `person_key` with `age_at_triage` instead of a birth date."""
+def treatment_episodes(staged_episodes: pd.DataFrame, key: str, gap_days: int) -> pd.DataFrame:
+    """Staged episodes keyed by `person_key`, with `age_at_triage` instead of a birth date on
+    the episodes that start a client's first journey of a cohort year (journeys chained
+    `gap_days` apart, METHOD.md §1) and empty on the rest: the analysis reads age only on an
+    index date (adult, age band, §10's age in years); an age at every triage beside exact
+    dates would bracket the birthday between two episodes, to one day for some persons."""
     keys = person_key(
         staged_episodes["finitial"], staged_episodes["sinitial"], staged_episodes["dob"],
         staged_episodes["sex"], key,
     )
+    out = staged_episodes[EPISODE_COLUMNS].assign(person_key=keys).reset_index(drop=True)
+    starts = index_start_candidates(out, gap_days)
     ages = age_in_completed_years(staged_episodes["dob"], staged_episodes["triaged"])
-    out = staged_episodes[EPISODE_COLUMNS].assign(person_key=keys, age_at_triage=ages)
+    out["age_at_triage"] = ages.reset_index(drop=True).where(starts)
     return out[["person_key", "age_at_triage", *EPISODE_COLUMNS]].reset_index(drop=True)
 
 
