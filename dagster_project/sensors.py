@@ -82,7 +82,7 @@ def _instance(context: dg.SensorEvaluationContext) -> dg.DagsterInstance | None:
 def _busy(instance: dg.DagsterInstance) -> str | None:
     """Why nothing may be requested now, or None. Runs whose process has gone are marked
     failed first: a killed command's run must not hold the sensor for ever."""
-    fail_stale_runs(instance)
+    fail_stale_runs(instance, launched=True)  # this is the code server that launches runs
     refreshing = runs_under_way(instance, REFRESH_JOB)
     cohort_years = runs_under_way(instance, COHORT_YEAR_JOB)
     if refreshing or cohort_years:
