@@ -24,6 +24,7 @@ run_monitoring:
   enabled: true
   start_timeout_seconds: 180
   poll_interval_seconds: 60
+  max_runtime_seconds: 21600
 """
 
 
