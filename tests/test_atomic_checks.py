@@ -5,10 +5,12 @@ clean run. And every blocking check of the refresh guards an asset the switch wa
 import csv
 import io
 import shutil
+import uuid
 from dataclasses import replace
 
 import dagster as dg
 import pytest
+import sqlalchemy as sa
 
 from assets.delivery import DELIVERY_ASSETS
 from checks import all_asset_checks
@@ -65,18 +67,16 @@ def test_every_blocking_check_of_the_refresh_guards_what_the_switch_waits_for():
     assert waited_for <= upstream
 
 
-@pytest.fixture(scope="module")
-def warehouse_with_old_delivery(tmp_path_factory):
+def _old_delivery_loaded(base, warehouse_url: str):
     """A warehouse loaded with the old delivery and its cohort year; the clean new delivery
-    to damage."""
-    base = tmp_path_factory.mktemp("atomic_checks")
+    to damage. Yields (instance, landing, clean new delivery, old tables, url)."""
     old = generate_delivery(replace(SynthConfig.for_scale("tiny"), extract_date=OLD),
                             out=base / "landing", seed=5)
     new = generate_delivery(replace(SynthConfig.for_scale("tiny"), extract_date=NEW),
                             out=base / "clean", seed=11)
     env = {
         "RECONVICTION_LANDING_DIR": str(base / "landing"),
-        "RECONVICTION_WAREHOUSE_URL": f"duckdb:///{base / 'warehouse.duckdb'}",
+        "RECONVICTION_WAREHOUSE_URL": warehouse_url,
         "RECONVICTION_OUTPUT_DIR": str(base / "reports"),
         "RECONVICTION_LINKAGE_METHOD": "deterministic",
         "RECONVICTION_PSEUDONYM_KEY": "issue-12-test-key",
@@ -88,15 +88,34 @@ def warehouse_with_old_delivery(tmp_path_factory):
             patch.setenv(name, value)
         assert execute_job("refresh_delivery", instance).success
         assert execute_job("cohort_year", instance, partition_key=COHORT_YEAR).success
-        url = env["RECONVICTION_WAREHOUSE_URL"]
-        yield instance, old.parent, new, cohort_tables(url), url
+        yield instance, old.parent, new, cohort_tables(warehouse_url), warehouse_url
 
 
-@pytest.mark.parametrize("defect", [*STOPPING, *ISSUE_DEFECTS])
-def test_a_stopped_refresh_leaves_cohort_years_on_the_previous_delivery(
-    warehouse_with_old_delivery, defect
-):
-    instance, landing, clean_new, old_tables, url = warehouse_with_old_delivery
+@pytest.fixture(scope="module")
+def warehouse_with_old_delivery(tmp_path_factory):
+    base = tmp_path_factory.mktemp("atomic_checks")
+    yield from _old_delivery_loaded(base, f"duckdb:///{base / 'warehouse.duckdb'}")
+
+
+@pytest.fixture(scope="module")
+def postgres_with_old_delivery(tmp_path_factory, postgres_url):
+    """The same on PostgreSQL, in a database of its own (schemas are per delivery)."""
+    server = sa.make_url(postgres_url)
+    name = f"reconviction_stops_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        url = server.set(database=name).render_as_string(hide_password=False)
+        yield from _old_delivery_loaded(tmp_path_factory.mktemp("atomic_checks_pg"), url)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _stopped_refresh_switches_nothing(loaded, defect):
+    instance, landing, clean_new, old_tables, url = loaded
     shutil.rmtree(landing / NEW, ignore_errors=True)
     if defect in DEFECTS:
         make_defective(clean_new, landing, defect)
@@ -112,3 +131,19 @@ def test_a_stopped_refresh_leaves_cohort_years_on_the_previous_delivery(
     assert year.success, failure_messages(year)
     assert_same_tables(cohort_tables(url), old_tables)
     assert Settings.from_env().warehouse_url == url
+
+
+@pytest.mark.parametrize("defect", [*STOPPING, *ISSUE_DEFECTS])
+def test_a_stopped_refresh_leaves_cohort_years_on_the_previous_delivery(
+    warehouse_with_old_delivery, defect
+):
+    _stopped_refresh_switches_nothing(warehouse_with_old_delivery, defect)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("defect", [*STOPPING, *ISSUE_DEFECTS])
+def test_a_stopped_refresh_leaves_cohort_years_on_the_previous_delivery_on_postgres(
+    postgres_with_old_delivery, defect
+):
+    # the NUL byte is the issue's PostgreSQL case: COPY failed after raw was replaced
+    _stopped_refresh_switches_nothing(postgres_with_old_delivery, defect)
