@@ -103,12 +103,14 @@ def run_backfill(
     parallel: int = 1,
     report: Callable[[RunOutcome], None] = print,
     log_file: Path | None = None,
+    tags: dict[str, str] | None = None,
 ) -> BackfillResult:
     """Run the cohort years, `parallel` at a time (1: one after another in this process),
-    their events to `log_file` if given."""
+    their events to `log_file` if given, each run tagged with `tags` (the delivery to read,
+    for one)."""
     log = str(log_file) if log_file else None
     backfill_id = uuid.uuid4().hex[:8]
-    tags = {BACKFILL_TAG: backfill_id}
+    tags = {**(tags or {}), BACKFILL_TAG: backfill_id}
     outcomes = []
     if parallel <= 1:
         for year in cohort_years:

@@ -136,6 +136,26 @@ def _loaded_extract_date(settings: Settings) -> str:
     return extract_date_of(settings)
 
 
+def _backfill_delivery(settings: Settings, extract_date: str | None) -> tuple[str, dict]:
+    """The extract date a backfill reads and the run tags that pin it: the delivery in use,
+    or with `--delivery` a kept earlier one (to recompute a cohort year from the extract it
+    was published from)."""
+    if extract_date is None:
+        return _loaded_extract_date(settings), {}
+    from dagster_project.delivery_pointer import kept_delivery, loaded_deliveries
+    from dagster_project.io_manager import DELIVERY_TAG
+    from dagster_project.refusals import Refusal
+    from dagster_project.warehouse import Warehouse
+
+    warehouse = Warehouse(settings.warehouse_url)
+    namespace = kept_delivery(warehouse, extract_date)
+    if namespace is None:
+        kept = ", ".join(sorted(set(loaded_deliveries(warehouse)["extract_date"].astype(str))))
+        raise Refusal(f"delivery {extract_date} is not kept in the warehouse (kept: "
+                      f"{kept or 'none'}); load it with `reconviction run`")
+    return extract_date, {DELIVERY_TAG: namespace}
+
+
 def _backfill(args: argparse.Namespace) -> int:
     """Cohort years of the loaded delivery, several runs at once, then the trends."""
     from dagster_project.backfill import parse_cohort_years, run_backfill
@@ -148,7 +168,7 @@ def _backfill(args: argparse.Namespace) -> int:
         years = parse_cohort_years(args.cohort_years)
     except ValueError as exc:
         raise Refusal(str(exc)) from None
-    extract_date = _loaded_extract_date(settings)
+    extract_date, tags = _backfill_delivery(settings, args.delivery)
     # refuse immature years before any run starts, rather than fail them one by one
     immature = [y for y in years if not is_mature(y, extract_date, settings)]
     if immature:
@@ -162,7 +182,8 @@ def _backfill(args: argparse.Namespace) -> int:
         print(f"cohort_year {run.cohort_year}: run {run.run_id} {state} in {run.seconds:.1f} s")
 
     started = time.perf_counter()
-    result = run_backfill(years, parallel=args.parallel, report=report, log_file=session.log)
+    result = run_backfill(years, parallel=args.parallel, report=report, log_file=session.log,
+                          tags=tags)
     failed = [r.cohort_year for r in result.runs if not r.success]
     print(f"backfill {result.backfill_id}: {len(years) - len(failed)}/{len(years)} cohort years "
           f"in {time.perf_counter() - started:.1f} s" + (f"; failed: {', '.join(failed)}"
@@ -230,6 +251,10 @@ def _parser() -> argparse.ArgumentParser:
     backfill.add_argument("--parallel", type=int, default=1, help="runs at once (default 1)")
     backfill.add_argument(
         "--no-trends", action="store_true", help="skip the trends job (cohort_trends)"
+    )
+    backfill.add_argument(
+        "--delivery", metavar="YYYY-MM-DD",
+        help="read this kept delivery instead of the one in use (RECONVICTION_KEEP_DELIVERIES)",
     )
     backfill.set_defaults(handler=_backfill)
     for command, handler in ((run, _run), (demo, _demo)):

@@ -8,7 +8,8 @@ its row, so readers stay on the previous complete delivery. The last `keep` deli
 the warehouse, so a cohort year can be recomputed from the extract it was published from.
 
 Exports `POINTER_TABLE`, `REGISTRY_TABLE`, `namespace_for`, `namespace_as_of`,
-`register_namespace`, `switch_delivery`, `loaded_deliveries`, `keep_deliveries`. The base
+`register_namespace`, `switch_delivery`, `loaded_deliveries`, `kept_delivery`,
+`keep_deliveries`. The base
 schema is the connection's own (`main`, `public`, or the URL's search path), so several
 warehouses can share one PostgreSQL database, each pruning only the schemas it registered.
 Plain module: no Dagster imports; it works on driver connections and on `Warehouse` objects.
@@ -136,6 +137,14 @@ def loaded_deliveries(warehouse) -> pd.DataFrame:
     return warehouse.query(
         f"SELECT * FROM {_pointer(warehouse.base_schema)} ORDER BY switched_at DESC"
     )
+
+
+def kept_delivery(warehouse, extract_date: str) -> str | None:
+    """The schema of the newest kept load of the delivery of `extract_date`, or None; the
+    deliveries kept, for a message, are `loaded_deliveries`."""
+    loads = loaded_deliveries(warehouse)
+    match = loads[loads["extract_date"].astype(str) == extract_date]
+    return None if match.empty else str(match["namespace"].iloc[0])
 
 
 def _base_tables(warehouse) -> set[str]:

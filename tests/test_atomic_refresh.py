@@ -92,3 +92,23 @@ def test_killed_refresh_leaves_the_previous_delivery_on_postgres(
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
         shutil.rmtree(tmp_path / "landing", ignore_errors=True)
+
+
+def test_a_cohort_year_is_recomputed_from_a_kept_earlier_delivery(tmp_path,
+                                                                  new_delivery_reference):
+    env = Env(tmp_path, f"duckdb:///{tmp_path / 'warehouse.duckdb'}")
+    old = _old_then_new(env)
+    code, output, _ = cli(env, "run", "--cohort-year", COHORT_YEAR)
+    assert code == 0, output
+    assert_same_tables(cohort_tables(env.warehouse_url), new_delivery_reference)
+
+    code, output, _ = cli(env, "backfill", COHORT_YEAR, "--delivery", OLD, "--no-trends")
+    assert code == 0, output
+    assert_same_tables(cohort_tables(env.warehouse_url), old)
+    # the delivery in use is still the new one, and an extract never loaded is refused
+    code, output, _ = cli(env, "backfill", COHORT_YEAR, "--no-trends")
+    assert code == 0, output
+    assert_same_tables(cohort_tables(env.warehouse_url), new_delivery_reference)
+    code, output, _ = cli(env, "backfill", COHORT_YEAR, "--delivery", "2008-10-31")
+    assert code == 2 and "delivery 2008-10-31 is not kept in the warehouse (kept: " \
+        f"{OLD}, {NEW})" in output
