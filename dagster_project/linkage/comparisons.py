@@ -32,17 +32,10 @@ def _exact(column: str, tf: bool = False) -> cll.ExactMatchLevel:
     return cll.ExactMatchLevel(column, term_frequency_adjustments=tf)
 
 
-# Term-frequency weights assume a name's frequency says nothing of where a person lives,
-# but initials cluster where people of one origin live: two PNC nominals sharing initials
-# rarer than 0.05% share a postcode 3.2 times as often as two random nominals (0.2% to 1%:
-# 1.1 times). Uncapped, a same-area stranger with rare initials and another date of birth
-# reached probabilities of 0.2 to 0.8 while almost never right. Measured on the default
-# world (benchmarks/bench_linkage.py): capping the weight at u = 0.03 (about half of the
-# chance that two random persons share an initial) takes no-record clients left `absent`
-# from 70% to 80% and the ambiguous share from 0.55 to 0.43 of the NTA rule's, with
-# precision and recall unchanged and every per-person calibration band of 200 pairs or more
-# within 5 points but one (0.5-0.8: 6.6); dropping the weights altogether was worse on all.
-INITIAL_MINIMUM_U = 0.03
+# The initials' term-frequency u is not Splink's national count alone: rare initials gather
+# where people of one origin live, so the u of the strangers that come close to a client is
+# their frequency among neighbours; term_frequencies.py estimates it from the delivery's
+# PNC nominals and gives it to the scoring linker (no fixed floor).
 
 # Starting values only: every m is trained by EM on the delivery (probabilistic.py), u by
 # random sampling. The starting values say no more than "agreement is likely for the same
@@ -53,8 +46,7 @@ _START_M = {"exact": 0.95, "second": 0.005, "swap": 0.002, "woman": 0.02, "else"
 def _first_initial() -> cl.CustomComparison:
     return cl.CustomComparison(output_column_name="first_initial", comparison_levels=[
         cll.NullLevel("first_initial"),
-        _exact("first_initial", tf=True).configure(
-            m_probability=_START_M["exact"], tf_minimum_u_value=INITIAL_MINIMUM_U),
+        _exact("first_initial", tf=True).configure(m_probability=_START_M["exact"]),
         # known by the middle name: one side's first initial is the other's second forename
         cll.CustomLevel(_SECOND_FORENAME, "the other side's second forename").configure(
             m_probability=_START_M["second"]),
@@ -68,8 +60,7 @@ def _first_initial() -> cl.CustomComparison:
 def _surname_initial() -> cl.CustomComparison:
     return cl.CustomComparison(output_column_name="surname_initial", comparison_levels=[
         cll.NullLevel("surname_initial"),
-        _exact("surname_initial", tf=True).configure(
-            m_probability=_START_M["exact"], tf_minimum_u_value=INITIAL_MINIMUM_U),
+        _exact("surname_initial", tf=True).configure(m_probability=_START_M["exact"]),
         # women change surnames on marriage, and the PNC need not know the new one
         cll.CustomLevel("sex_l = '2' AND sex_r = '2'", "different, both women").configure(
             m_probability=_START_M["woman"]),
@@ -143,6 +134,7 @@ _OFFENDED_AROUND_TREATMENT = "(active_quarters_l & active_quarters_r) <> 0::UHUG
 _AREA_KNOWN = "(force_l IS NOT NULL AND force_r IS NOT NULL)"
 _SAME_POSTCODE = "postcode_l = postcode_r"
 _SAME_FORCE = "force_l = force_r"
+_POSTCODE_UNKNOWN = "(postcode_l IS NULL OR postcode_r IS NULL)"
 
 
 def _area_and_offending() -> cl.CustomComparison:
@@ -158,6 +150,12 @@ def _area_and_offending() -> cl.CustomComparison:
         (f"{_SAME_POSTCODE} AND {_OFFENDED_IN_FORCE}",
          "same postcode, offended in the treatment force"),
         (_SAME_POSTCODE, "same postcode"),
+        # the same force with a postcode unrecorded is not "another postcode in the same
+        # force" (evidence against the same home): levels of its own, so that a delivery
+        # that leaves postcodes empty does not blend the two (see the null level)
+        (f"{_SAME_FORCE} AND {_POSTCODE_UNKNOWN} AND {_OFFENDED_IN_FORCE}",
+         "same police force, postcode unknown, offended in the treatment force"),
+        (f"{_SAME_FORCE} AND {_POSTCODE_UNKNOWN}", "same police force, postcode unknown"),
         (f"{_SAME_FORCE} AND {_OFFENDED_IN_FORCE}",
          "same police force, offended in the treatment force"),
         (_SAME_FORCE, "same police force"),
@@ -183,7 +181,7 @@ def _area_and_offending() -> cl.CustomComparison:
 
 # Starting values only (EM trains them): most people are treated where they live and offend
 # there; a sixth of pairs of the same person say nothing of the sort.
-AREA_START_M = (0.4, 0.15, 0.15, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05)
+AREA_START_M = (0.4, 0.15, 0.1, 0.05, 0.1, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05)
 
 
 def comparisons() -> list[cl.CustomComparison]:
