@@ -29,6 +29,7 @@ from dagster_project.linkage.evaluation import (
     error_breakdown,
     evaluate_links,
     exact_stranger_share,
+    no_record_absent_by_stranger,
     record_persons,
 )
 from dagster_project.linkage.probabilistic import model_parameters_markdown, score_pairs
@@ -175,6 +176,11 @@ def main() -> None:
     print(f"  no-record clients absent {prob_quality['no_record_absent_share']:.4f} (>= 0.90); "
           f"{exact_stranger_share(clients, variants, truth, mask):.4f} of them share their "
           "whole attributor with a PNC identity")
+    split = no_record_absent_by_stranger(prob, clients, variants, truth, mask)
+    print(f"  no-record clients absent: {split['absent_exact_strangers']:.4f} of those sharing "
+          f"their whole attributor with a PNC identity ({split['exact_stranger_share']:.4f} "
+          f"of them), {split['absent_others']:.4f} of the others; with the others all absent "
+          f"the share could reach {split['ceiling_at_this_exact_stranger_rate']:.4f}")
     print("\n| profile | rule | precision | recall | matched | absent | ambiguous "
           "| no-record absent | worst calibration band (>= 200 pairs) |")
     print("|---|---|---|---|---|---|---|---|---|")
