@@ -186,9 +186,12 @@ def score_pairs(
     offences: pd.DataFrame,
     absent_floor: float,
     seed: int = 42,
+    with_levels: bool = False,
 ) -> tuple[pd.DataFrame, dict]:
     """Per (client row position, PNC person) with a posterior at or above the floor:
-    `client`, `pncid`, `match_probability`; and the trained model as a dict."""
+    `client`, `pncid`, `match_probability` (with `with_levels`, also the comparison levels
+    of the person's best variant, `gamma_<comparison>`, to study the model); and the
+    trained model as a dict."""
     spill = Path(tempfile.mkdtemp(prefix="reconviction-duckdb-"))
     con = _connection(spill)
     try:
@@ -216,6 +219,8 @@ def score_pairs(
                              "pnc_persons": persons, "em_sessions": sessions,
                              "initial_u": model.pop("initial_u")}
     logger.info("share of clients with a PNC record (estimated): %.3f", share)
+    if not with_levels:
+        scored = scored[["client", "pncid", "match_probability"]]
     return scored[scored["match_probability"].ge(absent_floor)].reset_index(drop=True), model
 
 
