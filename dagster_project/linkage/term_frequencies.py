@@ -5,21 +5,23 @@ Exports `INITIAL_COLUMNS`, `initial_term_frequencies`, `register_initial_term_fr
 Splink's term-frequency adjustment sets the u of agreeing on an initial v to v's share of
 all records, `tf(v)`: the chance that a random stranger carries v. That holds for a
 stranger anywhere in the country; but the strangers that come close to a client are
-mostly its neighbours (the blocks and the area comparison see to that), and initials are
-not spread evenly: a family's, a community's initials gather where they live. Among PNC
-nominals of a national delivery (seed 7), two nominals sharing initials rarer than 0.05%
-share a postcode 3.2 times as often as two random nominals; with `tf(v)` the model took
-same-area strangers with rare initials and another date of birth for the client, at
-probabilities of 0.2 to 0.8, while they were almost never right.
+mostly its neighbours (the blocks and the area comparison see to that), and in real
+deliveries initials need not be spread evenly: a family's, a community's initials gather
+where they live, and then `tf(v)` makes a neighbour sharing a rare initial look like the
+client.
 
 So the u of agreeing on v is taken as the larger of `tf(v)` and v's frequency among
 neighbours: among pairs of PNC nominals living in the same postcode, of which one carries
-v, the share where the other carries v too (`local`). For a common initial the two are
-alike; for a rare one the local frequency is the honest u of the pairs that matter. Pairs
-of nominals born on the same day are left out of the local count: unconsolidated records
-of one person (the same person twice) would pass for neighbours sharing initials.
-Everything is counted on the delivery itself. This replaces a fixed floor on u (0.03),
-which had been tuned on one synthetic world.
+v, the share where the other carries v too (`local`). Where initials do not gather, the
+two are alike and the national count stands. Pairs of nominals born on the same day are
+left out of the local count: unconsolidated records of one person (the same person twice)
+would pass for neighbours sharing initials. Everything is counted on the delivery itself.
+
+This replaces a fixed floor on u (0.03) that had been tuned on the synthetic default world
+on the belief that rare initials gather there. Measured on that world (national, seed 7,
+3.28M nominals), they do not: local/national is 0.98-1.02 for every first and every
+surname initial, and 1.00 for pairs of initials rarer than 0.05% (1.02 with same-day pairs
+counted), so there the estimate leaves Splink's frequencies as they are.
 """
 
 import duckdb
