@@ -28,6 +28,7 @@ from splink import DuckDBAPI, Linker
 from splink.internals.exceptions import EMTrainingException  # not re-exported by Splink 5
 
 from dagster_project.linkage.comparisons import (
+    INITIAL_MINIMUM_U,
     PRIOR_RULE,
     PRIOR_RULE_RECALL,
     TRAINING_BLOCKING_RULES,
@@ -272,7 +273,9 @@ def model_parameters_markdown(model: dict) -> str:
         raised = {v: pair for v, pair in values.items() if pair[1] > pair[0] * 1.05}
         lines.append(
             f"- u of agreeing on {column} = v: the larger of v's national frequency and its"
-            f" frequency among same-postcode PNC nominals (term_frequencies.py); raised for "
+            f" frequency among same-postcode PNC nominals (term_frequencies.py), and no less"
+            f" than {INITIAL_MINIMUM_U} (a floor not estimated from the delivery:"
+            f" comparisons.py); raised above the national frequency by the neighbours for "
             f"{len(raised)} of {len(values)} values"
             + (": " + ", ".join(f"{v} {n:.4f}→{u:.4f}" for v, (n, u) in sorted(
                 raised.items(), key=lambda item: item[1][1] / item[1][0], reverse=True)[:5])
