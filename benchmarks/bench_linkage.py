@@ -29,6 +29,7 @@ from dagster_project.linkage.evaluation import (
     error_breakdown,
     evaluate_links,
     exact_stranger_share,
+    no_record_absent_by_stranger,
     record_persons,
 )
 from dagster_project.linkage.probabilistic import model_parameters_markdown, score_pairs
@@ -118,6 +119,19 @@ def _summary_row(profile: str, rule: str, quality: dict, worst: str) -> str:
             f"{worst} |")
 
 
+def _save_pairs(path: Path, pairs: pd.DataFrame, truth: pd.DataFrame,
+                mask: pd.Series) -> None:
+    """Adult starters' scored pairs with `true` (the PNC record is the client's) and
+    whether the client has a record at all."""
+    pairs = pairs[mask.to_numpy()[pairs["client"].to_numpy()]]
+    true_pncids = truth["true_pncids"].reset_index(drop=True)
+    client_truth_ = true_pncids.iloc[pairs["client"].to_numpy()].to_numpy()
+    pairs = pairs.assign(
+        true=[str(p) in t for p, t in zip(pairs["pncid"], client_truth_, strict=True)],
+        has_record=[len(t) > 0 for t in client_truth_])
+    pairs.to_parquet(path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("delivery", type=Path)
@@ -125,6 +139,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--cache", type=Path, help="keep the staged tables here (parquet)")
     parser.add_argument("--profile", default="", help="a label for the summary table")
+    parser.add_argument("--save-pairs", type=Path,
+                        help="write the scored pairs of adult starters, with their truth, "
+                        "here (parquet), to study the model's errors")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("splink").setLevel(logging.WARNING)
@@ -140,7 +157,8 @@ def main() -> None:
     nta_time = timer.step("NTA rule")
     _reset_peak()
     pairs, model = score_pairs(
-        clients, variants, staged["pnc_offences.csv"], settings.absent_floor, seed=args.seed)
+        clients, variants, staged["pnc_offences.csv"], settings.absent_floor, seed=args.seed,
+        with_levels=args.save_pairs is not None)
     prob = links_from_pairs(clients, pairs, settings.match_threshold, settings.absent_floor)
     prob_time = timer.step("probabilistic rule (features, training, scoring)")
     print(f"\nlinkage time: NTA {nta_time:.1f} s, probabilistic {prob_time:.1f} s; "
@@ -154,6 +172,8 @@ def main() -> None:
     _print_quality("NTA rule", nta_quality, error_breakdown(nta, truth, mask))
     _print_quality("probabilistic rule", prob_quality, error_breakdown(prob, truth, mask))
     calibration = calibration_table(pairs, truth, mask)
+    if args.save_pairs:
+        _save_pairs(args.save_pairs, pairs, truth, mask)
     truth_dir = args.delivery.parent.parent / "truth" / args.delivery.name
     by_person = calibration_table(pairs, truth, mask, record_persons(truth_dir))
     with pd.option_context("display.width", 140, "display.float_format", "{:.4f}".format):
@@ -175,6 +195,11 @@ def main() -> None:
     print(f"  no-record clients absent {prob_quality['no_record_absent_share']:.4f} (>= 0.90); "
           f"{exact_stranger_share(clients, variants, truth, mask):.4f} of them share their "
           "whole attributor with a PNC identity")
+    split = no_record_absent_by_stranger(prob, clients, variants, truth, mask)
+    print(f"  no-record clients absent: {split['absent_exact_strangers']:.4f} of those sharing "
+          f"their whole attributor with a PNC identity ({split['exact_stranger_share']:.4f} "
+          f"of them), {split['absent_others']:.4f} of the others; with the others all absent "
+          f"the share could reach {split['ceiling_at_this_exact_stranger_rate']:.4f}")
     print("\n| profile | rule | precision | recall | matched | absent | ambiguous "
           "| no-record absent | worst calibration band (>= 200 pairs) |")
     print("|---|---|---|---|---|---|---|---|---|")

@@ -155,3 +155,21 @@ def test_exact_stranger_share_counts_clients_without_record_that_a_stranger_mirr
     # outside the mask, or not linkable, the client is not counted
     mask = pd.Series([True, True, False, True])
     assert exact_stranger_share(clients, stranger, truth, mask) == 0.0
+
+
+def test_no_record_absent_share_apart_for_clients_a_stranger_mirrors(tmp_path):
+    from dagster_project.linkage.evaluation import no_record_absent_by_stranger
+
+    clients, truth = _crafted(tmp_path)
+    clients["linkable"] = True
+    truth.loc[0, "true_pncids"] = frozenset()  # clients 0 and 2 without record
+    # a stranger mirrors client 2 exactly; client 0 has only a near one
+    stranger = pd.DataFrame([ATTRIBUTORS[2], ("A", "B", "1980-01-03", "1")],
+                            columns=["finitial", "sinitial", "dob", "sex"])
+    stranger["dob"] = pd.to_datetime(stranger["dob"])
+    links = _links(["absent", "matched", "ambiguous", "ambiguous"], [None, "P1", None, None])
+    split = no_record_absent_by_stranger(links, clients, stranger, truth)
+    assert split["exact_stranger_share"] == 0.5
+    assert split["absent_exact_strangers"] == 0.0
+    assert split["absent_others"] == 1.0
+    assert split["ceiling_at_this_exact_stranger_rate"] == 0.5

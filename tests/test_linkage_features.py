@@ -40,3 +40,37 @@ def test_offending_around_a_recent_treatment_start_is_told_from_older_offending(
         client, (recent, old) = _features(triaged)
         assert client & recent, triaged  # offended in the force within two years
         assert not client & old, triaged  # four years before: outside the window
+
+
+def test_a_client_without_postcode_is_placed_by_its_drug_action_team():
+    """The DAT's force is the force most of its clients with a postcode live in; a client
+    whose postcode is missing takes it, and a DAT no client places leaves the force empty."""
+    clients = pd.DataFrame({
+        "finitial": ["A", "B", "C", "D", "E"], "sinitial": ["B"] * 5,
+        "dob": [pd.Timestamp("1980-01-01")] * 5, "sex": ["1"] * 5, "linkable": [True] * 5,
+        # DAT D1: two clients in P1 (force 01), one in P2 (force 02); one without postcode
+        "pc": ["P1", "P1", "P2", None, None], "dat": ["D1", "D1", "D1", "D1", "D9"],
+        "ethnic": ["A"] * 5,
+        "first_triaged": [pd.Timestamp("2006-06-01")] * 5,
+        "last_triaged": [pd.Timestamp("2006-06-01")] * 5,
+    })
+    variants = pd.DataFrame({
+        "pncid": ["X", "Y"], "finitial": ["C", "D"], "sinitial": ["E", "F"],
+        "second_initial": [pd.NA, pd.NA], "dob": pd.to_datetime(["1970-01-01"] * 2),
+        "sex": ["1", "1"], "source": ["nominal", "nominal"], "postcode": ["P1", "P2"],
+        "force": ["01", "02"], "ethnicity": ["W1", "W1"],
+    })
+    offences = pd.DataFrame({"pncid": ["X"], "offence_start": [pd.Timestamp("2006-05-01")],
+                             "force": ["01"]})
+    con = duckdb.connect()
+    build_features(con, clients, variants, offences)
+    rows = con.sql(f"SELECT postcode, force, force_a, quarters_a IS NOT NULL "
+                   f"FROM {CLIENT_FEATURES} ORDER BY unique_id").fetchall()
+    assert [row[1] for row in rows] == ["01", "01", "02", "01", None]
+    assert rows[3] == (None, "01", "01", True)  # no postcode: its DAT's force, offending too
+    assert rows[4] == (None, None, None, False)
+
+
+def test_clients_without_a_dat_column_keep_their_postcode_force():
+    client, _ = _features("2006-06-01")
+    assert client  # no `dat` column in `_features`: the postcode alone places the client

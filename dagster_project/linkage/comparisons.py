@@ -32,16 +32,23 @@ def _exact(column: str, tf: bool = False) -> cll.ExactMatchLevel:
     return cll.ExactMatchLevel(column, term_frequency_adjustments=tf)
 
 
-# Term-frequency weights assume a name's frequency says nothing of where a person lives,
-# but initials cluster where people of one origin live: two PNC nominals sharing initials
-# rarer than 0.05% share a postcode 3.2 times as often as two random nominals (0.2% to 1%:
-# 1.1 times). Uncapped, a same-area stranger with rare initials and another date of birth
-# reached probabilities of 0.2 to 0.8 while almost never right. Measured on the default
-# world (benchmarks/bench_linkage.py): capping the weight at u = 0.03 (about half of the
-# chance that two random persons share an initial) takes no-record clients left `absent`
-# from 70% to 80% and the ambiguous share from 0.55 to 0.43 of the NTA rule's, with
-# precision and recall unchanged and every per-person calibration band of 200 pairs or more
-# within 5 points but one (0.5-0.8: 6.6); dropping the weights altogether was worse on all.
+# The initials' term-frequency u is not Splink's national count alone: rare initials may
+# gather where people of one origin live, so the u of the strangers that come close to a
+# client is their frequency among neighbours; term_frequencies.py estimates it from the
+# delivery's PNC nominals and gives it to the scoring linker.
+#
+# A floor on that u remains, and it is NOT estimated from the delivery (open, issue 10).
+# It was first argued from initials gathering by postcode, but on the default world they
+# do not (term_frequencies.py). What it does, measured on that world (national, seed 7,
+# adult 2006-07 starters, benchmarks/bench_linkage.py --save-pairs): without it, the
+# client-level EM (posterior.py) settles where strangers in the client's postcode with
+# rare initials and another date of birth count as matches: m of "date of birth: all
+# other" climbs from 0.0004 to 0.011 and of "within a year" from 0.0023 to 0.0040, such
+# pairs score 0.10-0.14 while 0-3% are right, no-record clients left `absent` fall from
+# 80% to 71%, the ambiguous share rises from 0.43 to 0.54 of the NTA rule's, and the
+# per-person calibration gap reaches -8.8 points (0.2-0.8). The floor keeps EM out of that
+# fixed point; the fix it stands for is an estimate of the date-of-birth slips' m that
+# such strangers cannot feed.
 INITIAL_MINIMUM_U = 0.03
 
 # Starting values only: every m is trained by EM on the delivery (probabilistic.py), u by
@@ -143,6 +150,7 @@ _OFFENDED_AROUND_TREATMENT = "(active_quarters_l & active_quarters_r) <> 0::UHUG
 _AREA_KNOWN = "(force_l IS NOT NULL AND force_r IS NOT NULL)"
 _SAME_POSTCODE = "postcode_l = postcode_r"
 _SAME_FORCE = "force_l = force_r"
+_POSTCODE_UNKNOWN = "(postcode_l IS NULL OR postcode_r IS NULL)"
 
 
 def _area_and_offending() -> cl.CustomComparison:
@@ -158,6 +166,12 @@ def _area_and_offending() -> cl.CustomComparison:
         (f"{_SAME_POSTCODE} AND {_OFFENDED_IN_FORCE}",
          "same postcode, offended in the treatment force"),
         (_SAME_POSTCODE, "same postcode"),
+        # the same force with a postcode unrecorded is not "another postcode in the same
+        # force" (evidence against the same home): levels of its own, so that a delivery
+        # that leaves postcodes empty does not blend the two (see the null level)
+        (f"{_SAME_FORCE} AND {_POSTCODE_UNKNOWN} AND {_OFFENDED_IN_FORCE}",
+         "same police force, postcode unknown, offended in the treatment force"),
+        (f"{_SAME_FORCE} AND {_POSTCODE_UNKNOWN}", "same police force, postcode unknown"),
         (f"{_SAME_FORCE} AND {_OFFENDED_IN_FORCE}",
          "same police force, offended in the treatment force"),
         (_SAME_FORCE, "same police force"),
@@ -183,7 +197,7 @@ def _area_and_offending() -> cl.CustomComparison:
 
 # Starting values only (EM trains them): most people are treated where they live and offend
 # there; a sixth of pairs of the same person say nothing of the sort.
-AREA_START_M = (0.4, 0.15, 0.15, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05)
+AREA_START_M = (0.4, 0.15, 0.1, 0.05, 0.1, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05)
 
 
 def comparisons() -> list[cl.CustomComparison]:

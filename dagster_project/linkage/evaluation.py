@@ -1,7 +1,7 @@
 """Quality of a linkage rule against the synthetic generator's truth.
 
 Exports `client_truth`, `evaluate_links`, `error_breakdown`, `calibration_table`,
-`record_persons`, `adult_starters`, `exact_stranger_share`.
+`record_persons`, `adult_starters`, `exact_stranger_share`, `no_record_absent_by_stranger`.
 
 The generator writes, beside each delivery (`truth/<extract date>/`), who each NDTMS
 identity record really is (`client_records.parquet`: the attributor as the agency typed
@@ -181,6 +181,39 @@ def exact_stranger_share(clients: pd.DataFrame, variants: pd.DataFrame, truth: p
     attributor = variants[ATTRIBUTOR].drop_duplicates()
     hit = clients.loc[no_record, ATTRIBUTOR].reset_index().merge(attributor, on=ATTRIBUTOR)
     return hit.iloc[:, 0].nunique() / max(int(no_record.sum()), 1)
+
+
+def _exact_strangers(clients: pd.DataFrame, variants: pd.DataFrame, truth: pd.DataFrame,
+                     mask: pd.Series | None) -> tuple[pd.Series, pd.Series]:
+    """Masks over `clients`: linkable clients with no PNC record (in `mask`), and those of
+    them whose whole attributor some PNC identity carries."""
+    no_record = truth["true_pncids"].map(len).eq(0) & clients["linkable"].astype(bool)
+    if mask is not None:
+        no_record &= mask
+    attributor = variants[ATTRIBUTOR].drop_duplicates().assign(_hit=True)
+    hit = clients[ATTRIBUTOR].merge(attributor, on=ATTRIBUTOR, how="left")["_hit"]
+    return no_record, no_record & hit.fillna(False).astype(bool).set_axis(clients.index)
+
+
+def no_record_absent_by_stranger(links: pd.DataFrame, clients: pd.DataFrame,
+                                 variants: pd.DataFrame, truth: pd.DataFrame,
+                                 mask: pd.Series | None = None) -> dict:
+    """The share of no-record clients left `absent`, apart for those whose whole attributor
+    a PNC identity carries (`exact_stranger`) and the others: the first is what area,
+    ethnicity and offending alone achieve, and bounds the whole share (with the second at
+    100%, the share can reach no more than `ceiling`)."""
+    no_record, exact = _exact_strangers(clients, variants, truth, mask)
+    absent = links["link_status"].eq("absent")
+    others = no_record & ~exact
+    share_exact = exact.sum() / max(int(no_record.sum()), 1)
+    absent_exact = absent[exact].mean() if exact.any() else float("nan")
+    return {
+        "exact_stranger_share": float(share_exact),
+        "absent_exact_strangers": float(absent_exact),
+        "absent_others": float(absent[others].mean()) if others.any() else float("nan"),
+        "ceiling_at_this_exact_stranger_rate": float(1 - share_exact
+                                                     + share_exact * absent_exact),
+    }
 
 
 def adult_starters(staged_episodes: pd.DataFrame, clients: pd.DataFrame,

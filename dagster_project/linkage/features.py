@@ -1,7 +1,7 @@
 """The two input tables of the probabilistic model: NDTMS clients and PNC identity variants.
 
 Exports `CLIENT_FEATURES`, `VARIANT_FEATURES`, `build_features`,
-`postcode_forces`.
+`postcode_forces`, `dat_forces`.
 
 Both tables carry the same columns, so that every comparison reads the same way on either
 side of a pair (Splink decides which table is `l`):
@@ -12,8 +12,9 @@ side of a pair (Splink decides which table is `l`):
   `dob_day` (for the swap and the year slip);
 - `ethnicity` in PNC codes (NULL when not stated: 'not stated' says nothing about a person);
 - `postcode` (outward code) and `force`: for a client the force is derived from the
-  postcode (no lookup is delivered), for a PNC person it is the nominal's owning force,
-  else the force derived from its postcode;
+  postcode (no lookup is delivered), else, where the postcode is not recorded, from the
+  client's drug action team (`dat_forces`); for a PNC person it is the nominal's owning
+  force, else the force derived from its postcode;
 - `second_initial`: for a PNC person the initial of the second forename (NULL for a
   client: NDTMS records one initial);
 - `active_quarters`: a 128-bit mask of the 128 quarters (32 years) up to two years after
@@ -98,6 +99,28 @@ def postcode_forces(con: duckdb.DuckDBPyConnection) -> None:
     """)
 
 
+def dat_forces(con: duckdb.DuckDBPyConnection) -> None:
+    """Table `_dat_force`: each drug action team's police force, derived from the data.
+
+    A DAT is a local area, so its clients whose postcode is recorded live mostly in one
+    force: the force most of them live in (ties: the lowest code). Where a delivery leaves
+    postcodes empty, the client's DAT still places it (the DAT is its own column, left
+    empty independently), and without a force a client can never show "offended in the
+    treatment force around the treatment", the strongest area evidence the model has. Needs
+    view `_clients` and table `_postcode_force`.
+    """
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _dat_force AS
+        WITH votes AS (
+            SELECT c.dat, pf.force, count(*) AS votes
+            FROM _clients c JOIN _postcode_force pf ON pf.postcode = upper(c.pc)
+            WHERE c.dat IS NOT NULL
+            GROUP BY ALL
+        )
+        SELECT dat, arg_min(force, {_vote_order()}) AS force FROM votes GROUP BY dat
+    """)
+
+
 def _vote_order() -> str:
     # most votes first, then the lowest force code: a deterministic tie rule
     return "(-votes, force)"
@@ -115,8 +138,10 @@ def build_features(
     nominal rows give each person's postcode and force), `offences` the staged offences
     (`pncid`, `offence_start`, `force`). Returns the two table names.
     """
+    if "dat" not in clients:  # an optional column (EXTRACTS.md)
+        clients = clients.assign(dat=pd.Series(pd.NA, index=clients.index, dtype="str"))
     _register(con, "_clients", clients.assign(unique_id=range(len(clients))), [
-        "unique_id", "finitial", "sinitial", "dob", "sex", "linkable", "pc", "ethnic",
+        "unique_id", "finitial", "sinitial", "dob", "sex", "linkable", "pc", "dat", "ethnic",
         "first_triaged", "last_triaged"])
     if "second_initial" not in variants:  # variants built without forenames
         variants = variants.assign(second_initial=pd.NA)
@@ -128,6 +153,7 @@ def build_features(
     _register(con, "_offences", offences, ["pncid", "offence_start", "force"])
     con.register("_ethnicity_codes", load_reference("ethnicity_codes"))
     postcode_forces(con)
+    dat_forces(con)
     first_year = mask_first_year(clients)
     _client_features(con, first_year)
     _variant_features(con, first_year)
@@ -156,13 +182,15 @@ def _client_features(con: duckdb.DuckDBPyConnection, first_year: int) -> None:
         SELECT c.unique_id, {_identity_columns("c")}, NULL::VARCHAR AS second_initial,
                'client' AS source,
                nullif(e.pnc_code, '{NOT_STATED_ETHNICITY}') AS ethnicity,
-               upper(c.pc) AS postcode, pf.force,
+               upper(c.pc) AS postcode, coalesce(pf.force, df.force) AS force,
                {window} AS active_quarters,
-               pf.force AS force_a,
-               CASE WHEN pf.force IS NOT NULL THEN {window} END AS quarters_a,
+               coalesce(pf.force, df.force) AS force_a,
+               CASE WHEN coalesce(pf.force, df.force) IS NOT NULL THEN {window} END
+                   AS quarters_a,
                NULL::VARCHAR AS force_b, NULL::UHUGEINT AS quarters_b
         FROM _clients c
         LEFT JOIN _postcode_force pf ON pf.postcode = upper(c.pc)
+        LEFT JOIN _dat_force df ON df.dat = c.dat
         LEFT JOIN _ethnicity_codes e ON e.ndtms_code = c.ethnic
         WHERE c.linkable
         ORDER BY c.unique_id

@@ -81,8 +81,8 @@ def client_level_em(
     `pairs`: one row per scored (client, variant): `client` (row position), `pncid`,
     `bayes_factor` (Splink's, under `m`), and for each comparison of `m` a column
     `gamma_<name>` (its level: -1 null, 0 the last level, ...). `m[name][gamma]` is the
-    m probability of each level. Returns (`client`, `pncid`, `match_probability`) per
-    person, π, and m in the same layout.
+    m probability of each level. Returns (`client`, `pncid`, the levels of the person's
+    best variant, `match_probability`) per person, π, and m in the same layout.
 
     EM starts halfway between the block estimates and even odds across levels: from a
     block's near-zero m, EM takes hundreds of rounds to climb (a level's posterior weight
@@ -111,7 +111,9 @@ def client_level_em(
         if moved < M_TOLERANCE:
             break
     posterior, share = e_step(current, share)
-    return persons[["client", "pncid"]].assign(match_probability=posterior), share, current
+    levels = [f"gamma_{name}" for name in m]
+    return (persons[["client", "pncid", *levels]].assign(match_probability=posterior),
+            share, current)
 
 
 def _m_step(slot: np.ndarray, posterior: np.ndarray, levels: int) -> np.ndarray:

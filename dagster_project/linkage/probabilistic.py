@@ -28,6 +28,7 @@ from splink import DuckDBAPI, Linker
 from splink.internals.exceptions import EMTrainingException  # not re-exported by Splink 5
 
 from dagster_project.linkage.comparisons import (
+    INITIAL_MINIMUM_U,
     PRIOR_RULE,
     PRIOR_RULE_RECALL,
     TRAINING_BLOCKING_RULES,
@@ -36,6 +37,7 @@ from dagster_project.linkage.comparisons import (
 from dagster_project.linkage.features import build_features
 from dagster_project.linkage.posterior import client_level_em
 from dagster_project.linkage.resolve import PROBABILISTIC, links_from_pairs
+from dagster_project.linkage.term_frequencies import register_initial_term_frequencies
 
 METHOD = PROBABILISTIC
 U_MAX_PAIRS = 1e7
@@ -158,6 +160,11 @@ def _scored_variant_pairs(con, db_api, client_table, variant_table, model, absen
               db_api.register(variant_table, table_name="b_pnc_variants")]
     linker = Linker(inputs, {**model, "retain_intermediate_calculation_columns": True},
                     log_level=logging.WARNING)
+    tables = register_initial_term_frequencies(con, db_api, linker, client_table,
+                                               variant_table)
+    model["initial_u"] = {column: {
+        row[column]: (float(row["national"]), float(row[f"tf_{column}"]))
+        for _, row in table.iterrows()} for column, table in tables.items()}
     predictions = linker.inference.predict(
         threshold_match_probability=absent_floor * COMPETITOR_FRACTION, warning_mode="never")
     prior = model["probability_two_random_records_match"]
@@ -180,9 +187,12 @@ def score_pairs(
     offences: pd.DataFrame,
     absent_floor: float,
     seed: int = 42,
+    with_levels: bool = False,
 ) -> tuple[pd.DataFrame, dict]:
     """Per (client row position, PNC person) with a posterior at or above the floor:
-    `client`, `pncid`, `match_probability`; and the trained model as a dict."""
+    `client`, `pncid`, `match_probability` (with `with_levels`, also the comparison levels
+    of the person's best variant, `gamma_<comparison>`, to study the model); and the
+    trained model as a dict."""
     spill = Path(tempfile.mkdtemp(prefix="reconviction-duckdb-"))
     con = _connection(spill)
     try:
@@ -207,8 +217,11 @@ def score_pairs(
                                        int(clients["linkable"].sum()), persons)
     model = _set_m(model, m)
     model["client_level"] = {"share_of_clients_with_a_record": share,
-                             "pnc_persons": persons, "em_sessions": sessions}
+                             "pnc_persons": persons, "em_sessions": sessions,
+                             "initial_u": model.pop("initial_u")}
     logger.info("share of clients with a PNC record (estimated): %.3f", share)
+    if not with_levels:
+        scored = scored[["client", "pncid", "match_probability"]]
     return scored[scored["match_probability"].ge(absent_floor)].reset_index(drop=True), model
 
 
@@ -256,6 +269,17 @@ def model_parameters_markdown(model: dict) -> str:
               "  then refined with the share below by EM over every scored pair, a client's "
               "candidates competing (posterior.py): the values in the table"]
     level = model.get("client_level")
+    for column, values in (level or {}).get("initial_u", {}).items():
+        raised = {v: pair for v, pair in values.items() if pair[1] > pair[0] * 1.05}
+        lines.append(
+            f"- u of agreeing on {column} = v: the larger of v's national frequency and its"
+            f" frequency among same-postcode PNC nominals (term_frequencies.py), and no less"
+            f" than {INITIAL_MINIMUM_U} (a floor not estimated from the delivery:"
+            f" comparisons.py); raised above the national frequency by the neighbours for "
+            f"{len(raised)} of {len(values)} values"
+            + (": " + ", ".join(f"{v} {n:.4f}→{u:.4f}" for v, (n, u) in sorted(
+                raised.items(), key=lambda item: item[1][1] / item[1][0], reverse=True)[:5])
+               if raised else ""))
     if level:
         lines.append(
             f"- share of clients with a PNC record: {level['share_of_clients_with_a_record']:.3f},"
