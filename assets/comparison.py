@@ -1,7 +1,7 @@
 """The comparison group (METHOD.md §10): every PNC person's history once per delivery, then
 per cohort year the matched controls, the adjusted effect and the balance.
 
-Exports `comparison_pool`, `comparison_tables`, `COMPARISON_GROUP`.
+Exports `comparison_pool`, `comparison_tables`.
 """
 
 import dagster as dg
@@ -12,9 +12,8 @@ from dagster_project.io_manager import WarehouseResource
 from dagster_project.metadata import settings_metadata, table_metadata
 from dagster_project.partitions import cohort_years
 from dagster_project.resources import SettingsResource
+from dagster_project.vocabulary.groups import COMPARISON_GROUP, POOL_GROUP
 
-COMPARISON_GROUP = "comparison"
-POOL_GROUP = "comparison_pool"  # per delivery: refreshed with the delivery's stages
 _OFFENCE_COLUMNS = ["pncid", "cjs_code", "offence_group", "trigger", "force", "offence_start",
                     "outcome", "outcome_date", "disposal", "custody_days"]
 _POOL = ("comparison_persons", "comparison_convictions", "comparison_custody")

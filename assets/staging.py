@@ -5,7 +5,7 @@ Files are staged one at a time (nominals first: aliases and offences need them),
 table read just before and its staged table handed over just after, so that a national
 delivery never holds all four raw tables and their staged copies in memory at once.
 
-Exports `staged_delivery`, `STAGING_GROUP`.
+Exports `staged_delivery`.
 """
 
 from functools import partial
@@ -26,12 +26,11 @@ from dagster_project.staging import (
     unknown_code_counts,
 )
 from dagster_project.staging.rules import empty_rejects, repeats_earlier_row
+from dagster_project.vocabulary.groups import STAGING_GROUP
 
-STAGING_GROUP = "staging"
 NOMINALS, ALIASES, OFFENCES, EPISODES = (
     "pnc_nominals.csv", "pnc_aliases.csv", "pnc_offences.csv", "ndtms_episodes.csv",
 )
-
 
 # which raw table and code lists each staged table is made from (lineage in the UI)
 _SOURCES = {

@@ -5,7 +5,9 @@ Exports `LAYERS` (layer name -> checks) and `layer_definitions()`.
 
 from functools import partial
 
-from checks import reconcile, soft
+# the modules themselves, not `from checks import …`: checks/__init__ imports this module
+import checks.reconcile as reconcile
+import checks.soft as soft
 from checks.comparison import comparison_checks
 from checks.disclosure import disclosure_audit
 from checks.framework import Check, Tables, layer_checks
@@ -19,6 +21,7 @@ from checks.suites_delivery import (
     staged_suite,
 )
 from checks.thresholds import THRESHOLDS
+from dagster_project.accounting import rejected_by_file
 from dagster_project.partitions import COHORT_YEAR_KEYS
 from dagster_project.reference import REFERENCE_TABLES
 from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES, REJECTS_TABLE, STAGED_TABLES
@@ -49,8 +52,7 @@ def _no_identifiers(asset: str) -> Check:
 
 def _reject_share(file_name: str, tables: Tables):
     wh = tables.warehouse
-    rejected = wh.query(f"SELECT count(*) AS n FROM {REJECTS_TABLE} WHERE source_file = :f",
-                        {"f": file_name})["n"].iloc[0]
+    rejected = rejected_by_file(wh).get(file_name, 0)
     ceiling = THRESHOLDS.reject_share_ceiling
     return [soft.reject_share(file_name, wh.row_count(RAW_TABLES[file_name]), int(rejected),
                               ceiling)]

@@ -11,6 +11,7 @@ Exports `funnel_reconciles`, `by_group_sums`, `all_row_reconciles`, `no_identifi
 import pandas as pd
 
 from checks.rules import Outcome
+from dagster_project.vocabulary.link_status import LINK_STATUSES, STUDY_STATUSES
 
 IDENTIFIER_COLUMNS = (
     "finitial", "sinitial", "dob", "clientid", "pncid", "surname", "forenames", "asn",
@@ -34,15 +35,15 @@ def funnel_reconciles(funnel: pd.DataFrame, members: pd.DataFrame) -> list[Outco
              if shown[a] < shown[b]]
     cohort = persons.get("cohort")
     counted = members["link_status"].value_counts()
-    over = [s for s in ("matched", "absent")
+    over = [s for s in STUDY_STATUSES
             if pd.notna(persons.get(s)) and counted.get(s, 0) > persons[s]]
     return [
         Outcome("funnel monotone: starters ≥ adult_starters ≥ study_population ≥ cohort",
                 not falls, len(falls), tuple(falls)),
         _identity("adult_starters = matched + absent + ambiguous", persons.get("adult_starters"),
-                  [persons.get(s) for s in ("matched", "absent", "ambiguous")]),
+                  [persons.get(s) for s in LINK_STATUSES]),
         _identity("study_population = matched + absent", persons.get("study_population"),
-                  [persons.get("matched"), persons.get("absent")]),
+                  [persons.get(s) for s in STUDY_STATUSES]),
         _identity("cohort stage = rows of cohort_members", cohort, [len(members)]),
         Outcome("cohort members of each link status ≤ the funnel's count", not over,
                 len(over), tuple(over)),

@@ -7,8 +7,7 @@ Exports `reject_share`, `unknown_code_shares`, `link_shares`, `link_share_drift`
 import pandas as pd
 
 from checks.rules import Outcome
-
-LINK_STATUSES = ("matched", "absent", "ambiguous")
+from dagster_project.vocabulary.link_status import LINK_STATUSES
 
 
 def reject_share(file_name: str, raw_rows: int, rejected_rows: int, ceiling: float) -> Outcome:

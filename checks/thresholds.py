@@ -1,12 +1,15 @@
 """Thresholds of the data-quality checks, beside `Settings.unknown_code_warn_share`.
 
-They are not Settings fields (that object is shared by every stage); the values are recorded
-in each check's metadata so that a warning can be read against the threshold that raised it.
+They are not Settings fields (that object is shared by every stage); each check that uses
+one names it in its description and its outcome (e.g. "rejected rows of f ≤ 5.0%"), so that a
+warning can be read against the threshold that raised it.
 
 Exports `CheckThresholds`, `THRESHOLDS`.
 """
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+
+from dagster_project.vocabulary.link_status import ABSENT, AMBIGUOUS, MATCHED
 
 
 @dataclass(frozen=True)
@@ -21,13 +24,10 @@ class CheckThresholds:
     link_share_drift: float = 0.10
     # plausible link-status shares of adult starters; the NTA study excluded 35% as ambiguous
     link_share_bounds: dict = field(default_factory=lambda: {
-        "matched": (0.10, 0.90), "absent": (0.05, 0.80), "ambiguous": (0.0, 0.50),
+        MATCHED: (0.10, 0.90), ABSENT: (0.05, 0.80), AMBIGUOUS: (0.0, 0.50),
     })
     # the cohort's overall reduction in convictions (NTA: 26%); outside this it is implausible
     reduction_bounds: tuple[float, float] = (-0.50, 0.90)
-
-    def as_metadata(self) -> dict:
-        return {k: str(v) for k, v in asdict(self).items()}
 
 
 THRESHOLDS = CheckThresholds()

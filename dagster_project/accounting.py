@@ -1,9 +1,11 @@
 """Row accounting: every delivered row is staged or rejected (METHOD.md §9).
 
-Exports `row_accounting`.
+Exports `row_accounting`, `rejected_rows`, `rejected_by_file`, `delivery_accounting`.
 """
 
 import pandas as pd
+
+from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES, REJECTS_TABLE, STAGED_TABLES
 
 
 def row_accounting(raw: dict[str, int], staged: dict[str, int], rejected: dict[str, int]):
@@ -19,3 +21,26 @@ def row_accounting(raw: dict[str, int], staged: dict[str, int], rejected: dict[s
     table["unaccounted"] = table["raw"] - table["staged"] - table["rejected"]
     table["balanced"] = table["unaccounted"] == 0
     return table
+
+
+def rejected_rows(warehouse) -> pd.DataFrame:
+    """Rejected rows per file and reason (`source_file`, `reason`, `n`), counted in the
+    warehouse so that no row is read into memory; most frequent reason first per file."""
+    return warehouse.query(
+        f"SELECT source_file, reason, count(*) AS n FROM {REJECTS_TABLE} "
+        "GROUP BY source_file, reason ORDER BY source_file, n DESC, reason"
+    )
+
+
+def rejected_by_file(warehouse) -> dict[str, int]:
+    """Rejected rows per delivered file (files without a reject are absent)."""
+    return rejected_rows(warehouse).groupby("source_file")["n"].sum().astype(int).to_dict()
+
+
+def delivery_accounting(warehouse) -> pd.DataFrame:
+    """`row_accounting` of the warehouse's raw, staged and rejects tables."""
+    return row_accounting(
+        raw={f: warehouse.row_count(RAW_TABLES[f]) for f in DELIVERY_FILES},
+        staged={f: warehouse.row_count(STAGED_TABLES[f]) for f in DELIVERY_FILES},
+        rejected=rejected_by_file(warehouse),
+    )

@@ -32,6 +32,7 @@ from dagster_project.report.sections import (
 from dagster_project.report.style import CSS
 from dagster_project.report.tables import OUTCOME_COLUMNS_SHOWN, cell_text
 from dagster_project.report.text import LIMITS, method_paragraphs
+from dagster_project.vocabulary.dimensions import HEADLINE_DIMENSIONS
 
 # section id -> heading, in reading order
 SECTIONS = {
@@ -48,7 +49,6 @@ SECTIONS = {
     "disclosure": "Disclosure control",
     "provenance": "Settings, extract and code version",
 }
-HEADLINE_DIMENSIONS = ["all", *SUBGROUP_CHARTS]
 
 
 @dataclass(frozen=True)
@@ -195,8 +195,8 @@ def render_report(inputs: ReportInputs) -> str:
 
 
 def headline_markdown(outcomes: pd.DataFrame, threshold: int) -> str:
-    """The headline dimensions as a markdown table of published text (`*` suppressed), in the
-    report's order."""
+    """The headline dimensions as a markdown table of published text (`*` suppressed), groups
+    in the report's order."""
     guarded = gate(outcomes, threshold)
     rows = pd.concat([ordered_rows(guarded, d) for d in HEADLINE_DIMENSIONS])
     text = pd.DataFrame({

@@ -18,6 +18,7 @@ from dagster_project.report.tables import (
     funnel_rows,
     html_table,
 )
+from dagster_project.vocabulary.link_status import LINK_STATUSES
 
 # dimension -> (section title, the order its groups read in; others follow sorted)
 SUBGROUP_CHARTS = {
@@ -30,7 +31,6 @@ SUBGROUP_CHARTS = {
                    ["opiate_and_crack", "opiate_only", "crack_only", "other"]),
     "referral_route": ("Reduction by referral route", ["criminal_justice", "self", "other"]),
 }
-STATUSES = ("matched", "absent", "ambiguous")
 _NOTE = ('<p class="note">* suppressed: fewer than {t} persons, or recoverable from a total. '
          "Suppressed values are not drawn.</p>")
 
@@ -65,7 +65,7 @@ def funnel_section(funnel: pd.DataFrame, method: str, threshold: int) -> str:
     rows = funnel_rows(funnel)
     bars = []
     for _, row in rows.iterrows():
-        status = row["stage"] in STATUSES
+        status = row["stage"] in LINK_STATUSES
         name = label(row["stage"]) + (" (excluded)" if row["stage"] == "ambiguous" else "")
         share = "" if hidden(row, "share") or value(row, "share") is None else (
             f"{fmt_pct(value(row, 'share'))} of adult starters")

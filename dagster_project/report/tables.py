@@ -12,7 +12,6 @@ from html import escape
 import pandas as pd
 
 from dagster_project.report.cells import (
-    SUPPRESSED,
     fmt_count,
     fmt_pct,
     fmt_rate,
@@ -21,6 +20,8 @@ from dagster_project.report.cells import (
     shown,
     value,
 )
+from dagster_project.vocabulary.disclosure import SUPPRESSED
+from dagster_project.vocabulary.link_status import LINK_STATUSES
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ def funnel_rows(funnel: pd.DataFrame) -> pd.DataFrame:
     out = funnel.copy()
     shares, hide = [], []
     for _, row in funnel.iterrows():
-        is_status = row["stage"] in ("matched", "absent", "ambiguous")
+        is_status = row["stage"] in LINK_STATUSES
         persons = value(row, "persons")
         total = value(adults, "persons") if adults is not None else None
         share = persons / total if is_status and persons is not None and total else None
