@@ -7,7 +7,6 @@ Exports `Column`, `html_table`, `OUTCOME_COLUMNS_SHOWN`, `funnel_rows`, `true_mi
 
 import re
 from dataclasses import dataclass
-from html import escape
 
 import pandas as pd
 
@@ -20,6 +19,7 @@ from dagster_project.report.cells import (
     shown,
     value,
 )
+from dagster_project.report.templating import Markup, render
 from dagster_project.vocabulary.disclosure import SUPPRESSED
 from dagster_project.vocabulary.link_status import LINK_STATUSES
 
@@ -96,20 +96,11 @@ def true_minus(text: str) -> str:
     return _NEGATIVE.sub("−", text)
 
 
-def html_table(table: pd.DataFrame, columns: list[Column], caption: str = "") -> str:
+def html_table(table: pd.DataFrame, columns: list[Column], caption: str = "") -> Markup:
     """A `<table>` of `table`'s rows; numeric columns right-aligned, `*` for suppressed."""
-    head = "".join(f'<th class="{c.kind}">{escape(c.header)}</th>' for c in columns)
-    body = []
-    for _, row in table.iterrows():  # published tables: tens of rows
-        cells = "".join(
-            f'<td class="{c.kind}">{escape(cell_text(row, c))}</td>' for c in columns
-        )
-        body.append(f"<tr>{cells}</tr>")
-    caption_html = f"<caption>{escape(caption)}</caption>" if caption else ""
-    return (
-        f"<table>{caption_html}<thead><tr>{head}</tr></thead>"
-        f"<tbody>{''.join(body)}</tbody></table>"
-    )
+    rows = [[(c.kind, cell_text(row, c)) for c in columns]
+            for _, row in table.iterrows()]  # published tables: tens of rows
+    return render("table.html.j2", columns=columns, rows=rows, caption=caption)
 
 
 def any_suppressed(*tables: pd.DataFrame) -> bool:
