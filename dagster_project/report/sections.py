@@ -18,7 +18,7 @@ from dagster_project.report.tables import (
     html_table,
 )
 from dagster_project.report.templating import Markup, render
-from dagster_project.vocabulary.link_status import LINK_STATUSES
+from dagster_project.vocabulary.link_status import AMBIGUOUS, LINK_STATUSES
 
 # dimension -> (section title, the order its groups read in; others follow sorted)
 SUBGROUP_CHARTS = {
@@ -64,7 +64,7 @@ def funnel_section(funnel: pd.DataFrame, method: str, threshold: int) -> str:
     bars = []
     for _, row in rows.iterrows():
         status = row["stage"] in LINK_STATUSES
-        name = label(row["stage"]) + (" (excluded)" if row["stage"] == "ambiguous" else "")
+        name = label(row["stage"]) + (" (excluded)" if row["stage"] == AMBIGUOUS else "")
         share = "" if hidden(row, "share") or value(row, "share") is None else (
             f"{fmt_pct(value(row, 'share'))} of adult starters")
         bars.append(Bar(label=("↳ " if status else "") + name, value=value(row, "persons"),
