@@ -4,8 +4,10 @@ Exports `row_accounting`, `rejected_rows`, `rejected_by_file`, `delivery_account
 """
 
 import pandas as pd
+import sqlalchemy as sa
 
 from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES, REJECTS_TABLE, STAGED_TABLES
+from dagster_project.warehouse_sql import table_clause
 
 
 def row_accounting(raw: dict[str, int], staged: dict[str, int], rejected: dict[str, int]):
@@ -26,9 +28,12 @@ def row_accounting(raw: dict[str, int], staged: dict[str, int], rejected: dict[s
 def rejected_rows(warehouse) -> pd.DataFrame:
     """Rejected rows per file and reason (`source_file`, `reason`, `n`), counted in the
     warehouse so that no row is read into memory; most frequent reason first per file."""
+    rejects = table_clause(REJECTS_TABLE, "source_file", "reason")
+    n = sa.func.count().label("n")
     return warehouse.query(
-        f"SELECT source_file, reason, count(*) AS n FROM {REJECTS_TABLE} "
-        "GROUP BY source_file, reason ORDER BY source_file, n DESC, reason"
+        sa.select(rejects.c.source_file, rejects.c.reason, n)
+        .group_by(rejects.c.source_file, rejects.c.reason)
+        .order_by(rejects.c.source_file, n.desc(), rejects.c.reason)
     )
 
 

@@ -6,6 +6,7 @@ Exports `delivery_summary`, `extract_date_in_use`, `extract_date_of`, `funnel_li
 """
 
 import pandas as pd
+import sqlalchemy as sa
 
 from dagster_project.accounting import delivery_accounting, rejected_rows
 from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES, REJECTS_TABLE
@@ -13,12 +14,14 @@ from dagster_project.settings import Settings
 from dagster_project.vocabulary.dimensions import HEADLINE_DIMENSIONS
 from dagster_project.vocabulary.partition import PARTITION_COLUMN
 from dagster_project.warehouse import Warehouse
+from dagster_project.warehouse_sql import table_clause
 
 
 def extract_date_in_use(warehouse: Warehouse, table: str = "treatment_episodes") -> str:
     """The extract date of the delivery a stage's tables were built from (every raw, staged
     and hand-over row carries it)."""
-    found = warehouse.query(f"SELECT max(extract_date) AS extract_date FROM {table}")
+    dates = table_clause(table, "extract_date")
+    found = warehouse.query(sa.select(sa.func.max(dates.c.extract_date).label("extract_date")))
     return str(found["extract_date"].iloc[0])
 
 
