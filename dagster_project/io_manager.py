@@ -50,7 +50,6 @@ def _run_warehouse(lock_timeout: float, context) -> Warehouse:
     return Warehouse(url, lock_timeout, delivery=pinned or None)
 
 
-
 def table_name(asset_key: dg.AssetKey) -> str:
     """The warehouse table of an asset."""
     return "_".join(asset_key.path)

@@ -28,8 +28,6 @@ def test_counts_below_the_threshold_are_suppressed_zero_included():
     assert published["persons"].dtype == "Int64"
 
 
-
-
 def funnel_of(persons: list[int]) -> pd.DataFrame:
     return pd.DataFrame({"cohort_year": "2006-07", "stage": list(FUNNEL_STAGES),
                          "persons": persons})
