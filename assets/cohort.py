@@ -3,7 +3,7 @@
 The extract's maturity is checked before anything is read (METHOD.md §2), so an immature
 cohort year fails at once, naming the extract date it needs.
 
-Exports `cohort_tables`, `COHORT_GROUP`.
+Exports `cohort_tables`.
 """
 
 import dagster as dg
@@ -14,8 +14,8 @@ from dagster_project.metadata import settings_metadata, table_metadata
 from dagster_project.partitions import cohort_years
 from dagster_project.resources import SettingsResource
 from dagster_project.summary import extract_date_in_use
+from dagster_project.vocabulary.groups import COHORT_GROUP
 
-COHORT_GROUP = "cohort"
 _INPUTS = ("treatment_journeys", "client_link_status", "linked_offences")
 # read by the step itself (after the maturity check), so declared as deps, not inputs
 _DEPS = [*_INPUTS, "treatment_episodes"]

@@ -1,20 +1,21 @@
 """The comparison group (METHOD.md §10): every PNC person's history once per delivery, then
 per cohort year the matched controls, the adjusted effect and the balance.
 
-Exports `comparison_pool`, `comparison_tables`, `COMPARISON_GROUP`.
+Exports `comparison_pool`, `comparison_tables`.
 """
 
 import dagster as dg
 import pandas as pd
+import sqlalchemy as sa
 
 from dagster_project.comparison import compare, pool_tables, publish_comparison
 from dagster_project.io_manager import WarehouseResource
 from dagster_project.metadata import settings_metadata, table_metadata
 from dagster_project.partitions import cohort_years
 from dagster_project.resources import SettingsResource
+from dagster_project.vocabulary.groups import COMPARISON_GROUP, POOL_GROUP
+from dagster_project.warehouse_sql import table_clause
 
-COMPARISON_GROUP = "comparison"
-POOL_GROUP = "comparison_pool"  # per delivery: refreshed with the delivery's stages
 _OFFENCE_COLUMNS = ["pncid", "cjs_code", "offence_group", "trigger", "force", "offence_start",
                     "outcome", "outcome_date", "disposal", "custody_days"]
 _POOL = ("comparison_persons", "comparison_convictions", "comparison_custody")
@@ -52,10 +53,11 @@ def comparison_pool(context: dg.AssetExecutionContext, settings: SettingsResourc
                     warehouse: WarehouseResource, **inputs: pd.DataFrame):
     """What the comparison needs of the whole PNC, once per delivery (and linkage rule)."""
     run_settings = settings.get()
-    outcomes = "('C', 'K')" if run_settings.count_cautions else "('C')"
+    outcomes = ["C", "K"] if run_settings.count_cautions else ["C"]
+    staged = table_clause("staged_pnc_offences", *_OFFENCE_COLUMNS)
     offences = warehouse.warehouse().query(
-        f"SELECT {', '.join(_OFFENCE_COLUMNS)} FROM staged_pnc_offences "
-        f"WHERE outcome IN {outcomes} OR disposal = 'CUS'")
+        sa.select(*(staged.c[c] for c in _OFFENCE_COLUMNS))
+        .where(staged.c.outcome.in_(outcomes) | (staged.c.disposal == "CUS")))
     tables = pool_tables(
         inputs["staged_pnc_nominals"], offences, inputs["client_links"],
         inputs["client_link_candidates"], inputs["client_identities"],

@@ -5,7 +5,7 @@ them, so Dagster runs it only when each one was written and none of their blocki
 failed. It then switches the pointer in one transaction (`delivery_pointer.py`). Until then
 cohort-year runs, the report, the schedule and the sensor see the previous complete delivery.
 
-Exports `current_delivery`, `DELIVERY_POINTER_GROUP`, `DELIVERY_ASSETS`.
+Exports `current_delivery`, `DELIVERY_ASSETS`.
 """
 
 import dagster as dg
@@ -17,14 +17,15 @@ from assets.raw import raw_delivery
 from assets.reference import reference_assets
 from assets.staging import staged_delivery
 from dagster_project.delivery_pointer import loaded_deliveries, namespace_for, switch_delivery
-from dagster_project.io_manager import REFRESH_JOB, WarehouseResource, table_name
+from dagster_project.io_manager import WarehouseResource, table_name
 from dagster_project.metadata import settings_metadata
 from dagster_project.refresh import RAW_CODE_VERSION, STAGING_CODE_VERSION
 from dagster_project.resources import SettingsResource
 from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES
+from dagster_project.vocabulary.groups import DELIVERY_POINTER_GROUP
+from dagster_project.vocabulary.job_names import REFRESH_JOB
 from dagster_project.warehouse import Warehouse
 
-DELIVERY_POINTER_GROUP = "delivery"
 DELIVERY_ASSETS = [
     *reference_assets, raw_delivery, staged_delivery, *linkage_assets, treatment_journeys,
     comparison_pool,

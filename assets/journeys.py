@@ -1,6 +1,6 @@
 """Journeys stage: episodes chained into treatment journeys (METHOD.md §1, 21-day rule).
 
-Exports `treatment_journeys`, `JOURNEYS_GROUP`.
+Exports `treatment_journeys`.
 """
 
 import dagster as dg
@@ -9,8 +9,7 @@ import pandas as pd
 from dagster_project.cohort import treatment_journeys as chain_journeys
 from dagster_project.metadata import settings_metadata, table_metadata
 from dagster_project.resources import SettingsResource
-
-JOURNEYS_GROUP = "journeys"
+from dagster_project.vocabulary.groups import JOURNEYS_GROUP
 
 
 @dg.asset(group_name=JOURNEYS_GROUP, kinds={"pandas"})

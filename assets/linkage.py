@@ -4,7 +4,7 @@ Identifiers (initials, dates of birth, PNCIDs) exist in this stage only. What le
 `treatment_episodes`, `client_link_status`, `linked_offences` — is keyed by `person_key`.
 `client_links` keeps the PNCID and is restricted: never published.
 
-Exports `linkage_assets`, `LINKAGE_GROUP`.
+Exports `linkage_assets`.
 """
 
 from pathlib import Path
@@ -40,8 +40,7 @@ from dagster_project.linkage.rules import candidate_pairs, links_from_candidates
 from dagster_project.metadata import settings_metadata, table_metadata
 from dagster_project.resources import SettingsResource
 from dagster_project.summary import extract_date_in_use
-
-LINKAGE_GROUP = "linkage"
+from dagster_project.vocabulary.groups import LINKAGE_GROUP
 
 
 @dg.asset(group_name=LINKAGE_GROUP, kinds={"pandas"})

@@ -1,6 +1,6 @@
 """Outcomes stage, per cohort year: the outcome table of METHOD.md §5 under disclosure control.
 
-Exports `outcome_table`, `OUTCOMES_GROUP`.
+Exports `outcome_table`.
 """
 
 import dagster as dg
@@ -11,8 +11,9 @@ from dagster_project.cohort import publish_outcome_table
 from dagster_project.metadata import settings_metadata, table_metadata
 from dagster_project.partitions import cohort_years
 from dagster_project.resources import SettingsResource
+from dagster_project.vocabulary.dimensions import HEADLINE_DIMENSIONS
+from dagster_project.vocabulary.groups import OUTCOMES_GROUP
 
-OUTCOMES_GROUP = "outcomes"
 HEADLINE_COLUMNS = [
     "dimension", "group", "n", "before", "after", "reduction", "ci_low", "ci_high",
     "reduction_at_risk",
@@ -35,7 +36,7 @@ def outcome_table(
     published = publish_outcome_table(table, run_settings.disclosure_threshold, cohort_members,
                                       cohort_convictions_by_group, cohort_funnel)
     headline = published.loc[
-        published["dimension"].isin(["all", "drug_group", "retention_band"]), HEADLINE_COLUMNS
+        published["dimension"].isin(HEADLINE_DIMENSIONS), HEADLINE_COLUMNS
     ]
     return dg.MaterializeResult(
         value=published,

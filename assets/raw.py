@@ -3,7 +3,7 @@
 All four files are read before anything is written, so a malformed delivery fails the
 step and the warehouse keeps the raw tables it had.
 
-Exports `landing`, `raw_delivery`, `RAW_GROUP`.
+Exports `landing`, `raw_delivery`.
 """
 
 import dagster as dg
@@ -14,8 +14,7 @@ from dagster_project.raw import read_extract
 from dagster_project.refresh import RAW_CODE_VERSION, delivery_version, newest_landed_delivery
 from dagster_project.resources import SettingsResource
 from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES
-
-RAW_GROUP = "raw"
+from dagster_project.vocabulary.groups import RAW_GROUP
 
 
 @dg.observable_source_asset(group_name=RAW_GROUP)

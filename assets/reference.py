@@ -7,8 +7,7 @@ import dagster as dg
 
 from dagster_project.metadata import table_metadata
 from dagster_project.reference import REFERENCE_TABLES, load_reference
-
-REFERENCE_GROUP = "reference"
+from dagster_project.vocabulary.groups import REFERENCE_GROUP
 
 
 def _reference_asset(name: str, filename: str) -> dg.AssetsDefinition:

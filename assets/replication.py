@@ -16,11 +16,12 @@ from dagster_project.replication import replication_table
 from dagster_project.resources import SettingsResource
 from dagster_project.sensitivity import cohort_year_under
 from dagster_project.settings import LINKAGE_METHODS
+from dagster_project.vocabulary.groups import OUTCOMES_GROUP
 
 
 @dg.asset(
     partitions_def=cohort_years,
-    group_name="outcomes",
+    group_name=OUTCOMES_GROUP,
     kinds={"pandas"},
     deps=["treatment_journeys", "linkage_alternatives", "alternative_linked_offences"],
 )

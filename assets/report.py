@@ -1,7 +1,7 @@
 """Report stage, per cohort year: the HTML report an analyst can publish, and the published
 tables as CSV files and a workbook, all disclosure-controlled (METHOD.md §6).
 
-Exports `cohort_report`, `report_assets`, `REPORT_GROUP`.
+Exports `cohort_report`, `report_assets`.
 """
 
 from datetime import datetime
@@ -23,8 +23,9 @@ from dagster_project.report import (
 from dagster_project.report.provenance import REPORT_FILE, is_synthetic
 from dagster_project.resources import SettingsResource
 from dagster_project.summary import extract_date_in_use
+from dagster_project.vocabulary.groups import REPORT_GROUP
+from dagster_project.vocabulary.partition import PARTITION_COLUMN
 
-REPORT_GROUP = "report"
 # the only cohort year the NTA study published figures for (REFERENCE_FIGURES.md)
 PUBLISHED_COHORT_YEAR = "2006-07"
 
@@ -33,7 +34,7 @@ def _replication(warehouse, cohort_year: str) -> pd.DataFrame | None:
     """The replication table for the published cohort year, when it has been written."""
     if cohort_year != PUBLISHED_COHORT_YEAR or not warehouse.table_exists("replication"):
         return None
-    table = warehouse.read_table("replication", partition=("cohort_year", cohort_year))
+    table = warehouse.read_table("replication", partition=(PARTITION_COLUMN, cohort_year))
     return table.sort_values("id", key=lambda ids: ids.str[1:].astype(int)) if len(table) else None
 
 
@@ -41,7 +42,7 @@ def _partition_of(warehouse, table: str, cohort_year: str) -> pd.DataFrame | Non
     """A cohort-year table's rows for the year, when it has been written."""
     if not warehouse.table_exists(table):
         return None
-    rows = warehouse.read_table(table, partition=("cohort_year", cohort_year))
+    rows = warehouse.read_table(table, partition=(PARTITION_COLUMN, cohort_year))
     return rows if len(rows) else None
 
 
@@ -49,7 +50,7 @@ def _sensitivity(warehouse, cohort_year: str) -> pd.DataFrame | None:
     """The cohort year's linkage sensitivity table, when it has been written."""
     if not warehouse.table_exists("linkage_sensitivity"):
         return None
-    table = warehouse.read_table("linkage_sensitivity", partition=("cohort_year", cohort_year))
+    table = warehouse.read_table("linkage_sensitivity", partition=(PARTITION_COLUMN, cohort_year))
     return table if len(table) else None
 
 

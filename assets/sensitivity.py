@@ -12,12 +12,13 @@ from dagster_project.metadata import settings_metadata, table_metadata
 from dagster_project.partitions import cohort_years
 from dagster_project.resources import SettingsResource
 from dagster_project.sensitivity import linkage_sensitivity_table
+from dagster_project.vocabulary.groups import OUTCOMES_GROUP
 
 SUMMARY_COLUMNS = ["method", "match_threshold", "study_population", "cohort", "n", "reduction",
                    "ci_low", "ci_high"]
 
 
-@dg.asset(partitions_def=cohort_years, group_name="outcomes", kinds={"pandas"})
+@dg.asset(partitions_def=cohort_years, group_name=OUTCOMES_GROUP, kinds={"pandas"})
 def linkage_sensitivity(
     context: dg.AssetExecutionContext,
     settings: SettingsResource,

@@ -5,13 +5,14 @@ Files are staged one at a time (nominals first: aliases and offences need them),
 table read just before and its staged table handed over just after, so that a national
 delivery never holds all four raw tables and their staged copies in memory at once.
 
-Exports `staged_delivery`, `STAGING_GROUP`.
+Exports `staged_delivery`.
 """
 
 from functools import partial
 
 import dagster as dg
 import pandas as pd
+import sqlalchemy as sa
 
 from dagster_project.io_manager import WarehouseResource
 from dagster_project.metadata import settings_metadata, table_metadata
@@ -26,12 +27,12 @@ from dagster_project.staging import (
     unknown_code_counts,
 )
 from dagster_project.staging.rules import empty_rejects, repeats_earlier_row
+from dagster_project.vocabulary.groups import STAGING_GROUP
+from dagster_project.warehouse_sql import table_clause
 
-STAGING_GROUP = "staging"
 NOMINALS, ALIASES, OFFENCES, EPISODES = (
     "pnc_nominals.csv", "pnc_aliases.csv", "pnc_offences.csv", "ndtms_episodes.csv",
 )
-
 
 # which raw table and code lists each staged table is made from (lineage in the UI)
 _SOURCES = {
@@ -124,16 +125,16 @@ def _stage_offences_in_slices(wh, nominals: pd.DataFrame, offence_codes: pd.Data
     a time, so that only one slice of raw text is in memory; the one rule that needs the
     whole file, a repeated (ASN, OFFENCE_SEQ), is judged first on the keys alone.
     Returns (raw rows, staged, rejects)."""
-    table = RAW_TABLES[OFFENCES]
-    keys = wh.query(f"SELECT asn, offence_seq FROM {table} ORDER BY line_number")
+    table = table_clause(RAW_TABLES[OFFENCES], "asn", "offence_seq", "line_number")
+    keys = wh.query(sa.select(table.c.asn, table.c.offence_seq).order_by(table.c.line_number))
     repeats = repeats_earlier_row(keys, ["asn", "offence_seq"])
     raw_rows = len(keys)
     del keys
     staged, rejected = [], []
     for start in range(0, max(raw_rows, 1), OFFENCE_SLICE_ROWS):
         raw = wh.query(
-            f"SELECT * FROM {table} ORDER BY line_number "
-            f"LIMIT {OFFENCE_SLICE_ROWS} OFFSET {start}"
+            sa.select(sa.text("*")).select_from(table).order_by(table.c.line_number)
+            .limit(OFFENCE_SLICE_ROWS).offset(start)
         )
         part, part_rejects = stage_pnc_offences(
             raw, nominals, offence_codes, repeats=repeats[start : start + len(raw)]

@@ -5,7 +5,7 @@ warehouse for all cohort years at once, and the years never materialised simply 
 It refreshes itself (declarative automation, when the automation sensor is on) after any
 cohort year's outcome table changes, once no cohort-year run is still writing.
 
-Exports `cohort_trends`, `trends_assets`, `TRENDS_GROUP`.
+Exports `cohort_trends`, `trends_assets`.
 """
 
 import dagster as dg
@@ -14,8 +14,7 @@ import pandas as pd
 from dagster_project.metadata import table_metadata
 from dagster_project.trends import cohort_trends as tabulate_trends
 from dagster_project.trends import year_column
-
-TRENDS_GROUP = "trends"
+from dagster_project.vocabulary.groups import TRENDS_GROUP
 
 # eager() waits for every upstream partition to exist; most cohort years never will (immature
 # or simply not analysed), so that part of eager() is dropped.

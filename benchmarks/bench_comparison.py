@@ -20,6 +20,7 @@ import pandas as pd
 
 from dagster_project.comparison import compare, publish_comparison
 from dagster_project.settings import Settings
+from dagster_project.vocabulary.partition import PARTITION_COLUMN
 from dagster_project.warehouse import Warehouse
 
 _COLUMNS = ["dimension", "group", "n", "n_treated", "n_controls", "controls_treated_later",
@@ -36,7 +37,7 @@ def main() -> None:
     settings = Settings.from_env(warehouse_url=args.warehouse_url)
     started = time.perf_counter()
     wh = Warehouse(args.warehouse_url)
-    year = ("cohort_year", args.cohort_year)
+    year = (PARTITION_COLUMN, args.cohort_year)
     members = wh.read_table("cohort_members", partition=year)
     journeys = wh.read_table("treatment_journeys")
     pool = [wh.read_table(t) for t in ("comparison_persons", "comparison_convictions",

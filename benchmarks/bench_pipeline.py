@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from dagster_project.vocabulary.job_names import COHORT_YEAR_JOB, REFRESH_JOB
+
 
 def _step_table(instance, run_id: str) -> list[tuple[str, float, int | None]]:
     """Wall time of every step of a run (STEP_START → STEP_SUCCESS) and the step process's
@@ -65,7 +67,7 @@ def _run(job_name: str, instance, **kwargs) -> bool:
 
 
 def _job_factory(name: str):
-    return {"refresh_delivery": refresh_delivery, "cohort_year": cohort_year}[name]
+    return {REFRESH_JOB: refresh_delivery, COHORT_YEAR_JOB: cohort_year}[name]
 
 
 def _definitions():
@@ -81,11 +83,11 @@ def _definitions():
 
 
 def refresh_delivery():
-    return _definitions().resolve_job_def("refresh_delivery")
+    return _definitions().resolve_job_def(REFRESH_JOB)
 
 
 def cohort_year():
-    return _definitions().resolve_job_def("cohort_year")
+    return _definitions().resolve_job_def(COHORT_YEAR_JOB)
 
 
 def main() -> int:
@@ -110,8 +112,8 @@ def main() -> int:
 
     started = time.perf_counter()
     with dg.DagsterInstance.get() as instance:
-        ok = _run("refresh_delivery", instance) and _run(
-            "cohort_year", instance, tags={"dagster/partition": args.cohort_year}
+        ok = _run(REFRESH_JOB, instance) and _run(
+            COHORT_YEAR_JOB, instance, tags={"dagster/partition": args.cohort_year}
         )
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2
     print(f"\nend to end: {time.perf_counter() - started:.1f} s; "

@@ -42,6 +42,7 @@ def synthetic_frame(rows: int):
 
 
 def phase(name: str, url: str, rows: int) -> dict:
+    from dagster_project.vocabulary.partition import PARTITION_COLUMN
     from dagster_project.warehouse import Warehouse
 
     wh = Warehouse(url)
@@ -51,7 +52,7 @@ def phase(name: str, url: str, rows: int) -> dict:
         out["frame_mb"] = round(df.memory_usage(deep=True).sum() / 2**20)
         out["rss_after_build_mb"] = round(peak_rss_mb())
         started = time.perf_counter()
-        wh.write_table("bench_wide", df, partition=("cohort_year", "2006-07"))
+        wh.write_table("bench_wide", df, partition=(PARTITION_COLUMN, "2006-07"))
         out["seconds"] = round(time.perf_counter() - started, 2)
     else:
         started = time.perf_counter()

@@ -7,7 +7,7 @@ Exports `row_accounting_checks`.
 
 import dagster as dg
 
-from dagster_project.accounting import row_accounting
+from dagster_project.accounting import delivery_accounting
 from dagster_project.io_manager import WarehouseResource
 from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES, REJECTS_TABLE, STAGED_TABLES
 
@@ -26,14 +26,7 @@ _SPECS = [
 @dg.multi_asset_check(specs=_SPECS, can_subset=True)
 def row_accounting_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
     wh = warehouse.warehouse()
-    rejected = wh.query(
-        f"SELECT source_file, count(*) AS n FROM {REJECTS_TABLE} GROUP BY source_file"
-    )
-    table = row_accounting(
-        raw={f: wh.row_count(RAW_TABLES[f]) for f in DELIVERY_FILES},
-        staged={f: wh.row_count(STAGED_TABLES[f]) for f in DELIVERY_FILES},
-        rejected=dict(zip(rejected["source_file"], rejected["n"].astype(int), strict=True)),
-    )
+    table = delivery_accounting(wh)
     selected = {key.asset_key for key in context.selected_asset_check_keys}
     for row in table.itertuples():  # four files, not data rows
         key = dg.AssetKey(STAGED_TABLES[row.file])

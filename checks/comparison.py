@@ -1,12 +1,12 @@
 """Checks of the comparison group's tables (METHOD.md §6, §10).
 
-Exports `comparison_checks`.
+Exports `disclosure`, `balance` and their checks, `CHECKS`.
 """
 
 import numpy as np
 import pandas as pd
 
-from checks.framework import Check, Tables
+from checks.framework import Check
 from checks.rules import Outcome
 from dagster_project.comparison import comparison_disclosure_findings
 
@@ -30,8 +30,8 @@ def balance(table: pd.DataFrame, ceiling: float = BALANCE_CEILING) -> list[Outco
                     len(over), tuple(over.astype(str)[:10]), observed=f"max {worst:.3f}")]
 
 
-def comparison_checks() -> list[Check]:
-    return [
+CHECKS = {
+    "comparison_checks": [
         Check("comparison_outcomes", "disclosure", "No cell of comparison_outcomes shows or "
               "lets one recover fewer than the threshold's persons (n, n_treated, n_controls, "
               "controls_treated_later; complements and partitions; METHOD.md §6).",
@@ -40,7 +40,5 @@ def comparison_checks() -> list[Check]:
         Check("comparison_balance", "balance", f"Every covariate's standardised difference "
               f"after weighting at most {BALANCE_CEILING} (METHOD.md §10).",
               lambda t: balance(t.read("comparison_balance")), blocking=False),
-    ]
-
-
-__all__ = ["Tables", "balance", "comparison_checks", "disclosure"]
+    ],
+}

@@ -2,11 +2,12 @@
 (METHOD.md §6): the published outcome table and funnel as the warehouse holds them, bounded
 against the member sets by `dagster_project.cohort.disclosure` (linear programming).
 
-Exports `disclosure_audit`.
+Exports `disclosure_audit` and its check, `CHECKS`.
 """
 
 import pandas as pd
 
+from checks.framework import Check, Tables
 from checks.rules import Outcome
 from dagster_project.cohort.disclosure import disclosure_findings
 
@@ -40,3 +41,21 @@ def disclosure_audit(outcomes: pd.DataFrame, funnel: pd.DataFrame, members: pd.D
         Outcome(_RULES[2], not recoverable, len(recoverable), tuple(recoverable[:10]),
                 observed=f"threshold {threshold}"),
     ]
+
+
+def _audit(tables: Tables) -> list[Outcome]:
+    return disclosure_audit(
+        tables.read("outcome_table"), tables.read("cohort_funnel"),
+        tables.read("cohort_members"), tables.read("cohort_convictions_by_group"),
+        tables.settings.disclosure_threshold)
+
+
+CHECKS = {
+    "outcome_checks": [
+        Check("outcome_table", "disclosure_audit", "Nothing published for the cohort year "
+              "(outcome table and funnel) shows fewer than the threshold's persons or lets a "
+              "suppressed cell be recovered to within it (linear-programming bounds, METHOD.md "
+              "§6).", _audit, deps=("cohort_funnel", "cohort_members",
+                                    "cohort_convictions_by_group")),
+    ],
+}

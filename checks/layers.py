@@ -1,13 +1,20 @@
 """Every stage's checks, one multi-asset check (one step) per layer of the asset graph.
 
-Exports `LAYERS` (layer name -> checks) and `layer_definitions()`.
+Here: the contracts (Great Expectations suites) and the no-identifier rule of each asset.
+The other checks are declared beside their rules, in `CHECKS` (layer -> checks) of
+`soft`, `reconcile`, `disclosure` and `comparison`, and merged in: adding a check to one of
+those families touches its module only; a new family adds its module to `_FAMILIES`.
+
+Exports `LAYERS`, `PARTITIONED_LAYERS` (layer name -> checks) and `layer_definitions()`.
 """
 
 from functools import partial
 
-from checks import reconcile, soft
-from checks.comparison import comparison_checks
-from checks.disclosure import disclosure_audit
+# the modules themselves, not `from checks import …`: checks/__init__ imports this module
+import checks.comparison as comparison
+import checks.disclosure as disclosure
+import checks.reconcile as reconcile
+import checks.soft as soft
 from checks.framework import Check, Tables, layer_checks
 from checks.ge_runner import needed_columns, run_suite
 from checks.suites_analysis import INDEX_COLUMNS, SUITES
@@ -18,13 +25,11 @@ from checks.suites_delivery import (
     rejects_suite,
     staged_suite,
 )
-from checks.thresholds import THRESHOLDS
-from dagster_project.partitions import COHORT_YEAR_KEYS
 from dagster_project.reference import REFERENCE_TABLES
 from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES, REJECTS_TABLE, STAGED_TABLES
-from dagster_project.staging import unknown_code_counts
 
 _LINE = ["source_file", "line_number"]
+_FAMILIES = (soft, reconcile, disclosure, comparison)
 
 
 def _suite(table: str, rules, index_columns, tables: Tables):
@@ -47,43 +52,15 @@ def _no_identifiers(asset: str) -> Check:
                  lambda t: reconcile.no_identifiers(t.columns(asset)))
 
 
-def _reject_share(file_name: str, tables: Tables):
-    wh = tables.warehouse
-    rejected = wh.query(f"SELECT count(*) AS n FROM {REJECTS_TABLE} WHERE source_file = :f",
-                        {"f": file_name})["n"].iloc[0]
-    ceiling = THRESHOLDS.reject_share_ceiling
-    return [soft.reject_share(file_name, wh.row_count(RAW_TABLES[file_name]), int(rejected),
-                              ceiling)]
-
-
-_CODED = {"staged_ndtms_episodes": ["rfls", "drug1", "drug2", "drug3", "disrsn"],
-          "staged_pnc_offences": ["cjs_code"]}
-
-
-def _unknown_codes(table: str, tables: Tables):
-    staged = tables.read(table, columns=_CODED[table])
-    share = tables.settings.unknown_code_warn_share
-    return [soft.unknown_code_shares(unknown_code_counts(staged), len(staged), share)]
-
-
 def _staging() -> list[Check]:
     checks = [contract(REJECTS_TABLE, rejects_suite(), _LINE)]
     for f in DELIVERY_FILES:
         table = STAGED_TABLES[f]
-        checks += [
-            contract(table, staged_suite(f), _LINE),
-            Check(table, "reject_share", f"Rejected rows of {f} at most "
-                  f"{THRESHOLDS.reject_share_ceiling:.0%}: above it the delivery is unusable.",
-                  partial(_reject_share, f), deps=(RAW_TABLES[f], REJECTS_TABLE)),
-        ]
+        checks.append(contract(table, staged_suite(f), _LINE))
         if f in WARN_RULES:
             checks.append(Check(table, "plausible", "Plausible values the contract does not "
                                 "guarantee (kept by staging).",
                                 partial(_suite, table, WARN_RULES[f], _LINE), blocking=False))
-        if f in ("ndtms_episodes.csv", "pnc_offences.csv"):
-            checks.append(Check(table, "unknown_codes", "Share of codes the reference lacks, "
-                                "per field, at most settings.unknown_code_warn_share.",
-                                partial(_unknown_codes, table), blocking=False))
     return checks
 
 
@@ -92,65 +69,17 @@ def _analysis(*assets: str, identifiers: bool = True) -> list[Check]:
     return checks + ([_no_identifiers(a) for a in assets] if identifiers else [])
 
 
-def _previous_year(key: str) -> str | None:
-    at = COHORT_YEAR_KEYS.index(key)
-    return COHORT_YEAR_KEYS[at - 1] if at else None
+def _with_families(layers: dict[str, list[Check]]) -> dict[str, list[Check]]:
+    """The layers with each family's checks added to the layer it names."""
+    merged = {name: list(checks) for name, checks in layers.items()}
+    for family in _FAMILIES:
+        for name, checks in family.CHECKS.items():
+            if name in merged:  # a family may speak of layers of both kinds
+                merged[name] += checks
+    return merged
 
 
-def _drift(tables: Tables):
-    before = _previous_year(tables.partition)
-    previous = tables.read("cohort_funnel", before) if before else None
-    return [soft.link_share_drift(tables.read("cohort_funnel"), previous,
-                                  THRESHOLDS.link_share_drift)]
-
-
-def _cohort() -> list[Check]:
-    funnel, members = "cohort_funnel", "cohort_members"
-    return _analysis(funnel, members, "cohort_convictions_by_group") + [
-        Check(funnel, "reconciles", "Funnel monotone, link statuses add up, cohort stage = "
-              "rows of cohort_members (on the cells shown).",
-              lambda t: reconcile.funnel_reconciles(t.read(funnel), t.read(members)),
-              deps=(members,)),
-        Check("cohort_convictions_by_group", "sums_to_members", "Convictions by offence group "
-              "sum to each member's before and after.",
-              lambda t: reconcile.by_group_sums(t.read(members),
-                                                t.read("cohort_convictions_by_group")),
-              deps=(members,)),
-        Check(funnel, "link_share_drift", "Link-status shares within "
-              f"{THRESHOLDS.link_share_drift:.0%} points of the previous cohort year.",
-              _drift, blocking=False),
-        Check(funnel, "link_share_bounds", "Link-status shares of adult starters within "
-              "plausible bounds.", lambda t: [soft.link_share_bounds(
-                  t.read(funnel), THRESHOLDS.link_share_bounds)], blocking=False),
-    ]
-
-
-def _disclosure(tables: Tables):
-    return disclosure_audit(
-        tables.read("outcome_table"), tables.read("cohort_funnel"),
-        tables.read("cohort_members"), tables.read("cohort_convictions_by_group"),
-        tables.settings.disclosure_threshold)
-
-
-def _outcomes() -> list[Check]:
-    low, high = THRESHOLDS.reduction_bounds
-    return _analysis("outcome_table") + [
-        Check("outcome_table", "all_row_reconciles", "The `all` row equals the sums over "
-              "cohort_members (cells shown).", lambda t: reconcile.all_row_reconciles(
-                  t.read("outcome_table"), t.read("cohort_members")),
-              deps=("cohort_members",)),
-        Check("outcome_table", "disclosure_audit", "Nothing published for the cohort year "
-              "(outcome table and funnel) shows fewer than the threshold's persons or lets a "
-              "suppressed cell be recovered to within it (linear-programming bounds, METHOD.md "
-              "§6).", _disclosure, deps=("cohort_funnel", "cohort_members",
-                                         "cohort_convictions_by_group")),
-        Check("outcome_table", "plausible_reduction", f"Overall reduction between {low:.0%} "
-              f"and {high:.0%}.", lambda t: [soft.plausible_reduction(
-                  t.read("outcome_table"), low, high)], blocking=False),
-    ]
-
-
-LAYERS = {
+LAYERS = _with_families({
     "reference_checks": [contract(n, reference_suite(n), ["code"]) for n in REFERENCE_TABLES],
     "raw_checks": [contract(RAW_TABLES[f], raw_suite(f), _LINE) for f in DELIVERY_FILES],
     "staging_checks": _staging(),
@@ -163,14 +92,18 @@ LAYERS = {
     "handover_checks": _analysis("client_link_status", "linked_offences",
                                  "alternative_linked_offences"),
     "journeys_checks": _analysis("treatment_journeys"),
-}
-PARTITIONED_LAYERS = {
-    "cohort_checks": _cohort(),
-    "outcome_checks": _outcomes(),
+})
+PARTITIONED_LAYERS = _with_families({
+    "cohort_checks": _analysis("cohort_funnel", "cohort_members",
+                               "cohort_convictions_by_group"),
+    "outcome_checks": _analysis("outcome_table"),
     "replication_checks": _analysis("replication", "linkage_sensitivity"),
-    "comparison_checks": comparison_checks()
-    + [_no_identifiers(a) for a in ("comparison_outcomes", "comparison_balance")],
-}
+    "comparison_checks": [_no_identifiers(a) for a in ("comparison_outcomes",
+                                                         "comparison_balance")],
+})
+_unknown = {n for f in _FAMILIES for n in f.CHECKS} - set(LAYERS) - set(PARTITIONED_LAYERS)
+if _unknown:
+    raise ValueError(f"checks declared for layers that do not exist: {sorted(_unknown)}")
 
 
 def layer_definitions() -> list:

@@ -4,13 +4,18 @@ The published funnel and outcome table are disclosure-controlled: a suppressed c
 missing. Identities are checked on the cells that are shown; the cohort members table is
 complete, so what can be recomputed from it is compared with what is shown.
 
+Each rule and its check (`CHECKS`, by layer) live here together: adding one touches this
+module only.
+
 Exports `funnel_reconciles`, `by_group_sums`, `all_row_reconciles`, `no_identifiers`,
-`IDENTIFIER_COLUMNS`.
+`IDENTIFIER_COLUMNS`, `CHECKS`.
 """
 
 import pandas as pd
 
+from checks.framework import Check
 from checks.rules import Outcome
+from dagster_project.vocabulary.link_status import LINK_STATUSES, STUDY_STATUSES
 
 IDENTIFIER_COLUMNS = (
     "finitial", "sinitial", "dob", "clientid", "pncid", "surname", "forenames", "asn",
@@ -34,15 +39,15 @@ def funnel_reconciles(funnel: pd.DataFrame, members: pd.DataFrame) -> list[Outco
              if shown[a] < shown[b]]
     cohort = persons.get("cohort")
     counted = members["link_status"].value_counts()
-    over = [s for s in ("matched", "absent")
+    over = [s for s in STUDY_STATUSES
             if pd.notna(persons.get(s)) and counted.get(s, 0) > persons[s]]
     return [
         Outcome("funnel monotone: starters ≥ adult_starters ≥ study_population ≥ cohort",
                 not falls, len(falls), tuple(falls)),
         _identity("adult_starters = matched + absent + ambiguous", persons.get("adult_starters"),
-                  [persons.get(s) for s in ("matched", "absent", "ambiguous")]),
+                  [persons.get(s) for s in LINK_STATUSES]),
         _identity("study_population = matched + absent", persons.get("study_population"),
-                  [persons.get("matched"), persons.get("absent")]),
+                  [persons.get(s) for s in STUDY_STATUSES]),
         _identity("cohort stage = rows of cohort_members", cohort, [len(members)]),
         Outcome("cohort members of each link status ≤ the funnel's count", not over,
                 len(over), tuple(over)),
@@ -82,3 +87,23 @@ def no_identifiers(columns) -> list[Outcome]:
     found = sorted(set(columns) & set(IDENTIFIER_COLUMNS))
     return [Outcome("no identifier column (names, initials, DOB, CLIENTID, PNCID, ASN)",
                     not found, len(found), tuple(found))]
+
+
+_MEMBERS = "cohort_members"
+CHECKS = {
+    "cohort_checks": [
+        Check("cohort_funnel", "reconciles", "Funnel monotone, link statuses add up, cohort "
+              "stage = rows of cohort_members (on the cells shown).",
+              lambda t: funnel_reconciles(t.read("cohort_funnel"), t.read(_MEMBERS)),
+              deps=(_MEMBERS,)),
+        Check("cohort_convictions_by_group", "sums_to_members", "Convictions by offence group "
+              "sum to each member's before and after.",
+              lambda t: by_group_sums(t.read(_MEMBERS), t.read("cohort_convictions_by_group")),
+              deps=(_MEMBERS,)),
+    ],
+    "outcome_checks": [
+        Check("outcome_table", "all_row_reconciles", "The `all` row equals the sums over "
+              "cohort_members (cells shown).", lambda t: all_row_reconciles(
+                  t.read("outcome_table"), t.read(_MEMBERS)), deps=(_MEMBERS,)),
+    ],
+}

@@ -1,14 +1,37 @@
-"""Soft expectations and the delivery's usability (pure functions → `Outcome`s).
+"""Soft expectations and the delivery's usability: each rule (a pure function → `Outcome`),
+its threshold and its check (`CHECKS`, by layer) in one place, so that adding one touches
+this module only.
+
+The thresholds are not Settings fields (that object is shared by every stage); each check
+names its threshold in its description and its outcome (e.g. "rejected rows of f ≤ 5.0%"),
+so that a warning can be read against the threshold that raised it.
 
 Exports `reject_share`, `unknown_code_shares`, `link_shares`, `link_share_drift`,
-`link_share_bounds`, `plausible_reduction`.
+`link_share_bounds`, `plausible_reduction`, the thresholds and `CHECKS`.
 """
+
+from functools import partial
 
 import pandas as pd
 
+from checks.framework import Check, Tables
 from checks.rules import Outcome
+from dagster_project.accounting import rejected_by_file
+from dagster_project.partitions import COHORT_YEAR_KEYS
+from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES, REJECTS_TABLE, STAGED_TABLES
+from dagster_project.staging import unknown_code_counts
+from dagster_project.vocabulary.link_status import ABSENT, AMBIGUOUS, LINK_STATUSES, MATCHED
 
-LINK_STATUSES = ("matched", "absent", "ambiguous")
+# a file with more rejected rows than this share is unusable (e.g. a whole date column in the
+# wrong format): blocking, since every figure would rest on a fraction of it
+REJECT_SHARE_CEILING = 0.05
+# a link-status share (of adult starters) moving more than this from the previous cohort
+# year suggests a linkage or delivery change rather than a real one: warning
+LINK_SHARE_DRIFT = 0.10
+# plausible link-status shares of adult starters; the NTA study excluded 35% as ambiguous
+LINK_SHARE_BOUNDS = {MATCHED: (0.10, 0.90), ABSENT: (0.05, 0.80), AMBIGUOUS: (0.0, 0.50)}
+# the cohort's overall reduction in convictions (NTA: 26%); outside this it is implausible
+REDUCTION_BOUNDS = (-0.50, 0.90)
 
 
 def reject_share(file_name: str, raw_rows: int, rejected_rows: int, ceiling: float) -> Outcome:
@@ -66,3 +89,62 @@ def plausible_reduction(outcomes: pd.DataFrame, low: float, high: float) -> Outc
     value = float(rows.iloc[0])
     return Outcome(rule, low <= value <= high, int(not low <= value <= high),
                    observed=f"{value:.1%}")
+
+
+# ---- the checks: how each rule reads the warehouse, by layer
+
+def _reject_share(file_name: str, tables: Tables) -> list[Outcome]:
+    wh = tables.warehouse
+    rejected = rejected_by_file(wh).get(file_name, 0)
+    return [reject_share(file_name, wh.row_count(RAW_TABLES[file_name]), int(rejected),
+                         REJECT_SHARE_CEILING)]
+
+
+_CODED = {"ndtms_episodes.csv": ["rfls", "drug1", "drug2", "drug3", "disrsn"],
+          "pnc_offences.csv": ["cjs_code"]}
+
+
+def _unknown_codes(table: str, columns: list[str], tables: Tables) -> list[Outcome]:
+    staged = tables.read(table, columns=columns)
+    share = tables.settings.unknown_code_warn_share
+    return [unknown_code_shares(unknown_code_counts(staged), len(staged), share)]
+
+
+def _previous_year(key: str) -> str | None:
+    at = COHORT_YEAR_KEYS.index(key)
+    return COHORT_YEAR_KEYS[at - 1] if at else None
+
+
+def _drift(tables: Tables) -> list[Outcome]:
+    before = _previous_year(tables.partition)
+    previous = tables.read("cohort_funnel", before) if before else None
+    return [link_share_drift(tables.read("cohort_funnel"), previous, LINK_SHARE_DRIFT)]
+
+
+_LOW, _HIGH = REDUCTION_BOUNDS
+CHECKS = {
+    "staging_checks": [
+        Check(STAGED_TABLES[f], "reject_share", f"Rejected rows of {f} at most "
+              f"{REJECT_SHARE_CEILING:.0%}: above it the delivery is unusable.",
+              partial(_reject_share, f), deps=(RAW_TABLES[f], REJECTS_TABLE))
+        for f in DELIVERY_FILES
+    ] + [
+        Check(STAGED_TABLES[f], "unknown_codes", "Share of codes the reference lacks, per "
+              "field, at most settings.unknown_code_warn_share.",
+              partial(_unknown_codes, STAGED_TABLES[f], columns), blocking=False)
+        for f, columns in _CODED.items()
+    ],
+    "cohort_checks": [
+        Check("cohort_funnel", "link_share_drift", "Link-status shares within "
+              f"{LINK_SHARE_DRIFT:.0%} points of the previous cohort year.", _drift,
+              blocking=False),
+        Check("cohort_funnel", "link_share_bounds", "Link-status shares of adult starters "
+              "within plausible bounds.", lambda t: [link_share_bounds(
+                  t.read("cohort_funnel"), LINK_SHARE_BOUNDS)], blocking=False),
+    ],
+    "outcome_checks": [
+        Check("outcome_table", "plausible_reduction", f"Overall reduction between {_LOW:.0%} "
+              f"and {_HIGH:.0%}.", lambda t: [plausible_reduction(
+                  t.read("outcome_table"), _LOW, _HIGH)], blocking=False),
+    ],
+}

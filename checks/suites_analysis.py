@@ -1,7 +1,7 @@
 """Suites of the stages after staging: linkage, journeys, cohort and outcomes (METHOD.md §3–§8).
 
 Exports `SUITES` (asset -> rules), `INDEX_COLUMNS` (asset -> columns that locate a failing
-row without identifying anyone) and `LINK_STATUSES`.
+row without identifying anyone).
 """
 
 from checks.rules import (
@@ -18,11 +18,13 @@ from checks.suites_delivery import NDTMS_SEX, codes
 from dagster_project.cohort.attributes import AGE_BANDS, DRUG_GROUPS, RETENTION_BANDS
 from dagster_project.cohort.outcomes import DIMENSIONS
 from dagster_project.settings import LINKAGE_METHODS
-
-LINK_STATUSES = ("matched", "absent", "ambiguous")
-FUNNEL_STAGES = (
-    "starters", "adult_starters", "matched", "absent", "ambiguous", "study_population", "cohort",
+from dagster_project.vocabulary.link_status import (
+    FUNNEL_STAGES,
+    LINK_STATUSES,
+    MATCHED,
+    STUDY_STATUSES,
 )
+
 MEMBER_COLUMNS = [
     "person_key", "link_status", "age_band", "sex", "drug_group", "referral_route",
     "retention_days", "retention_band", "exit_group", "reentered", "before", "after",
@@ -43,9 +45,9 @@ def _linkage() -> dict[str, list[Rule]]:
             columns_exist(["person_key", "link_status", "pncid", "match_probability", "method"]),
             not_null("person_key"), unique("person_key"), status, probability,
             in_set("method", LINKAGE_METHODS),
-            not_null("pncid").when("link_status", ["matched"], wording="when matched"),
+            not_null("pncid").when("link_status", [MATCHED], wording="when matched"),
             Rule("pncid empty", "ExpectColumnValuesToBeNull", {"column": "pncid"}).when(
-                "link_status", ["matched"], negate=True, wording="unless matched"),
+                "link_status", [MATCHED], negate=True, wording="unless matched"),
             # nulls are skipped: this is "no PNC person linked to two clients"
             Rule("no PNC person linked to two clients", "ExpectColumnValuesToBeUnique",
                  {"column": "pncid"}),
@@ -61,7 +63,7 @@ def _linkage() -> dict[str, list[Rule]]:
         "linkage_alternatives": [
             not_null("person_key"), status, in_set("method", LINKAGE_METHODS),
             unique("method", "match_threshold", "person_key"),
-            not_null("pnc_key").when("link_status", ["matched"], wording="when matched"),
+            not_null("pnc_key").when("link_status", [MATCHED], wording="when matched"),
         ],
         "alternative_linked_offences": [not_null("pnc_key"), not_null("offence_start")],
         "client_link_status": [not_null("person_key"), unique("person_key"), status,
@@ -93,7 +95,7 @@ def _cohort() -> dict[str, list[Rule]]:
         ],
         "cohort_members": [
             columns_exist(MEMBER_COLUMNS), not_null("person_key"), unique("person_key"),
-            in_set("link_status", ["matched", "absent"], "the study population"),
+            in_set("link_status", list(STUDY_STATUSES), "the study population"),
             in_set("age_band", AGE_BANDS), in_set("sex", NDTMS_SEX),
             in_set("drug_group", DRUG_GROUPS),
             in_set("referral_route", codes("referral_sources", "route")),

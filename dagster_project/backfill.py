@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dagster_project.partitions import COHORT_YEAR_KEYS
+from dagster_project.vocabulary.job_names import COHORT_YEAR_JOB
 
 BACKFILL_TAG = "reconviction/backfill"
 
@@ -77,7 +78,8 @@ def _run_cohort_year(cohort_year: str, tags: dict[str, str], log_file: str | Non
         run_config = cli_run_config(log_file, progress=False)
     with dg.DagsterInstance.get() as instance:
         result = execute_job(
-            "cohort_year", instance, partition_key=cohort_year, tags=tags, run_config=run_config
+            COHORT_YEAR_JOB, instance, partition_key=cohort_year, tags=tags,
+            run_config=run_config,
         )
     finish_progress(result.run_id)
     return RunOutcome(

@@ -22,6 +22,7 @@ from datetime import date
 from pathlib import Path
 
 from dagster_project.settings import Settings
+from dagster_project.vocabulary.job_names import COHORT_YEAR_JOB, REFRESH_JOB, TRENDS_JOB
 
 
 def _synth(args: argparse.Namespace) -> int:
@@ -34,7 +35,9 @@ def _synth(args: argparse.Namespace) -> int:
     if getattr(args, "treatment_effect", None) is not None:
         config = replace(config, treatment_effect=args.treatment_effect)
     started = time.perf_counter()
-    path = generate_delivery(config, out=Path(args.out), seed=args.seed)
+    # like `demo` and `run`: the landing folder of the environment unless --out says otherwise
+    out = Path(args.out) if args.out else Settings.from_env().landing_dir
+    path = generate_delivery(config, out=out, seed=args.seed)
     took = time.perf_counter() - started
     print(f"wrote {args.scale} {args.profile} delivery {path} in {took:.1f} s")
     return 0
@@ -90,10 +93,10 @@ def _refresh(session, settings: Settings, landed: Path) -> None:
     observe_landing(session.instance, landed)
     reason = refresh_reason(session.instance, settings, landed)
     if reason is None:
-        print(f"refresh_delivery: skipped, delivery {landed.name} is loaded already "
+        print(f"{REFRESH_JOB}: skipped, delivery {landed.name} is loaded already "
               "(same files, code and settings)")
         return
-    session.run("refresh_delivery", why=f"{reason}; loading {landed.name}")
+    session.run(REFRESH_JOB, why=f"{reason}; loading {landed.name}")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -108,7 +111,7 @@ def _run(args: argparse.Namespace) -> int:
     _refresh(session, settings, landed)
     print(delivery_summary(settings))
     started = time.time()
-    session.run("cohort_year", partition_key=cohort_year)
+    session.run(COHORT_YEAR_JOB, partition_key=cohort_year)
     print(headline_table(settings, cohort_year))
     _print_report_location(cohort_year, since=started)
     return 0
@@ -191,7 +194,7 @@ def _backfill(args: argparse.Namespace) -> int:
     if failed:
         raise JobFailed(f"cohort years {', '.join(failed)} failed; the trace is in {session.log}")
     if not args.no_trends:
-        session.run("trends")
+        session.run(TRENDS_JOB)
     return 0
 
 
@@ -221,7 +224,7 @@ def _parser() -> argparse.ArgumentParser:
     synth = sub.add_parser("synth", help="write a synthetic delivery (and its ground truth)")
     synth.add_argument("--scale", choices=["tiny", "demo", "national"], default="demo")
     synth.add_argument("--seed", type=int, default=7)
-    synth.add_argument("--out", default=str(Settings().landing_dir))
+    synth.add_argument("--out", help="default: RECONVICTION_LANDING_DIR, else data/landing")
     synth.add_argument("--extract-date", help="YYYY-MM-DD (default: the scale's)")
     synth.add_argument(
         "--profile", default="default",

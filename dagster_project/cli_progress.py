@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import dagster as dg
 
+from dagster_project.vocabulary import groups
+
 CLI_LOGGER = "reconviction_cli"
 _FORMAT = "%(asctime)s %(levelname)s %(message)s"
 
@@ -176,6 +178,7 @@ def finish_progress(run_id: str) -> None:
 
 # the stages in the order a refresh and a cohort year run through them
 _STAGE_ORDER = [
-    "reference", "raw", "staging", "linkage", "journeys", "cohort", "outcomes", "report",
-    "trends",
+    groups.REFERENCE_GROUP, groups.RAW_GROUP, groups.STAGING_GROUP, groups.LINKAGE_GROUP,
+    groups.JOURNEYS_GROUP, groups.COHORT_GROUP, groups.OUTCOMES_GROUP, groups.REPORT_GROUP,
+    groups.TRENDS_GROUP,
 ]

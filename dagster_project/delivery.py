@@ -247,13 +247,12 @@ class RecordScan:
     """Data records of a CSV file (blank lines skipped, header excluded).
 
     `start_lines` holds the physical line on which each data record starts (header = 1),
-    when asked for. `quoted_newlines` counts newlines inside quoted fields; `open_quote` is
-    true when the file ends inside a quoted field."""
+    when asked for. `quoted_newlines` counts newlines inside quoted fields. (A file that
+    ends inside a quoted field is reported by the raw parser, `dagster_project.raw`.)"""
 
     rows: int
     start_lines: np.ndarray | None
     quoted_newlines: int
-    open_quote: bool
 
 
 def scan_records(file_path: Path | str, want_lines: bool = True) -> RecordScan:
@@ -331,4 +330,4 @@ class _RecordScanner:
         if self.want_lines:
             lines = np.concatenate(self.lines or [np.empty(0, np.int64)]).astype(np.int64)[1:]
         rows = max(self.records - 1, 0)
-        return RecordScan(rows, lines, self.quoted_newlines, self.odd_quotes)
+        return RecordScan(rows, lines, self.quoted_newlines)

@@ -6,15 +6,13 @@ warehouse itself: a tick must not wait on the DuckDB file lock held by a running
 event log says which tables a refresh has finished writing, which the tables cannot.
 
 Exports `WarehouseState`, `warehouse_state`, `latest_switch`, `cohort_year_is_current`,
-`runs_under_way`, `POINTER_KEY`, `REFRESH_JOB`, `COHORT_YEAR_JOB`.
+`runs_under_way`, `POINTER_KEY`.
 """
 
 from dataclasses import dataclass
 
 import dagster as dg
 
-REFRESH_JOB = "refresh_delivery"
-COHORT_YEAR_JOB = "cohort_year"
 # the refresh's last step: each materialisation is a delivery that readers were switched to
 POINTER_KEY = dg.AssetKey("current_delivery")
 _OUTCOME_KEY = dg.AssetKey("outcome_table")

@@ -1,7 +1,7 @@
 """Dagster's side of the warehouse: an IO manager that stores asset DataFrames as tables, and a
 resource for assets that query the warehouse directly.
 
-Exports `WarehouseIOManager`, `WarehouseResource`, `PARTITION_COLUMN`, `REFRESH_JOB`,
+Exports `WarehouseIOManager`, `WarehouseResource`, `table_name`,
 `DELIVERY_TAG`.
 
 An asset's table is named by its key path joined with "_" (`["cohort", "members"]` →
@@ -18,18 +18,21 @@ from pydantic import PrivateAttr
 
 from dagster_project.delivery_pointer import namespace_for
 from dagster_project.settings import Settings
+from dagster_project.vocabulary.job_names import REFRESH_JOB
+from dagster_project.vocabulary.partition import PARTITION_COLUMN
 from dagster_project.warehouse import Warehouse
 
-REFRESH_JOB = "refresh_delivery"
 # the delivery schema a run reads, fixed by its first step, so that every step of a cohort
 # year reads one delivery even when a refresh switches meanwhile
 DELIVERY_TAG = "reconviction/delivery_schema"
 
 
-def _run_warehouse(url: str | None, lock_timeout: float, context) -> Warehouse:
+def _run_warehouse(lock_timeout: float, context) -> Warehouse:
     """The warehouse as a run sees it: a refresh run writes and reads its own schema; any
     other run reads the delivery pinned for the run (pinned by its first step)."""
-    url = _resolve(url)
+    # read at run time, not when the code location is imported, so that one loaded
+    # definition follows the environment of the process that runs it
+    url = Settings.from_env().warehouse_url
     run = getattr(context, "dagster_run", None) if context is not None else None
     if run is None:
         return Warehouse(url, lock_timeout=lock_timeout)
@@ -46,9 +49,6 @@ def _run_warehouse(url: str | None, lock_timeout: float, context) -> Warehouse:
             instance.add_run_tags(run.run_id, {DELIVERY_TAG: pinned})
     return Warehouse(url, lock_timeout, delivery=pinned or None)
 
-# Every partitioned table carries its partition key here (METHOD.md §8).
-PARTITION_COLUMN = "cohort_year"
-
 
 def table_name(asset_key: dg.AssetKey) -> str:
     """The warehouse table of an asset."""
@@ -56,10 +56,9 @@ def table_name(asset_key: dg.AssetKey) -> str:
 
 
 class WarehouseIOManager(dg.ConfigurableIOManager):
-    """Stores pandas DataFrames in the warehouse at `warehouse_url` (a SQLAlchemy URL; unset:
-    RECONVICTION_WAREHOUSE_URL or the embedded default, read when the run uses it)."""
+    """Stores pandas DataFrames in the warehouse of `Settings.warehouse_url`
+    (RECONVICTION_WAREHOUSE_URL or the embedded default, read when the run uses it)."""
 
-    warehouse_url: str | None = None
     lock_timeout_seconds: float = 600.0
     _context = PrivateAttr(default=None)
 
@@ -67,7 +66,7 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
         self._context = context
 
     def _warehouse(self) -> Warehouse:
-        return _run_warehouse(self.warehouse_url, self.lock_timeout_seconds, self._context)
+        return _run_warehouse(self.lock_timeout_seconds, self._context)
 
     def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame | None) -> None:
         # Assets that return MaterializeResult, or write the warehouse themselves, hand us None.
@@ -111,7 +110,6 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
 class WarehouseResource(dg.ConfigurableResource):
     """The warehouse, for assets that run SQL on it directly (joins, Splink, reports)."""
 
-    url: str | None = None
     lock_timeout_seconds: float = 600.0
     _context = PrivateAttr(default=None)
 
@@ -119,12 +117,8 @@ class WarehouseResource(dg.ConfigurableResource):
         self._context = context
 
     def warehouse(self) -> Warehouse:
-        """A `Warehouse` over `url` (unset: the environment's) as this run sees it (see
-        `_run_warehouse`); cheap to create, it opens connections only per operation."""
-        return _run_warehouse(self.url, self.lock_timeout_seconds, self._context)
+        """The settings' warehouse as this run sees it (see `_run_warehouse`); cheap to
+        create, it opens connections only per operation."""
+        return _run_warehouse(self.lock_timeout_seconds, self._context)
 
 
-def _resolve(url: str | None) -> str:
-    # read at run time, not when the code location is imported, so that one loaded
-    # definition follows the environment of the process that runs it
-    return url or Settings.from_env().warehouse_url

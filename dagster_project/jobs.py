@@ -1,20 +1,19 @@
 """Jobs: a delivery refresh, a cohort year, and the trends across cohort years.
 
-Exports `refresh_delivery_job`, `cohort_year_job`, `trends_job`, `DELIVERY_GROUPS`,
-`COHORT_YEAR_GROUPS`, `TRENDS_GROUPS`.
+Their names (`vocabulary.job_names`) and the groups they select (`vocabulary.groups`) are
+vocabulary; this module only assembles them.
+
+Exports `refresh_delivery_job`, `cohort_year_job`, `trends_job`.
 """
 
 import dagster as dg
 
 from dagster_project.partitions import cohort_years
-
-# stages that depend only on the delivery, and stages computed per cohort year
-DELIVERY_GROUPS = (
-    "reference", "raw", "staging", "linkage", "journeys", "comparison_pool", "delivery")
-COHORT_YEAR_GROUPS = ("cohort", "outcomes", "comparison", "report")
+from dagster_project.vocabulary.groups import COHORT_YEAR_GROUPS, DELIVERY_GROUPS, TRENDS_GROUPS
+from dagster_project.vocabulary.job_names import COHORT_YEAR_JOB, REFRESH_JOB, TRENDS_JOB
 
 refresh_delivery_job = dg.define_asset_job(
-    "refresh_delivery",
+    REFRESH_JOB,
     # observing `landing` first records which delivery raw was loaded from (its data
     # version), however the refresh was launched: CLI, sensor or UI
     selection=dg.AssetSelection.groups(*DELIVERY_GROUPS) | dg.AssetSelection.keys("landing"),
@@ -23,16 +22,14 @@ refresh_delivery_job = dg.define_asset_job(
 )
 
 cohort_year_job = dg.define_asset_job(
-    "cohort_year",
+    COHORT_YEAR_JOB,
     selection=dg.AssetSelection.groups(*COHORT_YEAR_GROUPS),
     partitions_def=cohort_years,
     description="One cohort year: cohort selection, outcome tables and the report.",
 )
 
-TRENDS_GROUPS = ("trends",)
-
 trends_job = dg.define_asset_job(
-    "trends",
+    TRENDS_JOB,
     selection=dg.AssetSelection.groups(*TRENDS_GROUPS),
     description="Every materialised cohort year's headline rows side by side.",
 )

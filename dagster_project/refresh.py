@@ -52,14 +52,22 @@ def delivery_version(path: Path) -> str:
     return f"{Path(path).name}:{manifest}"
 
 
-def newest_landed_delivery(landing_dir: Path) -> tuple[Path | None, list[str]]:
+def newest_landed_delivery(
+    landing_dir: Path, newer_than: str | None = None, dated_by: str | None = None
+) -> tuple[Path | None, list[str]]:
     """The newest delivery with a valid manifest and every file present (not hashed: this is
-    asked before every run and must stay quick on a national delivery; the raw step verifies
-    the hashes), and why newer ones were passed over."""
+    asked before every run and by every sensor tick, and must stay quick on a national
+    delivery; the raw step verifies the hashes), and why newer ones were passed over.
+
+    `newer_than` (a sensor's cursor) and `dated_by` (a schedule's day) bound the extract
+    dates looked at, both as ISO dates `YYYY-MM-DD`."""
     from dagster_project.delivery import is_complete, list_deliveries
 
     passed_over = []
     for path in reversed(list_deliveries(landing_dir)):
+        if (newer_than is not None and path.name <= newer_than) or (
+                dated_by is not None and path.name > dated_by):
+            continue
         complete, reason = is_complete(path)
         if complete:
             return path, passed_over

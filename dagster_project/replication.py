@@ -3,7 +3,7 @@
 Counts pass within ±5%, reductions and shares within ±3 percentage points; "shape" figures
 pass when the direction the study reports holds.
 
-Exports `replication_table`, `PUBLISHED_FIGURES`.
+Exports `replication_table`, `PUBLISHED_FIGURES`, `COUNT_FIGURES`.
 """
 
 from dataclasses import dataclass
@@ -52,6 +52,8 @@ PUBLISHED_FIGURES = [
            (1.7, 2.05)),
     Figure("F25", "offence group with the largest fall in number", "theft", "shape"),
 ]
+# the figures that count persons: disclosure control guards their pipeline values
+COUNT_FIGURES = tuple(f.id for f in PUBLISHED_FIGURES if f.kind == "count")
 
 
 def _cell(outcomes: pd.DataFrame, dimension: str, group: str, column: str) -> float:

@@ -18,18 +18,18 @@ from datetime import date, datetime
 import dagster as dg
 
 from dagster_project.cohort.years import ImmatureCohortYear, newest_mature_cohort_year
-from dagster_project.delivery import is_complete, list_deliveries
 from dagster_project.instance_state import (
-    REFRESH_JOB,
     cohort_year_is_current,
     runs_under_way,
     warehouse_state,
 )
 from dagster_project.jobs import cohort_year_job
 from dagster_project.partitions import COHORT_YEAR_KEYS
+from dagster_project.refresh import newest_landed_delivery
 from dagster_project.resources import SettingsResource
 from dagster_project.sensors import EXTRACT_DATE_TAG, cohort_year_run_key
 from dagster_project.settings import Settings
+from dagster_project.vocabulary.job_names import REFRESH_JOB
 
 # Deliveries are extracted at the end of October; a tick on 1 December finds the year's
 # delivery loaded (by the delivery sensor) and its newest mature cohort year waiting.
@@ -37,31 +37,18 @@ YEARLY_CRON = "0 6 1 12 *"
 TIMEZONE = "Europe/London"
 
 
-def newest_complete_delivery_by(landing_dir, day: date) -> tuple[str | None, list[str]]:
-    """The extract date of the newest complete delivery dated on or before `day`, and why
-    newer ones were passed over."""
-    passed_over = []
-    for path in reversed(list_deliveries(landing_dir)):
-        if path.name > day.isoformat():
-            continue
-        complete, reason = is_complete(path)
-        if complete:
-            return path.name, passed_over
-        passed_over.append(f"{path.name}: {reason}")
-    return None, passed_over
-
-
 def yearly_cohort_year_request(
     instance: dg.DagsterInstance, settings: Settings, day: date
 ) -> dg.RunRequest | dg.SkipReason:
     """What the schedule's tick on `day` requests, or why it requests nothing."""
-    extract_date, passed_over = newest_complete_delivery_by(settings.landing_dir, day)
-    if extract_date is None:
+    landed, passed_over = newest_landed_delivery(settings.landing_dir, dated_by=day.isoformat())
+    if landed is None:
         why = "; ".join(passed_over) or "none"
         return dg.SkipReason(
             f"no complete delivery dated on or before {day} in {settings.landing_dir} "
             f"(incomplete: {why})"
         )
+    extract_date = landed.name
     try:
         cohort_year = newest_mature_cohort_year(extract_date, settings)
     except ImmatureCohortYear as exc:

@@ -14,7 +14,7 @@ delivery is loaded once; an incomplete delivery (still being copied, or corrupt)
 with its reason and looked at again on the next tick. Cohort-year requests carry the run key
 `cohort_year-<year>@<extract date>`, so no year is requested twice for one delivery.
 
-Exports `delivery_sensor`, `next_delivery`, `newly_mature_cohort_years`, `sensors`.
+Exports `delivery_sensor`, `newly_mature_cohort_years`, `sensors`.
 """
 
 from pathlib import Path
@@ -22,35 +22,19 @@ from pathlib import Path
 import dagster as dg
 
 from dagster_project.cohort.years import is_mature
-from dagster_project.delivery import ignored_folders, is_complete, list_deliveries
-from dagster_project.instance_state import (
-    COHORT_YEAR_JOB,
-    REFRESH_JOB,
-    runs_under_way,
-    warehouse_state,
-)
+from dagster_project.delivery import ignored_folders, is_complete
+from dagster_project.instance_state import runs_under_way, warehouse_state
 from dagster_project.jobs import cohort_year_job, refresh_delivery_job
 from dagster_project.partitions import COHORT_YEAR_KEYS
-from dagster_project.refresh import redelivery_problem, refresh_reason
+from dagster_project.refresh import newest_landed_delivery, redelivery_problem, refresh_reason
 from dagster_project.resources import SettingsResource
 from dagster_project.settings import Settings
 from dagster_project.stale_runs import fail_stale_runs
+from dagster_project.vocabulary.job_names import COHORT_YEAR_JOB, REFRESH_JOB
 
 EXTRACT_DATE_TAG = "reconviction/extract_date"
 # marks the cohort-year runs this sensor requested after a delivery's refresh
 FOLLOW_UP_TAG = "reconviction/follow_up_of"
-
-
-def next_delivery(landing_dir: Path, cursor: str | None) -> tuple[Path | None, list[str]]:
-    """The newest complete delivery newer than the cursor, and why newer ones were skipped."""
-    newer = [p for p in list_deliveries(landing_dir) if cursor is None or p.name > cursor]
-    skipped = []
-    for path in reversed(newer):
-        complete, reason = is_complete(path)
-        if complete:
-            return path, skipped
-        skipped.append(f"{path.name}: {reason}")
-    return None, skipped
 
 
 def newly_mature_cohort_years(
@@ -164,7 +148,7 @@ def delivery_sensor(context: dg.SensorEvaluationContext, settings: SettingsResou
     busy = _busy(instance) if instance else None
     if busy:
         return dg.SkipReason(busy)
-    path, skipped = next_delivery(landing_dir, context.cursor)
+    path, skipped = newest_landed_delivery(landing_dir, newer_than=context.cursor)
     for line in skipped:
         context.log.info(f"skipped incomplete delivery {line}")
     skipped += ignored_folders(landing_dir)

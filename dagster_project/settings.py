@@ -1,14 +1,29 @@
 """One typed settings object: METHOD.md's defaults, locations and secrets from the environment.
 
-Exports `Settings`, `LINKAGE_METHODS` and `project_data_dir`.
+`Settings` is a frozen pydantic model: whatever a value comes from (the environment, a
+launchpad override through `resources.SettingsResource`, a test) it is converted and checked
+here, so a path is a `Path`, a threshold a float and the linkage method one of
+`LINKAGE_METHODS` by the time any stage reads it.
+
+Exports `Settings`, `LinkageMethod`, `LINKAGE_METHODS`, `project_data_dir`.
 """
 
 import os
 import secrets
-from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
+from typing import Literal, get_args
 
-LINKAGE_METHODS = ("probabilistic", "deterministic")
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+LinkageMethod = Literal["probabilistic", "deterministic"]
+LINKAGE_METHODS: tuple[str, ...] = get_args(LinkageMethod)
+# METHOD.md §8's variables, by the field each sets
+ENVIRONMENT = {
+    "landing_dir": "RECONVICTION_LANDING_DIR",
+    "warehouse_url": "RECONVICTION_WAREHOUSE_URL",
+    "linkage_method": "RECONVICTION_LINKAGE_METHOD",
+    "pseudonym_key": "RECONVICTION_PSEUDONYM_KEY",
+}
 
 
 def project_data_dir() -> Path:
@@ -23,14 +38,16 @@ def _default_warehouse_url() -> str:
     return f"duckdb:///{project_data_dir() / 'warehouse.duckdb'}"
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(BaseModel):
     """Everything a run depends on besides the delivery itself (METHOD.md: every threshold
-    is a default that lives here). Recorded as metadata with every output, less the secret."""
+    is a default that lives here). Recorded as metadata with every output, less the secret.
+    The warehouse URL is held here only: the warehouse resources read it from here."""
 
-    landing_dir: Path = field(default_factory=lambda: project_data_dir() / "landing")
-    warehouse_url: str = field(default_factory=_default_warehouse_url)
-    linkage_method: str = "probabilistic"
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    landing_dir: Path = Field(default_factory=lambda: project_data_dir() / "landing")
+    warehouse_url: str = Field(default_factory=_default_warehouse_url)
+    linkage_method: LinkageMethod = "probabilistic"
     # §1 journeys and adulthood
     journey_gap_days: int = 21
     adult_age: int = 18
@@ -56,32 +73,28 @@ class Settings:
     # §9 unknown codes warn above this share of rows
     unknown_code_warn_share: float = 0.001
     # the secret is never recorded; repr=False keeps it out of logs
-    pseudonym_key: str | None = field(default=None, repr=False)
+    pseudonym_key: str | None = Field(default=None, repr=False)
 
-    def __post_init__(self) -> None:
-        if self.linkage_method not in LINKAGE_METHODS:
-            raise ValueError(
-                f"RECONVICTION_LINKAGE_METHOD must be one of {LINKAGE_METHODS}, "
-                f"not {self.linkage_method!r}"
-            )
+    @field_validator("linkage_method", mode="before")
+    @classmethod
+    def _method_as_written(cls, value):
+        # the environment's " Deterministic" means deterministic
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _thresholds_ordered(self) -> "Settings":
         if not 0 <= self.absent_floor < self.match_threshold <= 1:
             raise ValueError("need 0 <= absent_floor < match_threshold <= 1")
+        return self
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
-        """Read METHOD.md §8's variables; unset or empty variables keep the defaults."""
+        """Read METHOD.md §8's variables (unset or empty ones keep the defaults), then apply
+        `overrides`; every value is converted and validated by the model."""
         env = os.environ if environ is None else environ
-        values: dict = {}
-        if env.get("RECONVICTION_LANDING_DIR"):
-            values["landing_dir"] = Path(env["RECONVICTION_LANDING_DIR"])
-        if env.get("RECONVICTION_WAREHOUSE_URL"):
-            values["warehouse_url"] = env["RECONVICTION_WAREHOUSE_URL"]
-        if env.get("RECONVICTION_LINKAGE_METHOD"):
-            values["linkage_method"] = env["RECONVICTION_LINKAGE_METHOD"].strip().lower()
-        if env.get("RECONVICTION_PSEUDONYM_KEY"):
-            values["pseudonym_key"] = env["RECONVICTION_PSEUDONYM_KEY"]
-        values.update(overrides)
-        return cls(**values)
+        values = {name: env[variable] for name, variable in ENVIRONMENT.items()
+                  if env.get(variable)}
+        return cls(**{**values, **overrides})
 
     def resolved_pseudonym_key(self) -> str:
         """The pseudonym secret: RECONVICTION_PSEUDONYM_KEY, or for an embedded DuckDB
@@ -105,19 +118,19 @@ class Settings:
         return key_file.read_text().strip()
 
     def with_(self, **changes) -> "Settings":
-        return replace(self, **changes)
+        """A copy with `changes`, validated like any other settings."""
+        return type(self)(**{**dict(self), **changes})
 
     def as_metadata(self) -> dict[str, str | int | float | bool | list]:
         """The settings as flat metadata values; the pseudonym key is reported only as set/unset
         and the warehouse URL without its password."""
         out = {}
-        for f in fields(self):
-            if f.name == "pseudonym_key":
+        for name, value in self:
+            if name == "pseudonym_key":
                 continue
-            value = asdict(self)[f.name]
             # as JSON gives them back: a recorded value must compare equal to today's
-            out[f.name] = (str(value) if isinstance(value, Path)
-                           else list(value) if isinstance(value, tuple) else value)
+            out[name] = (str(value) if isinstance(value, Path)
+                         else list(value) if isinstance(value, tuple) else value)
         out["warehouse_url"] = _hide_password(self.warehouse_url)
         out["pseudonym_key_set"] = self.pseudonym_key is not None
         return out

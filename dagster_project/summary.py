@@ -6,19 +6,22 @@ Exports `delivery_summary`, `extract_date_in_use`, `extract_date_of`, `funnel_li
 """
 
 import pandas as pd
+import sqlalchemy as sa
 
-from dagster_project.accounting import row_accounting
-from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES, REJECTS_TABLE, STAGED_TABLES
+from dagster_project.accounting import delivery_accounting, rejected_rows
+from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES, REJECTS_TABLE
 from dagster_project.settings import Settings
+from dagster_project.vocabulary.dimensions import HEADLINE_DIMENSIONS
+from dagster_project.vocabulary.partition import PARTITION_COLUMN
 from dagster_project.warehouse import Warehouse
-
-HEADLINE_DIMENSIONS = ["all", "drug_group", "referral_route", "retention_band", "exit_group"]
+from dagster_project.warehouse_sql import table_clause
 
 
 def extract_date_in_use(warehouse: Warehouse, table: str = "treatment_episodes") -> str:
     """The extract date of the delivery a stage's tables were built from (every raw, staged
     and hand-over row carries it)."""
-    found = warehouse.query(f"SELECT max(extract_date) AS extract_date FROM {table}")
+    dates = table_clause(table, "extract_date")
+    found = warehouse.query(sa.select(sa.func.max(dates.c.extract_date).label("extract_date")))
     return str(found["extract_date"].iloc[0])
 
 
@@ -29,15 +32,8 @@ def extract_date_of(settings: Settings) -> str:
 
 def delivery_summary(settings: Settings) -> str:
     wh = Warehouse(settings.warehouse_url)
-    rejected = wh.query(
-        f"SELECT source_file, reason, count(*) AS n FROM {REJECTS_TABLE} "
-        "GROUP BY source_file, reason ORDER BY source_file, n DESC"
-    )
-    accounting = row_accounting(
-        raw={f: wh.row_count(RAW_TABLES[f]) for f in DELIVERY_FILES},
-        staged={f: wh.row_count(STAGED_TABLES[f]) for f in DELIVERY_FILES},
-        rejected=rejected.groupby("source_file")["n"].sum().astype(int).to_dict(),
-    )
+    rejected = rejected_rows(wh)
+    accounting = delivery_accounting(wh)
     # the reasons are a table of their own in the warehouse; the terminal gets their count
     lines = [
         f"warehouse: {settings.as_metadata()['warehouse_url']}",
@@ -72,8 +68,8 @@ def _published(frame: pd.DataFrame) -> str:
 
 def headline_table(settings: Settings, cohort_year: str) -> str:
     wh = Warehouse(settings.warehouse_url)
-    funnel = wh.read_table("cohort_funnel", partition=("cohort_year", cohort_year))
-    outcomes = wh.read_table("outcome_table", partition=("cohort_year", cohort_year))
+    funnel = wh.read_table("cohort_funnel", partition=(PARTITION_COLUMN, cohort_year))
+    outcomes = wh.read_table("outcome_table", partition=(PARTITION_COLUMN, cohort_year))
     headline = outcomes[outcomes["dimension"].isin(HEADLINE_DIMENSIONS)]
     columns = [
         "dimension", "group", "n", "before", "after", "reduction", "ci_low", "ci_high",
@@ -89,7 +85,7 @@ def headline_table(settings: Settings, cohort_year: str) -> str:
 
 def replication_summary(settings: Settings, cohort_year: str) -> str:
     wh = Warehouse(settings.warehouse_url)
-    table = wh.read_table("replication", partition=("cohort_year", cohort_year))
+    table = wh.read_table("replication", partition=(PARTITION_COLUMN, cohort_year))
     table = table.drop(columns="cohort_year").sort_values(
         "id", key=lambda ids: ids.str[1:].astype(int)
     )

@@ -5,7 +5,7 @@ Exports `cohort_trends`, `year_column`, `TREND_MEASURES`.
 
 import pandas as pd
 
-from dagster_project.summary import HEADLINE_DIMENSIONS
+from dagster_project.vocabulary.dimensions import HEADLINE_DIMENSIONS
 
 TREND_MEASURES = ["n", "before", "after", "reduction", "ci_low", "ci_high"]
 _KEYS = ["dimension", "group", "measure"]

@@ -36,7 +36,7 @@ from sqlalchemy.pool import NullPool, StaticPool
 from dagster_project import warehouse_types as types
 from dagster_project.delivery_pointer import namespace_as_of, register_namespace
 from dagster_project.private_files import private_umask
-from dagster_project.warehouse_sql import quote
+from dagster_project.warehouse_sql import quote, table_clause
 
 log = logging.getLogger(__name__)
 
@@ -255,7 +255,8 @@ class Warehouse:
                         sa.text(f"ALTER TABLE {table} ADD COLUMN {quote(column)} {types.ddl(kind)}")
                     )
             column, value = partition
-            conn.execute(sa.text(f"DELETE FROM {table} WHERE {quote(column)} = :v"), {"v": value})
+            target = table_clause(name, column, schema=self.write_schema)
+            conn.execute(sa.delete(target).where(target.c[column] == value))
         if frame.num_rows:
             self._bulk_insert(conn, name, frame)
 
@@ -290,25 +291,27 @@ class Warehouse:
         columns: Sequence[str] | None = None,
     ) -> pd.DataFrame:
         """Read table `name`, or only the rows of one partition (or of a list of partitions)."""
-        selected = ", ".join(quote(c) for c in columns) if columns else "*"
-        sql = f"SELECT {selected} FROM {quote(name)}"
-        params: dict[str, Any] = {}
+        column = partition[0] if partition is not None else None
+        table = table_clause(name, *(columns or ()), *([column] if column else []))
+        statement = sa.select(*(table.c[c] for c in columns) if columns else [sa.text("*")])
+        statement = statement.select_from(table)
         if partition is not None:
-            column, values = partition
+            values = partition[1]
             values = [values] if isinstance(values, str) else list(values)
-            if not values:
-                sql += " WHERE FALSE"
-            else:
-                params = {f"p{i}": v for i, v in enumerate(values)}
-                marks = ", ".join(f":{k}" for k in params)
-                sql += f" WHERE {quote(column)} IN ({marks})"
-        return self.query(sql, params)
+            statement = statement.where(table.c[column].in_(values) if values else sa.false())
+        return self.query(statement)
 
-    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
-        """Run a SELECT (SQLAlchemy `:name` parameters) and return its rows as a DataFrame."""
-        # Trailing semicolons would break the wrapping of the query in COPY (…) on PostgreSQL.
-        sql = sql.strip().rstrip(";")
-        compiled = sa.text(sql).compile(dialect=self._engine.dialect)
+    def query(
+        self, sql: str | sa.Executable, params: Mapping[str, Any] | None = None
+    ) -> pd.DataFrame:
+        """Run a SELECT (SQLAlchemy Core, or text with `:name` parameters) and return its rows
+        as a DataFrame."""
+        if isinstance(sql, str):
+            # Trailing semicolons would break the wrapping of the query in COPY (…) on PostgreSQL.
+            sql = sa.text(sql.strip().rstrip(";"))
+        # IN lists are expanded into the statement: the driver receives plain parameters
+        compiled = sql.compile(dialect=self._engine.dialect,
+                               compile_kwargs={"render_postcompile": True})
         values = compiled.construct_params(dict(params or {}))
         conn = self._connect()
         try:
@@ -331,13 +334,14 @@ class Warehouse:
 
     def _column_types(self, conn: sa.Connection, name: str, schema: str) -> dict[str, str]:
         """Column name → type family ({} when the table does not exist in `schema`)."""
+        catalogue = sa.table("columns", sa.column("column_name"), sa.column("data_type"),
+                             sa.column("table_schema"), sa.column("table_name"),
+                             sa.column("ordinal_position"), schema="information_schema")
+        c = catalogue.c
         rows = conn.execute(
-            sa.text(
-                "SELECT column_name, data_type FROM information_schema.columns "
-                "WHERE table_schema = :s AND table_name = :n "
-                "ORDER BY ordinal_position"
-            ),
-            {"n": name, "s": schema},
+            sa.select(c.column_name, c.data_type)
+            .where(c.table_schema == schema, c.table_name == name)
+            .order_by(c.ordinal_position)
         ).all()
         return {column: types.sql_family(data_type) for column, data_type in rows}
 
@@ -358,23 +362,21 @@ class Warehouse:
 
     def row_count(self, name: str, partition: tuple[str, str] | None = None) -> int:
         """Rows in the table, or in one of its partitions."""
-        sql, params = f"SELECT count(*) FROM {quote(name)}", {}
+        table = table_clause(name, *([partition[0]] if partition is not None else []))
+        statement = sa.select(sa.func.count()).select_from(table)
         if partition is not None:
-            sql += f" WHERE {quote(partition[0])} = :v"
-            params = {"v": partition[1]}
+            statement = statement.where(table.c[partition[0]] == partition[1])
         with self._transaction() as conn:
-            return int(conn.execute(sa.text(sql), params).scalar_one())
+            return int(conn.execute(statement).scalar_one())
 
     def partitions(self, name: str, column: str) -> list[str]:
         """The distinct values of `column` in the table, sorted ([] when there is no table)."""
         if not self.table_exists(name):
             return []
-        sql = (
-            f"SELECT DISTINCT {quote(column)} FROM {quote(name)} "
-            f"WHERE {quote(column)} IS NOT NULL ORDER BY 1"
-        )
+        values = table_clause(name, column).c[column]
+        statement = sa.select(values).distinct().where(values.is_not(None)).order_by(values)
         with self._transaction() as conn:
-            return [str(v) for v in conn.execute(sa.text(sql)).scalars()]
+            return [str(v) for v in conn.execute(statement).scalars()]
 
     def drop_table(self, name: str) -> None:
         """Drop the table if it exists (in the schema this warehouse writes)."""

@@ -68,7 +68,7 @@ def test_members_carry_every_column_of_the_output_contract():
                 "after", "after_post_exit", "custody_days_before", "custody_days_after"]
     assert set(contract) <= set(result.members.columns)
     assert list(result.members.columns) == MEMBER_COLUMNS
-    assert list(result.funnel["stage"]) == FUNNEL_STAGES
+    assert list(result.funnel["stage"]) == list(FUNNEL_STAGES)
 
 
 @pytest.mark.parametrize(

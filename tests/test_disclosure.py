@@ -14,6 +14,7 @@ from dagster_project.cohort import (
 )
 from dagster_project.cohort.disclosure import OUTCOME_DEPENDENTS, disclosure_findings
 from dagster_project.settings import Settings
+from dagster_project.vocabulary.link_status import FUNNEL_STAGES
 
 SETTINGS = Settings()
 PERSON_COUNTS = ["n", "persons_before", "persons_after"]
@@ -27,12 +28,9 @@ def test_counts_below_the_threshold_are_suppressed_zero_included():
     assert published["persons"].dtype == "Int64"
 
 
-FUNNEL_STAGES = ["starters", "adult_starters", "matched", "absent", "ambiguous",
-                 "study_population", "cohort"]
-
-
 def funnel_of(persons: list[int]) -> pd.DataFrame:
-    return pd.DataFrame({"cohort_year": "2006-07", "stage": FUNNEL_STAGES, "persons": persons})
+    return pd.DataFrame({"cohort_year": "2006-07", "stage": list(FUNNEL_STAGES),
+                         "persons": persons})
 
 
 def cohort_members(matched: int, absent: int = 0) -> pd.DataFrame:

@@ -45,12 +45,14 @@ def nothing_stored():
 
 
 @pytest.fixture
-def url(warehouse_url):
+def url(warehouse_url, monkeypatch):
+    # the warehouse resources take their URL from the settings, i.e. the environment
+    monkeypatch.setenv("RECONVICTION_WAREHOUSE_URL", warehouse_url)
     return warehouse_url
 
 
 def run(url: str, assets, partition_key: str | None = None, **kwargs) -> dg.ExecuteInProcessResult:
-    resources = {"io_manager": WarehouseIOManager(warehouse_url=url)}
+    resources = {"io_manager": WarehouseIOManager()}
     result = dg.materialize(assets, resources=resources, partition_key=partition_key, **kwargs)
     assert result.success
     return result
@@ -100,7 +102,7 @@ def test_partition_range_in_one_run_is_refused(url):
         "dagster/asset_partition_range_start": "2006-07",
         "dagster/asset_partition_range_end": "2007-08",
     }
-    resources = {"io_manager": WarehouseIOManager(warehouse_url=url)}
+    resources = {"io_manager": WarehouseIOManager()}
     result = dg.materialize(
         [starters_of_a_range], resources=resources, tags=tags, raise_on_error=False
     )
@@ -115,6 +117,6 @@ def test_partition_range_in_one_run_is_refused(url):
 
 
 def test_resource_gives_a_warehouse(url):
-    wh = WarehouseResource(url=url).warehouse()
+    wh = WarehouseResource().warehouse()
     wh.write_table("probe", pd.DataFrame({"a": [1, 2]}))
     assert wh.query("SELECT sum(a) AS s FROM probe")["s"].tolist() == [3]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from dagster_project.jobs import COHORT_YEAR_GROUPS, DELIVERY_GROUPS
+from dagster_project.vocabulary.groups import COHORT_YEAR_GROUPS, DELIVERY_GROUPS
 
 ROOT = Path(__file__).parents[1]
 ARTIFACTS = ROOT / "test-artifacts"

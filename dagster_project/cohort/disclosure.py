@@ -1,7 +1,7 @@
 """Disclosure control of published tables (METHOD.md §6).
 
-Exports `suppress`, `publish_outcome_table`, `publish_funnel`, `to_published_text`,
-`hidden_cells` and `SUPPRESSED`.
+Exports `suppress`, `publish_outcome_table`, `publish_funnel`, `to_published_text`
+and `hidden_cells`.
 
 Reading of "no cell of fewer than 5 persons": taken literally, a person count below the
 threshold is suppressed *including 0* (a 0 is shown as `*` like 1–4). A figure derived from
@@ -30,8 +30,8 @@ from dagster_project.cohort.published_cells import (
     PublishedCells,
     cohort_year_model,
 )
+from dagster_project.vocabulary.disclosure import SUPPRESSED
 
-SUPPRESSED = "*"
 _FIGURES = ["reduction", "ci_low", "ci_high", "reduction_at_risk", "ci_at_risk_low",
             "ci_at_risk_high", "not_estimable", "share"]
 # count column -> the figures computed from the same persons (outcome_table columns)

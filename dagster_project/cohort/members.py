@@ -14,10 +14,14 @@ from dagster_project.cohort.days import from_days, to_days
 from dagster_project.cohort.windows import counted_convictions, custody_days
 from dagster_project.cohort.years import cohort_year_bounds
 from dagster_project.settings import Settings
+from dagster_project.vocabulary.link_status import (
+    ABSENT,
+    AMBIGUOUS,
+    FUNNEL_STAGES,
+    MATCHED,
+    STUDY_STATUSES,
+)
 
-FUNNEL_STAGES = [
-    "starters", "adult_starters", "matched", "absent", "ambiguous", "study_population", "cohort",
-]
 MEMBER_COLUMNS = [
     "cohort_year", "person_key", "link_status", "age_band", "sex", "drug_group",
     "referral_route", "retention_days", "retention_band", "exit_group", "reentered",
@@ -57,11 +61,11 @@ def _funnel(starters: pd.DataFrame, cohort_size: int, cohort_year: str) -> pd.Da
     adults = starters[starters["adult"]]
     status = adults["link_status"].value_counts()
     persons = [
-        len(starters), len(adults), status.get("matched", 0), status.get("absent", 0),
-        status.get("ambiguous", 0), status.get("matched", 0) + status.get("absent", 0),
+        len(starters), len(adults), status.get(MATCHED, 0), status.get(ABSENT, 0),
+        status.get(AMBIGUOUS, 0), status.get(MATCHED, 0) + status.get(ABSENT, 0),
         cohort_size,
     ]
-    return pd.DataFrame({"cohort_year": cohort_year, "stage": FUNNEL_STAGES,
+    return pd.DataFrame({"cohort_year": cohort_year, "stage": list(FUNNEL_STAGES),
                          "persons": np.asarray(persons, dtype=np.int64)})
 
 
@@ -147,9 +151,9 @@ def select_cohort(
     """Starters of cohort year Y, the funnel, the cohort members with their §4 attributes and
     their convictions by offence group. Absent persons have no convictions and no custody."""
     starters = _starters(journeys, client_link_status, cohort_year, settings)
-    study = starters[starters["adult"] & starters["link_status"].isin(["matched", "absent"])]
+    study = starters[starters["adult"] & starters["link_status"].isin(STUDY_STATUSES)]
     study = study.assign(index_day=to_days(study["start"]))
-    matched = study.loc[study["link_status"] == "matched", ["person_key", "index_day"]]
+    matched = study.loc[study["link_status"] == MATCHED, ["person_key", "index_day"]]
     convictions = counted_convictions(linked_offences, matched, settings)
 
     before_persons = convictions.loc[convictions["window"] == "before", "person_key"].unique()

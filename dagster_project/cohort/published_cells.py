@@ -27,14 +27,15 @@ import pandas as pd
 
 from dagster_project.cohort.audit import AuditModel
 from dagster_project.cohort.outcomes import person_row_sets
+from dagster_project.vocabulary.link_status import ABSENT, AMBIGUOUS, MATCHED
 
 OUTCOME_TABLE, FUNNEL_TABLE = "outcome_table", "cohort_funnel"
 OUTCOME_COUNTS = ["n", "persons_before", "persons_after", "before", "after"]
 _OUTSIDE = {  # unit -> funnel stages it belongs to
     "under_18": ["starters"],
-    "ambiguous": ["starters", "adult_starters", "ambiguous"],
-    "matched_outside_cohort": ["starters", "adult_starters", "matched", "study_population"],
-    "absent_outside_cohort": ["starters", "adult_starters", "absent", "study_population"],
+    "ambiguous": ["starters", "adult_starters", AMBIGUOUS],
+    "matched_outside_cohort": ["starters", "adult_starters", MATCHED, "study_population"],
+    "absent_outside_cohort": ["starters", "adult_starters", ABSENT, "study_population"],
 }
 _MEMBER_STAGES = ["starters", "adult_starters", "study_population", "cohort"]
 
@@ -51,8 +52,8 @@ def _outside_counts(funnel: pd.DataFrame, members: pd.DataFrame) -> list[float]:
     """Persons of each outside unit, NaN where the funnel does not show what it needs."""
     p = funnel.set_index("stage")["persons"].astype("Float64").astype(float)
     status = members["link_status"].value_counts()
-    return [p["starters"] - p["adult_starters"], p["ambiguous"],
-            p["matched"] - status.get("matched", 0), p["absent"] - status.get("absent", 0)]
+    return [p["starters"] - p["adult_starters"], p[AMBIGUOUS],
+            p[MATCHED] - status.get(MATCHED, 0), p[ABSENT] - status.get(ABSENT, 0)]
 
 
 def _offence_arrays(members: pd.DataFrame, by_group: pd.DataFrame):

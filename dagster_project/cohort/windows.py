@@ -1,6 +1,7 @@
 """The before and after windows: counted convictions and days in custody (METHOD.md §2, §4).
 
-Exports `counted_convictions` and `custody_days`.
+Exports `counted_convictions`, `custody_days` and `custody_spells` (the comparison pool
+merges every PNC person's spells with it).
 
 Both take `index_days`: one row per person, `person_key` and `index_day` (the index date
 as a day number, see `days.py`). Windows, relative to the index date:
@@ -61,7 +62,7 @@ def counted_convictions(
     return result[result["window"] != ""].reset_index(drop=True)
 
 
-def _custody_spells(offences: pd.DataFrame, persons: pd.Series) -> pd.DataFrame:
+def custody_spells(offences: pd.DataFrame, persons: pd.Series) -> pd.DataFrame:
     """Merged custody spells [start, end) per person: `person_key`, `start`, `end` (day numbers).
 
     A `CUS` disposal keeps the person in custody from its outcome date for half the sentence,
@@ -99,7 +100,7 @@ def custody_days(
     days = settings.window_days
     if "at_risk_end_day" not in index_days:
         index_days = index_days.assign(at_risk_end_day=index_days["index_day"] + days)
-    spells = _custody_spells(offences, index_days["person_key"]).merge(
+    spells = custody_spells(offences, index_days["person_key"]).merge(
         index_days[["person_key", "index_day", "at_risk_end_day"]], on="person_key"
     )
     index = spells["index_day"].to_numpy()

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from dagster_project.cohort.days import to_days
-from dagster_project.cohort.windows import _custody_spells
+from dagster_project.cohort.windows import custody_spells
 from dagster_project.linkage.identities import ATTRIBUTOR
 from dagster_project.settings import Settings
 
@@ -78,7 +78,7 @@ def pool_tables(nominals: pd.DataFrame, offences: pd.DataFrame, links: pd.DataFr
     })
     convictions = convictions[convictions["pid"] >= 0]
     cus = offences[offences["disposal"].eq("CUS").fillna(False).to_numpy()]
-    spells = _custody_spells(cus.assign(person_key=cus["pncid"].astype(str)), persons["pncid"])
+    spells = custody_spells(cus.assign(person_key=cus["pncid"].astype(str)), persons["pncid"])
     custody = pd.DataFrame({
         "pid": pid_of.get_indexer(spells["person_key"]),
         "start": spells["start"].to_numpy(np.int64),

@@ -5,7 +5,7 @@ deterministic NTA rule and the probabilistic rule (with its model's parameter ta
 (`dagster_project.pseudonym` turns an attributor into a `person_key`.)
 """
 
-from dagster_project.linkage.deterministic import LINK_STATUSES, nta_links
+from dagster_project.linkage.deterministic import nta_links
 from dagster_project.linkage.identities import (
     ATTRIBUTOR,
     client_identities,
@@ -26,7 +26,6 @@ def __getattr__(name: str):
 
 __all__ = [
     "ATTRIBUTOR",
-    "LINK_STATUSES",
     "client_identities",
     "first_forename_initial",
     "initial_of",

@@ -1,6 +1,6 @@
 """The NTA rule: deterministic linkage on the exact attributor (METHOD.md §3).
 
-Exports `nta_links` and `LINK_STATUSES`.
+Exports `nta_links`.
 
 A PNC person is a candidate for a linkable client when its nominal or any alias has the
 client's first initial, surname initial, date of birth and sex. The client is `matched`
@@ -15,7 +15,6 @@ import pandas as pd
 
 from dagster_project.linkage.identities import ATTRIBUTOR
 
-LINK_STATUSES = ("matched", "absent", "ambiguous")
 METHOD = "deterministic"
 
 

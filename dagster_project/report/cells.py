@@ -4,7 +4,7 @@ Every value the report or an export shows passes through here, so disclosure con
 gate: a cell listed in its row's `suppressed_cells` is never turned into a number, and `gate`
 re-checks every person count against the threshold before anything is shown.
 
-Exports `SUPPRESSED`, `hidden`, `value`, `shown`, `gate`, `guard_counts`, `guard_replication`,
+Exports `hidden`, `value`, `shown`, `gate`, `guard_counts`, `guard_replication`,
 `label`, `fmt_count`, `fmt_pct`, `fmt_rate`, `COUNT_COLUMNS`.
 """
 
@@ -12,7 +12,9 @@ import math
 
 import pandas as pd
 
-SUPPRESSED = "*"
+from dagster_project.replication import COUNT_FIGURES
+from dagster_project.vocabulary.disclosure import SUPPRESSED
+
 # columns that count persons (or convictions of at least as many persons) in published tables
 COUNT_COLUMNS = ["persons", "n", "before", "after", "persons_before", "persons_after"]
 
@@ -92,8 +94,6 @@ def shown(row: pd.Series, column: str, fmt) -> str:
     return fmt(value(row, column))
 
 
-# the replication table's figures that count persons (REFERENCE_FIGURES.md)
-COUNT_FIGURES = ("F1", "F2", "F3", "F11")
 # a suppressed (missing) count formatted as text by the replication table
 _NA_TEXT = ("<NA>", "nan")
 

@@ -6,11 +6,10 @@ comparison assumes.
 Exports `comparison_section`, `comparison_card`, `ASSUMPTIONS`.
 """
 
-from html import escape
-
 import pandas as pd
 
 from dagster_project.report.cells import fmt_count, fmt_pct, value
+from dagster_project.report.templating import Markup, render
 
 ASSUMPTIONS = (
     "The comparison assumes that, at the same date, offenders of the same sex, age band and "
@@ -49,52 +48,28 @@ def comparison_card(comparison: pd.DataFrame | None) -> tuple[str, str] | None:
             f"{fmt_pct(value(row, 'naive_reduction'))}")
 
 
-def _balance_table(balance: pd.DataFrame) -> str:
-    head = ("<tr><th>covariate</th><th>members</th><th>all eligible</th>"
-            "<th>weighted controls</th><th>SMD before</th><th>SMD after</th></tr>")
-    body = "".join(
-        f"<tr><td>{escape(str(r['covariate']))}</td>"
-        + "".join(f'<td class="num">{float(r[c]):.3f}</td>' for c in (
-            "mean_treated", "mean_controls_unweighted", "mean_controls_weighted",
-            "smd_before_weighting", "smd_after_weighting"))
-        + "</tr>"
-        for _, r in balance.iterrows()
-    )
-    return ('<table class="balance"><caption>Covariate means and standardised mean '
-            "differences (SMD) before and after weighting; above 0.1 after weighting a "
-            f"warning is raised</caption>{head}{body}</table>")
+_BALANCE_COLUMNS = ("mean_treated", "mean_controls_unweighted", "mean_controls_weighted",
+                    "smd_before_weighting", "smd_after_weighting")
 
 
-def comparison_section(comparison: pd.DataFrame | None, balance: pd.DataFrame | None) -> str:
+def comparison_section(comparison: pd.DataFrame | None, balance: pd.DataFrame | None) -> Markup:
     """The section's HTML (published tables only: suppressed cells show as `*`)."""
     row = _row(comparison, "all")
     if row is None:
-        return "<p>No comparison was made for this cohort year.</p>"
+        return render("comparison.html.j2", row=None)
     placebo = _row(comparison, "placebo")
-    matched, n = value(row, "n_treated"), value(row, "n")
-    parts = [
-        f"<p>Of {fmt_count(n)} cohort members, {fmt_count(matched)} were matched to "
-        f"{fmt_count(value(row, 'n_controls'))} offenders who did not start treatment at the "
-        "member's start date (up to 5 each, same strata, propensity scores within 0.2 "
-        "standard deviations of the logit; weights add to one per member). "
-        f"{fmt_count(value(row, 'controls_treated_later'))} of these controls started "
-        "treatment later, within their two years after.</p>",
-        "<ul>"
-        f"<li>Naive reduction (matched members, before → after): "
-        f"<b>{fmt_pct(value(row, 'naive_reduction'))}</b></li>"
-        f"<li>Matched offenders who did not start treatment: their convictions fell by "
-        f"<b>{fmt_pct(value(row, 'control_reduction'))}</b> over the same windows</li>"
-        f"<li>Adjusted effect of starting treatment (ratio of ratios): "
-        f"<b>{fmt_pct(value(row, 'adjusted_reduction'))}</b> fewer convictions, "
-        f"{_interval(row)} (1,000 bootstrap resamples of members with their controls)</li>",
-    ]
-    if placebo is not None:
-        parts.append(
-            f"<li>Placebo (offenders just convicted, who did not start treatment, in place of "
-            f"members): {fmt_pct(value(placebo, 'adjusted_reduction'))}, {_interval(placebo)}"
-            " — near 0 when the design removes regression to the mean</li>")
-    parts.append("</ul>")
-    parts.append(f"<p><b>What the comparison assumes.</b> {escape(ASSUMPTIONS)}</p>")
-    if balance is not None and not balance.empty:
-        parts.append(_balance_table(balance))
-    return "".join(parts)
+    return render(
+        "comparison.html.j2", row=row,
+        n=fmt_count(value(row, "n")), matched=fmt_count(value(row, "n_treated")),
+        controls=fmt_count(value(row, "n_controls")),
+        treated_later=fmt_count(value(row, "controls_treated_later")),
+        naive=fmt_pct(value(row, "naive_reduction")),
+        control=fmt_pct(value(row, "control_reduction")),
+        adjusted=fmt_pct(value(row, "adjusted_reduction")), interval=_interval(row),
+        placebo=None if placebo is None else (
+            fmt_pct(value(placebo, "adjusted_reduction")), _interval(placebo)),
+        assumptions=ASSUMPTIONS,
+        balance=None if balance is None or balance.empty else [
+            (str(r["covariate"]), [float(r[c]) for c in _BALANCE_COLUMNS])
+            for _, r in balance.iterrows()],
+    )

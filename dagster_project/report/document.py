@@ -5,7 +5,6 @@ Exports `ReportInputs`, `render_report`, `headline_markdown`, `SECTIONS`.
 """
 
 from dataclasses import dataclass, field
-from html import escape
 
 import pandas as pd
 
@@ -31,7 +30,9 @@ from dagster_project.report.sections import (
 )
 from dagster_project.report.style import CSS
 from dagster_project.report.tables import OUTCOME_COLUMNS_SHOWN, cell_text
+from dagster_project.report.templating import Markup, render
 from dagster_project.report.text import LIMITS, method_paragraphs
+from dagster_project.vocabulary.dimensions import HEADLINE_DIMENSIONS
 
 # section id -> heading, in reading order
 SECTIONS = {
@@ -48,7 +49,6 @@ SECTIONS = {
     "disclosure": "Disclosure control",
     "provenance": "Settings, extract and code version",
 }
-HEADLINE_DIMENSIONS = ["all", *SUBGROUP_CHARTS]
 
 
 @dataclass(frozen=True)
@@ -89,10 +89,11 @@ def _replace(inputs: ReportInputs, **changes) -> ReportInputs:
     return ReportInputs(**{**values, **changes})
 
 
-def _key_figures(outcomes: pd.DataFrame, comparison: pd.DataFrame | None = None) -> str:
+def _key_figures(outcomes: pd.DataFrame, comparison: pd.DataFrame | None = None) -> list:
+    """(big, small) texts of the cards under the title; none without an `all` row."""
     row = overall(outcomes)
     if row is None:
-        return ""
+        return []
     ci = ""
     if value(row, "ci_low") is not None and value(row, "ci_high") is not None:
         ci = f"95% CI {fmt_pct(value(row, 'ci_low'))} to {fmt_pct(value(row, 'ci_high'))}"
@@ -104,27 +105,7 @@ def _key_figures(outcomes: pd.DataFrame, comparison: pd.DataFrame | None = None)
     card = comparison_card(comparison)
     if card is not None:  # the adjusted effect beside the naive one
         keys.insert(2, card)
-    boxes = "".join(f'<div class="key"><b>{escape(big)}</b><span>{escape(small)}</span></div>'
-                    for big, small in keys)
-    return f'<div class="keys">{boxes}</div>'
-
-
-_SYNTHETIC = ('<div class="synthetic" role="note"><b>Synthetic data.</b> This report was '
-              "made from a generated delivery (its ground truth lies beside the landing "
-              "folder): no figure in it describes real people.</div>")
-
-
-def _header(inputs: ReportInputs) -> str:
-    nav = "".join(f'<a href="#{sid}">{escape(title)}</a>' for sid, title in SECTIONS.items())
-    return (
-        (_SYNTHETIC if inputs.synthetic else "")
-        + "<header><h1>Convictions before and after starting drug treatment: cohort year "
-        f"{escape(inputs.cohort_year)}</h1>"
-        f'<div class="meta">Extract of {escape(inputs.extract_date)} · '
-        f"{escape(inputs.settings['linkage_method'])} linkage · {escape(inputs.code_version)} "
-        f"· generated {escape(inputs.generated_at)}</div>"
-        f"<nav>{nav}</nav></header>{_key_figures(inputs.outcomes, inputs.comparison)}"
-    )
+    return keys
 
 
 def _suppressed_count(*tables: pd.DataFrame | None) -> int:
@@ -134,69 +115,51 @@ def _suppressed_count(*tables: pd.DataFrame | None) -> int:
     )
 
 
-def _disclosure(inputs: ReportInputs) -> str:
+def _disclosure(inputs: ReportInputs) -> Markup:
     hidden = _suppressed_count(inputs.funnel, inputs.outcomes, inputs.replication,
                                inputs.sensitivity)
-    return (
-        f"<p>No cell of this report, its charts or its exported tables counts fewer than "
-        f"<b>{inputs.threshold}</b> persons (0 included): such a cell is shown as <b>*</b>, "
-        "and so is every figure computed from the same persons. Every hidden cell is then "
-        "bounded by linear programming against everything shown for the cohort year, using "
-        "every relation between the published groups (the same persons under two headings, "
-        "complements, a group split into parts); further cells are hidden until none can be "
-        "recovered to within the threshold (secondary suppression). A chart never draws a "
-        "suppressed value: its bar is left out "
-        f"and marked. Cells suppressed in this cohort year's tables: {fmt_count(hidden)}.</p>"
-        "<p>No name, initial, date of birth or record identifier appears in this report; "
-        "persons are counted, never listed.</p>"
-    )
+    return render("disclosure.html.j2", threshold=inputs.threshold, hidden=fmt_count(hidden))
 
 
-def _provenance(inputs: ReportInputs) -> str:
+def _provenance(inputs: ReportInputs) -> Markup:
     rows = [("cohort year", inputs.cohort_year), ("extract date", inputs.extract_date),
             ("code version", inputs.code_version), ("generated", inputs.generated_at)]
     rows += list(shown_settings(inputs.settings).items())
-    body = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
-    return f"<table>{body}</table>"
-
-
-def _section(sid: str, body: str) -> str:
-    return f'<section id="{sid}"><h2>{escape(SECTIONS[sid])}</h2>{body}</section>'
+    return render("provenance.html.j2", rows=rows)
 
 
 def render_report(inputs: ReportInputs) -> str:
     """The whole report as one HTML string; every cell passes the disclosure gate first."""
     inputs = inputs.guarded()
     t, outcomes = inputs.threshold, inputs.outcomes
-    limits = "".join(f"<dt>{escape(a)}</dt><dd>{escape(b)}</dd>" for a, b in LIMITS)
-    method = "".join(f"<p>{escape(p)}</p>"
-                     for p in method_paragraphs(inputs.cohort_year, inputs.settings))
-    body = [
-        _header(inputs),
-        _section("funnel", funnel_section(inputs.funnel, inputs.settings["linkage_method"], t)),
-        _section("headline", headline_section(outcomes, t)),
-        _section("comparison", comparison_section(inputs.comparison, inputs.balance)),
-        _section("subgroups", "".join(subgroup_section(outcomes, d, t) for d in SUBGROUP_CHARTS)),
-        _section("offences", offence_section(outcomes, t)),
-        _section("further", further_section(outcomes, t)),
-        _section("published", published_section(inputs.replication, inputs.cohort_year)),
-        _section("sensitivity", sensitivity_section(inputs.sensitivity)),
-        _section("method", method),
-        _section("limits", f'<dl class="limits">{limits}</dl>'),
-        _section("disclosure", _disclosure(inputs)),
-        _section("provenance", _provenance(inputs)),
-    ]
-    return (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>Reconviction report {escape(inputs.cohort_year)}</title>"
-        f"<style>{CSS}</style></head><body><main>{''.join(body)}</main></body></html>"
-    )
+    bodies = {
+        "funnel": funnel_section(inputs.funnel, inputs.settings["linkage_method"], t),
+        "headline": headline_section(outcomes, t),
+        "comparison": comparison_section(inputs.comparison, inputs.balance),
+        "subgroups": Markup().join(subgroup_section(outcomes, d, t) for d in SUBGROUP_CHARTS),
+        "offences": offence_section(outcomes, t),
+        "further": further_section(outcomes, t),
+        "published": published_section(inputs.replication, inputs.cohort_year),
+        "sensitivity": sensitivity_section(inputs.sensitivity),
+        "method": render("method.html.j2",
+                         paragraphs=method_paragraphs(inputs.cohort_year, inputs.settings)),
+        "limits": render("limits.html.j2", limits=LIMITS),
+        "disclosure": _disclosure(inputs),
+        "provenance": _provenance(inputs),
+    }
+    return str(render(
+        "page.html.j2", cohort_year=inputs.cohort_year, css=Markup(CSS),
+        synthetic=inputs.synthetic, extract_date=inputs.extract_date,
+        linkage_method=inputs.settings["linkage_method"], code_version=inputs.code_version,
+        generated_at=inputs.generated_at, sections=SECTIONS,
+        keys=_key_figures(inputs.outcomes, inputs.comparison),
+        bodies={sid: bodies[sid] for sid in SECTIONS},  # in reading order, each with a heading
+    ))
 
 
 def headline_markdown(outcomes: pd.DataFrame, threshold: int) -> str:
-    """The headline dimensions as a markdown table of published text (`*` suppressed), in the
-    report's order."""
+    """The headline dimensions as a markdown table of published text (`*` suppressed), groups
+    in the report's order."""
     guarded = gate(outcomes, threshold)
     rows = pd.concat([ordered_rows(guarded, d) for d in HEADLINE_DIMENSIONS])
     text = pd.DataFrame({

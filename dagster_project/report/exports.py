@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from dagster_project.report.cells import SUPPRESSED, gate, hidden, label
+from dagster_project.report.cells import gate, hidden, label
 from dagster_project.report.text import SUPPRESSED_NOTE, column_note
+from dagster_project.vocabulary.disclosure import SUPPRESSED
 
 _INTERNAL = ["suppressed", "suppressed_cells"]
 # coded columns that the HTML report writes in words; the export keeps the code and adds the

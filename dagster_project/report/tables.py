@@ -7,12 +7,10 @@ Exports `Column`, `html_table`, `OUTCOME_COLUMNS_SHOWN`, `funnel_rows`, `true_mi
 
 import re
 from dataclasses import dataclass
-from html import escape
 
 import pandas as pd
 
 from dagster_project.report.cells import (
-    SUPPRESSED,
     fmt_count,
     fmt_pct,
     fmt_rate,
@@ -21,6 +19,9 @@ from dagster_project.report.cells import (
     shown,
     value,
 )
+from dagster_project.report.templating import Markup, render
+from dagster_project.vocabulary.disclosure import SUPPRESSED
+from dagster_project.vocabulary.link_status import LINK_STATUSES
 
 
 @dataclass(frozen=True)
@@ -95,20 +96,11 @@ def true_minus(text: str) -> str:
     return _NEGATIVE.sub("−", text)
 
 
-def html_table(table: pd.DataFrame, columns: list[Column], caption: str = "") -> str:
+def html_table(table: pd.DataFrame, columns: list[Column], caption: str = "") -> Markup:
     """A `<table>` of `table`'s rows; numeric columns right-aligned, `*` for suppressed."""
-    head = "".join(f'<th class="{c.kind}">{escape(c.header)}</th>' for c in columns)
-    body = []
-    for _, row in table.iterrows():  # published tables: tens of rows
-        cells = "".join(
-            f'<td class="{c.kind}">{escape(cell_text(row, c))}</td>' for c in columns
-        )
-        body.append(f"<tr>{cells}</tr>")
-    caption_html = f"<caption>{escape(caption)}</caption>" if caption else ""
-    return (
-        f"<table>{caption_html}<thead><tr>{head}</tr></thead>"
-        f"<tbody>{''.join(body)}</tbody></table>"
-    )
+    rows = [[(c.kind, cell_text(row, c)) for c in columns]
+            for _, row in table.iterrows()]  # published tables: tens of rows
+    return render("table.html.j2", columns=columns, rows=rows, caption=caption)
 
 
 def any_suppressed(*tables: pd.DataFrame) -> bool:
@@ -127,7 +119,7 @@ def funnel_rows(funnel: pd.DataFrame) -> pd.DataFrame:
     out = funnel.copy()
     shares, hide = [], []
     for _, row in funnel.iterrows():
-        is_status = row["stage"] in ("matched", "absent", "ambiguous")
+        is_status = row["stage"] in LINK_STATUSES
         persons = value(row, "persons")
         total = value(adults, "persons") if adults is not None else None
         share = persons / total if is_status and persons is not None and total else None
