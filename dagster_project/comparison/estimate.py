@@ -135,7 +135,10 @@ def _members(cohort_members: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFram
     )
     members = members.dropna(subset=["pid"]).astype({"pid": np.int64, "sex_code": np.int64,
                                                       "age": np.int64})
-    return members.reset_index(drop=True).assign(row=lambda d: np.arange(len(d)))
+    # one order whatever order the table was read in (cohort_members is kept by person_key,
+    # a keyed hash): the seeded draws (placebo, bootstrap) take the members in this order
+    members = members.sort_values(["index_day", "pid"], kind="stable", ignore_index=True)
+    return members.assign(row=lambda d: np.arange(len(d)))
 
 
 def _nothing_to_compare(cohort_members, names, cohort_year) -> ComparisonResult:
