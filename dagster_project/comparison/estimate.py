@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from dagster_project.cohort.attributes import AGE_BANDS
 from dagster_project.cohort.days import to_days
@@ -164,7 +165,11 @@ def compare(cohort_members: pd.DataFrame, persons: pd.DataFrame, convictions: pd
     members = _members(cohort_members, persons)
     if members.empty or not len(h.c_day):
         return _nothing_to_compare(cohort_members, names, cohort_year)
-    m, p = match_cohort(members, h, settings)
+    # one BLAS thread: the model's Newton steps are a few large products, and OpenBLAS's
+    # threads spin against the pipeline's other steps on a busy machine (5 times slower on
+    # 2 busy cores than one thread); the arithmetic is the same
+    with threadpool_limits(limits=1, user_api="blas"):
+        m, p = match_cohort(members, h, settings)
     rows, balance = [], None
     pool_mean = m.pool_sum / max(m.pool_n, 1)
     pool_var = np.maximum(m.pool_sq / max(m.pool_n, 1) - pool_mean**2, 0)
