@@ -35,8 +35,9 @@ _POOL = ("comparison_persons", "comparison_convictions", "comparison_custody")
     outs={
         "comparison_persons": dg.AssetOut(
             group_name=POOL_GROUP, kinds={"pandas"},
-            description="Every PNC person: a dense id, date of birth, sex, the client it is "
-            "linked to, whether an ambiguous client might be it. Restricted (PNCID).",
+            description="Every PNC person: a surrogate id (the rank of the PNCID, which is "
+            "not kept), birth month (not the date), sex, the pseudonym of the client it is "
+            "linked to, whether an ambiguous client might be it.",
         ),
         "comparison_convictions": dg.AssetOut(
             group_name=POOL_GROUP, kinds={"pandas"},

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from checks.comparison import balance, disclosure
-from dagster_project.comparison.history import Histories, after_counts, person_dates
+from dagster_project.comparison.history import Histories, after_counts, age_at, person_dates
 from dagster_project.comparison.propensity import nearest_within_caliper
 from dagster_project.comparison.publish import publish_comparison
 
@@ -17,12 +17,17 @@ T = 13_500  # the index day used throughout
 DAY = pd.Timestamp("1970-01-01")
 
 
+def _month(year: int, month: int) -> int:
+    return year * 12 + month - 1
+
+
 def _histories(persons: list[dict], convictions: list[tuple], custody=(), journeys=()):
-    """persons: dicts of dob_day/sex/linked/ambiguous; convictions: (pid, offence day,
-    outcome day, counted); custody: (pid, start, end); journeys: (pid, start, end|None)."""
+    """persons: dicts of born (year, month)/sex/linked/ambiguous; convictions: (pid, offence
+    day, outcome day, counted); custody: (pid, start, end); journeys: (pid, start,
+    end|None)."""
     table = pd.DataFrame({
-        "pid": range(len(persons)), "pncid": [f"P{i}" for i in range(len(persons))],
-        "dob_day": [p.get("dob_day", T - 30 * 365) for p in persons],
+        "pid": range(len(persons)),
+        "birth_month": [_month(*p.get("born", (1976, 12))) for p in persons],
         "sex": [p.get("sex", 1) for p in persons],
         "linked_person_key": [f"k{i}" if p.get("linked") else None
                               for i, p in enumerate(persons)],
@@ -84,9 +89,19 @@ def test_an_open_journey_on_t_excludes_and_a_later_start_is_counted_later():
 
 
 def test_candidates_of_ambiguous_clients_and_children_are_never_eligible():
-    h = _histories([{"ambiguous": True}, {"dob_day": T - 18 * 365}, {"dob_day": T - 18 * 366}],
-                   [(p, T - 100, T - 90, True) for p in range(3)])
-    assert _eligible(h) == {2}
+    # T is 18 December 2006; of a birth month only the month is kept: the birthday counts
+    # as the 16th (an 18th birthday in December 2006 is past on the 18th, not on the 15th)
+    h = _histories([{"ambiguous": True}, {"born": (1989, 1)}, {"born": (1988, 12)},
+                    {"born": (1988, 11)}], [(p, T - 100, T - 90, True) for p in range(4)])
+    assert _eligible(h) == {2, 3}
+    assert _eligible(h, T - 3) == {3}
+    assert _eligible(h, T - 2) == {2, 3}
+
+
+def test_the_birth_month_gives_completed_years_at_t():
+    born = np.array([_month(1988, 12), _month(1988, 11), _month(1989, 1), _month(1960, 2)])
+    assert age_at(born, T).tolist() == [18, 18, 17, 46]  # 18 December 2006
+    assert age_at(born, T - 3).tolist() == [17, 18, 17, 46]  # 15 December 2006
 
 
 def test_blocks_recent_history_and_after_counts():
@@ -179,3 +194,51 @@ def test_the_counterfactual_world_differs_from_its_twin_only_by_the_effect():
     assert away.any() and not twin.cases["treated_away"].any()
     assert (world.case_record[away.to_numpy()] == -1).all()
     assert not world.cases.loc[away, "person"].ge(world.n_clients).any()  # clients only
+
+
+def _pool_inputs():
+    nominals = pd.DataFrame({
+        "pncid": ["06/3C", "01/1A", "03/2B", "09/4D"],
+        "dob": pd.to_datetime(["1980-05-20", "1975-03-02", "1990-12-31", None]),
+        "sex": ["M", "F", "M", "F"],
+    })
+    day = pd.Timestamp("2006-01-10")
+    offences = pd.DataFrame({
+        "pncid": ["03/2B", "01/1A", "03/2B", "09/4D"], "cjs_code": ["TH1", "TH1", "AS1", "TH1"],
+        "offence_group": ["theft", "theft", "violence", "theft"],
+        "trigger": [True, True, False, True], "force": ["01", "", "02", "03"],
+        "offence_start": [day, day, day, day], "outcome": ["C", "C", "C", "C"],
+        "outcome_date": [day + pd.Timedelta(days=20)] * 4,
+        "disposal": ["CUS", "", "", ""], "custody_days": [60, None, None, None],
+    })
+    links = pd.DataFrame({"person_key": ["a" * 64, "b" * 64], "link_status": ["matched",
+                                                                             "ambiguous"],
+                          "pncid": ["01/1A", None]})
+    candidates = pd.DataFrame({"person_key": ["b" * 64, "b" * 64], "pncid": ["09/4D", "06/3C"],
+                               "match_probability": [0.5, 0.01]})
+    return nominals, offences, links, candidates
+
+
+def test_the_pool_keeps_no_pncid_nor_date_of_birth_and_is_the_same_in_any_row_order():
+    from dagster_project.comparison.pool import PERSON_COLUMNS, pool_tables
+    from dagster_project.settings import Settings
+
+    settings = Settings(linkage_method="probabilistic")
+    nominals, offences, links, candidates = _pool_inputs()
+    tables = pool_tables(nominals, offences, links, candidates, None, None, settings)
+    persons = tables["comparison_persons"]
+    assert list(persons.columns) == PERSON_COLUMNS
+    assert not {"pncid", "dob"} & set().union(*(t.columns for t in tables.values()))
+    # pid is the rank of the PNCID: 01/1A, 03/2B, 06/3C, 09/4D
+    assert persons["birth_month"].tolist()[:3] == [1975 * 12 + 2, 1990 * 12 + 11, 1980 * 12 + 4]
+    assert persons["birth_month"].iloc[3] < 0  # unknown: counts as old, as before
+    assert persons["linked_person_key"].fillna("").tolist() == ["a" * 64, "", "", ""]
+    assert persons["ambiguous_candidate"].tolist() == [False, False, False, True]
+    assert tables["comparison_custody"]["pid"].tolist() == [1]
+    assert sorted(tables["comparison_convictions"]["pid"]) == [0, 1, 1, 3]
+    shuffled = pool_tables(nominals.iloc[::-1], offences.iloc[[2, 0, 3, 1]], links.iloc[::-1],
+                           candidates.iloc[::-1], None, None, settings)
+    for name, table in tables.items():
+        pd.testing.assert_frame_equal(
+            shuffled[name].sort_values(list(table.columns), ignore_index=True),
+            table.sort_values(list(table.columns), ignore_index=True), check_dtype=False)

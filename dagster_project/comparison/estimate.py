@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from dagster_project.cohort.attributes import AGE_BANDS
 from dagster_project.cohort.days import to_days
@@ -135,7 +136,10 @@ def _members(cohort_members: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFram
     )
     members = members.dropna(subset=["pid"]).astype({"pid": np.int64, "sex_code": np.int64,
                                                       "age": np.int64})
-    return members.reset_index(drop=True).assign(row=lambda d: np.arange(len(d)))
+    # one order whatever order the table was read in (cohort_members is kept by person_key,
+    # a keyed hash): the seeded draws (placebo, bootstrap) take the members in this order
+    members = members.sort_values(["index_day", "pid"], kind="stable", ignore_index=True)
+    return members.assign(row=lambda d: np.arange(len(d)))
 
 
 def _nothing_to_compare(cohort_members, names, cohort_year) -> ComparisonResult:
@@ -161,7 +165,11 @@ def compare(cohort_members: pd.DataFrame, persons: pd.DataFrame, convictions: pd
     members = _members(cohort_members, persons)
     if members.empty or not len(h.c_day):
         return _nothing_to_compare(cohort_members, names, cohort_year)
-    m, p = match_cohort(members, h, settings)
+    # one BLAS thread: the model's Newton steps are a few large products, and OpenBLAS's
+    # threads spin against the pipeline's other steps on a busy machine (5 times slower on
+    # 2 busy cores than one thread); the arithmetic is the same
+    with threadpool_limits(limits=1, user_api="blas"):
+        m, p = match_cohort(members, h, settings)
     rows, balance = [], None
     pool_mean = m.pool_sum / max(m.pool_n, 1)
     pool_var = np.maximum(m.pool_sq / max(m.pool_n, 1) - pool_mean**2, 0)

@@ -1,7 +1,7 @@
 """Person-dates: who is eligible as a control at a date t, and what anyone carries at t
 (METHOD.md §10), from the per-delivery tables of `pool.py`.
 
-Exports `Histories`, `person_dates`, `after_counts`, `BEFORE_BANDS`, `HISTORY_BANDS`.
+Exports `Histories`, `person_dates`, `after_counts`, `age_at`, `BEFORE_BANDS`, `HISTORY_BANDS`.
 
 Everything is integer arithmetic over arrays sorted once: counted convictions by offence
 day (a window is one contiguous slice) and by (person, day) (a person's history is one
@@ -23,19 +23,23 @@ BLOCK_DAYS, BLOCKS = 91, 8
 RECENT_DAYS, PLACEBO_OUTCOME_DAYS, START_MARGIN_DAYS = 90, 60, 28
 _SHIFT = np.int64(1) << 21  # day offsets fit below this in a (person, day) key
 _OPEN = np.int64(1) << 40
+BIRTHDAY_TAKEN_AS = 16  # day of the birth month: the middle, so the age errs neither way
 
 
 def _band(values: np.ndarray, edges: list[int]) -> np.ndarray:
     return np.searchsorted(edges, values, side="right") - 1
 
 
-def _year_and_md(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    dates = np.asarray(days, dtype=np.int64).astype("datetime64[D]")
-    years = dates.astype("datetime64[Y]")
-    month_start = dates.astype("datetime64[M]")
-    month = (month_start - years.astype("datetime64[M]")).astype(np.int64) + 1
-    day = (dates - month_start).astype(np.int64) + 1
-    return years.astype(np.int64) + 1970, month * 100 + day
+def age_at(birth_month: np.ndarray, t: int) -> np.ndarray:
+    """Completed years at day t of persons known by their birth month (year × 12 + month − 1;
+    METHOD.md §1 asks for the date of birth, which stays in the linkage stage): the
+    birthday is taken as the 16th of the month, so the age is exact except on the days of
+    the birth month between the 16th and the true birthday (a year out, either way)."""
+    date = np.datetime64(int(t), "D")
+    month = int(date.astype("datetime64[M]").astype(np.int64)) + 1970 * 12
+    day = int((date - date.astype("datetime64[M]")).astype(np.int64)) + 1
+    months = month - birth_month.astype(np.int64) - (day < BIRTHDAY_TAKEN_AS)
+    return months // 12
 
 
 @dataclass
@@ -43,8 +47,7 @@ class Histories:
     """The delivery's persons and convictions as sorted arrays (see the module docstring)."""
 
     n: int
-    dob_year: np.ndarray
-    dob_md: np.ndarray  # month * 100 + day: (2, 29) falls between (2, 28) and (3, 1)
+    birth_month: np.ndarray  # year * 12 + month - 1
     sex: np.ndarray  # 1 male, 2 female, 0 unknown
     ambiguous: np.ndarray  # a candidate of an ambiguous client: never eligible
     groups: list[str]
@@ -81,7 +84,6 @@ class Histories:
         (`person_key`, `start`, `end`, `open`; day numbers in `start_day`, `end_day`)."""
         n = len(persons)
         persons = persons.sort_values("pid")
-        dob_year, dob_md = _year_and_md(persons["dob_day"].to_numpy(np.int64))
         counted = convictions[convictions["counted"].to_numpy(bool)]
         groups = sorted(counted["offence_group"].unique())
         forces = sorted(counted["force"].unique())
@@ -102,7 +104,7 @@ class Histories:
         linked = ~np.isnan(j_pid.astype(float))
         j_end = np.where(journeys["open"].to_numpy(bool), _OPEN, journeys["end_day"].to_numpy())
         return cls(
-            n=n, dob_year=dob_year, dob_md=dob_md,
+            n=n, birth_month=persons["birth_month"].to_numpy(np.int64),
             sex=persons["sex"].to_numpy(np.int8),
             ambiguous=persons["ambiguous_candidate"].to_numpy(bool),
             groups=groups, forces=forces,
@@ -141,6 +143,13 @@ def _window_rows(key, pids, first, stop):
     return _ranges(lo, hi)
 
 
+def _marked(n: int, pids: np.ndarray) -> np.ndarray:
+    """A flag per person, set for `pids` (a scatter: no sort, unlike np.unique or np.isin)."""
+    mark = np.zeros(n, bool)
+    mark[pids] = True
+    return mark
+
+
 def person_dates(h: Histories, t: int, window: int, wait: int,
                  pids: np.ndarray | None = None, adult: int = 18) -> dict[str, np.ndarray]:
     """What persons carry at t. With `pids` None: every person eligible at t (METHOD.md
@@ -150,7 +159,7 @@ def person_dates(h: Histories, t: int, window: int, wait: int,
         lo, hi = np.searchsorted(h.c_day, [t - window, t])
         known = h.c_out[lo:hi] <= t - 1 + wait
         pid = h.c_pid[lo:hi][known]
-        pids = np.unique(pid)
+        pids = np.flatnonzero(_marked(h.n, pid))  # sorted, as np.unique, without a sort
         m = len(pids)
         h.loc[pids] = np.arange(m)  # a person's row, for the rows of the window
         li = h.loc[pid]
@@ -190,11 +199,10 @@ def person_dates(h: Histories, t: int, window: int, wait: int,
     custody = np.bincount(owner, weights=np.clip(np.minimum(end, t)
                                                  - np.maximum(start, t - window), 0, None),
                           minlength=m)
-    ty, tmd = _year_and_md(np.array([t]))
-    age = ty[0] - h.dob_year[pids] - (tmd[0] < h.dob_md[pids])
+    age = age_at(h.birth_month[pids], t)
     near = (h.j_start <= t) & (t <= h.j_end) | (np.abs(h.j_start - t) <= START_MARGIN_DAYS)
-    treated_near = np.isin(pids, h.j_pid[near])
-    earlier = np.isin(pids, h.j_pid[h.j_start < t])
+    treated_near = _marked(h.n, h.j_pid[near])[pids]
+    earlier = _marked(h.n, h.j_pid[h.j_start < t])[pids]
     rows = {
         "pid": pids, "sex": h.sex[pids].astype(np.int64), "age": age,
         "age_band": _band(age, _AGE_EDGES), "before": before,
@@ -234,5 +242,5 @@ def started_in_after_window(h: Histories, pid: np.ndarray, t: np.ndarray,
     return hi > lo
 
 
-__all__ = ["AGE_BANDS", "Histories", "after_counts", "person_dates", "select",
+__all__ = ["AGE_BANDS", "Histories", "age_at", "after_counts", "person_dates", "select",
            "started_in_after_window"]

@@ -3,8 +3,14 @@
 Exports `pool_tables`, `PERSON_COLUMNS`, `CONVICTION_COLUMNS`, `CUSTODY_COLUMNS`.
 
 Persons get a dense integer id (`pid`, the row of `comparison_persons`), so that everything
-after this is integer arithmetic on arrays. Restricted like `client_links`: the persons
-table holds the PNCID (it never leaves the warehouse).
+after this is integer arithmetic on arrays. No identifier goes further (METHOD.md §6): the
+PNCID is used here to join and then dropped; the date of birth becomes the birth month
+(`birth_month`, year × 12 + month − 1), all that the analysis needs of it (age at t in
+completed years, see `history.age_at`), and no more. `pid` is the rank of the PNCID in
+the delivery: a surrogate fixed by the delivery alone, whatever order the warehouse
+returns rows in or whichever pseudonym secret is set, so that every seeded draw
+downstream (the placebo's, the bootstrap's) sees the persons in one order and a run is
+reproducible.
 """
 
 import numpy as np
@@ -15,10 +21,18 @@ from dagster_project.cohort.windows import custody_spells
 from dagster_project.linkage.identities import ATTRIBUTOR
 from dagster_project.settings import Settings
 
-PERSON_COLUMNS = ["pid", "pncid", "dob_day", "sex", "linked_person_key", "ambiguous_candidate"]
+PERSON_COLUMNS = ["pid", "birth_month", "sex", "linked_person_key", "ambiguous_candidate"]
 CONVICTION_COLUMNS = ["pid", "offence_day", "outcome_day", "counted", "offence_group", "force"]
 CUSTODY_COLUMNS = ["pid", "start", "end"]
 _SEX = {"M": 1, "F": 2, "1": 1, "2": 2}  # PNC M/F, NDTMS 1/2: one code
+
+
+def birth_months(dob: pd.Series) -> np.ndarray:
+    """year × 12 + month − 1 of each date of birth; missing: a value below every real one
+    (as a missing date's day number was: the person counts as old)."""
+    dates = pd.to_datetime(dob).to_numpy().astype("datetime64[M]")
+    months = dates.astype(np.int64) + 1970 * 12
+    return np.where(np.isnat(dates), np.iinfo(np.int32).min, months).astype(np.int32)
 
 
 def _ambiguous_candidates(links, candidates, clients, variants, settings) -> set:
@@ -47,16 +61,15 @@ def pool_tables(nominals: pd.DataFrame, offences: pd.DataFrame, links: pd.DataFr
     """`comparison_persons`, `comparison_convictions` (every conviction: `counted` when §2
     counts it, else a conviction that does not count), `comparison_custody` (merged §4
     spells [start, end))."""
-    persons = nominals[["pncid", "dob", "sex"]].drop_duplicates("pncid").reset_index(drop=True)
-    persons["pncid"] = persons["pncid"].astype(str)
+    persons = nominals[["pncid", "dob", "sex"]].assign(pncid=lambda d: d["pncid"].astype(str))
+    persons = persons.drop_duplicates("pncid").sort_values("pncid", ignore_index=True)
     pid_of = pd.Index(persons["pncid"])
     matched = links[links["link_status"] == "matched"]
     linked = pd.Series(matched["person_key"].to_numpy(), index=matched["pncid"].astype(str))
     ambiguous = _ambiguous_candidates(links, candidates, clients, variants, settings)
     table = pd.DataFrame({
         "pid": np.arange(len(persons), dtype=np.int64),
-        "pncid": persons["pncid"],
-        "dob_day": to_days(persons["dob"]),
+        "birth_month": birth_months(persons["dob"]),
         "sex": persons["sex"].astype(str).str.upper().map(_SEX).fillna(0).astype(np.int8),
         "linked_person_key": linked.reindex(persons["pncid"]).to_numpy(dtype=object),
         "ambiguous_candidate": persons["pncid"].isin(ambiguous).to_numpy(),
@@ -85,7 +98,7 @@ def pool_tables(nominals: pd.DataFrame, offences: pd.DataFrame, links: pd.DataFr
         "end": spells["end"].to_numpy(np.int64),
     })
     return {
-        "comparison_persons": table,
+        "comparison_persons": table[PERSON_COLUMNS],
         "comparison_convictions": convictions.sort_values(["pid", "offence_day"],
                                                           ignore_index=True),
         "comparison_custody": custody.sort_values(["pid", "start"], ignore_index=True),
