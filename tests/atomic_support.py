@@ -3,7 +3,7 @@ command in a real subprocess of its own process group, killed with SIGKILL once 
 has written its table, and the cohort-year tables a run leaves in the warehouse.
 
 Exports `Env`, `cli`, `run_cohort_year_in_process`, `cohort_tables`, `assert_same_tables`,
-`OLD`, `NEW`, `COHORT_YEAR`.
+`own_database`, `OLD`, `NEW`, `COHORT_YEAR`.
 """
 
 import os
@@ -11,10 +11,13 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
+import sqlalchemy as sa
 
 from dagster_project.synth import SynthConfig, generate_delivery
 
@@ -127,3 +130,20 @@ def assert_same_tables(found: dict, expected: dict) -> None:
         pd.testing.assert_frame_equal(
             found[name], table, check_dtype=False, check_exact=False, rtol=1e-9, obj=name
         )
+
+
+@contextmanager
+def own_database(postgres_url: str, prefix: str):
+    """The URL of a new database on the test server, dropped afterwards: a warehouse of its
+    own, since each refresh creates schemas of its own."""
+    server = sa.make_url(postgres_url)
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

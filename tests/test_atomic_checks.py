@@ -5,12 +5,10 @@ clean run. And every blocking check of the refresh guards an asset the switch wa
 import csv
 import io
 import shutil
-import uuid
 from dataclasses import replace
 
 import dagster as dg
 import pytest
-import sqlalchemy as sa
 
 from assets.delivery import DELIVERY_ASSETS
 from checks import all_asset_checks
@@ -18,7 +16,14 @@ from dagster_project.runs import execute_job, failure_messages
 from dagster_project.settings import Settings
 from dagster_project.synth import SynthConfig, generate_delivery
 from dagster_project.warehouse import Warehouse
-from tests.atomic_support import COHORT_YEAR, NEW, OLD, assert_same_tables, cohort_tables
+from tests.atomic_support import (
+    COHORT_YEAR,
+    NEW,
+    OLD,
+    assert_same_tables,
+    cohort_tables,
+    own_database,
+)
 from tests.defective_deliveries import DEFECTS, make_defective
 from tests.delivery_factory import write_manifest
 
@@ -100,18 +105,8 @@ def warehouse_with_old_delivery(tmp_path_factory):
 @pytest.fixture(scope="module")
 def postgres_with_old_delivery(tmp_path_factory, postgres_url):
     """The same on PostgreSQL, in a database of its own (schemas are per delivery)."""
-    server = sa.make_url(postgres_url)
-    name = f"reconviction_stops_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = server.set(database=name).render_as_string(hide_password=False)
+    with own_database(postgres_url, "reconviction_stops") as url:
         yield from _old_delivery_loaded(tmp_path_factory.mktemp("atomic_checks_pg"), url)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _stopped_refresh_switches_nothing(loaded, defect):

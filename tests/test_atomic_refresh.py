@@ -4,10 +4,8 @@ that delivery's clean run; a clean rerun gives exactly the new delivery's. On Du
 PostgreSQL."""
 
 import shutil
-import uuid
 
 import pytest
-import sqlalchemy as sa
 
 from tests.atomic_support import (
     COHORT_YEAR,
@@ -17,6 +15,7 @@ from tests.atomic_support import (
     assert_same_tables,
     cli,
     cohort_tables,
+    own_database,
     run_cohort_year_in_process,
 )
 
@@ -78,19 +77,12 @@ def test_killed_refresh_leaves_the_previous_delivery_on_duckdb(tmp_path, new_del
 def test_killed_refresh_leaves_the_previous_delivery_on_postgres(
     tmp_path, postgres_url, new_delivery_reference
 ):
-    server = sa.make_url(postgres_url)
-    name = f"reconviction_atomic_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     try:
-        env = Env(tmp_path, server.set(database=name).render_as_string(hide_password=False))
-        old = _old_then_new(env)
-        _kill_then_check(env, list(KILL_AFTER), old, new_delivery_reference)
+        with own_database(postgres_url, "reconviction_atomic") as url:
+            env = Env(tmp_path, url)
+            old = _old_then_new(env)
+            _kill_then_check(env, list(KILL_AFTER), old, new_delivery_reference)
     finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
         shutil.rmtree(tmp_path / "landing", ignore_errors=True)
 
 
