@@ -1,0 +1,61 @@
+"""The import rules of docs/ARCHITECTURE.md, read from the code itself (every import
+statement, those inside functions included)."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "dagster_project"
+DOMAIN = ["staging", "linkage", "cohort", "comparison", "report", "synth", "vocabulary"]
+
+
+def imported_modules(path: Path) -> set[str]:
+    modules = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            modules.add(node.module)
+    return modules
+
+
+def _is_dagster(module: str) -> bool:
+    top = module.split(".")[0]
+    return top == "dagster" or (top.startswith("dagster_") and top != "dagster_project")
+
+
+def _sources(folder: Path) -> list[Path]:
+    return sorted(folder.rglob("*.py"))
+
+
+@pytest.mark.parametrize("package", DOMAIN)
+def test_domain_packages_never_import_dagster(package):
+    offenders = {str(p.relative_to(ROOT)): sorted(filter(_is_dagster, imported_modules(p)))
+                 for p in _sources(PACKAGE / package)}
+    assert not {p: m for p, m in offenders.items() if m}
+
+
+def test_the_vocabulary_and_the_generator_stand_alone():
+    for package, allowed in (("vocabulary", "dagster_project.vocabulary"),
+                             ("synth", "dagster_project.synth")):
+        for path in _sources(PACKAGE / package):
+            own = {m for m in imported_modules(path) if m.startswith("dagster_project")}
+            assert all(m.startswith(allowed) for m in own), (path, own)
+
+
+def test_only_the_definitions_assemble_assets_and_checks():
+    for path in _sources(PACKAGE):
+        if path.name == "definitions.py":
+            continue
+        wiring = {m for m in imported_modules(path) if m.split(".")[0] in ("assets", "checks")}
+        assert not wiring, (path, wiring)
+
+
+def test_the_rules_see_imports_inside_functions(tmp_path):
+    # the reader must catch a lazy import, or the rules above could pass on a lie
+    sample = tmp_path / "sample.py"
+    sample.write_text("def f():\n    import dagster as dg\n    from dagster_pipes import x\n")
+    assert {m for m in imported_modules(sample) if _is_dagster(m)} == {"dagster",
+                                                                      "dagster_pipes"}
