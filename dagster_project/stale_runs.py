@@ -34,14 +34,20 @@ _UNFINISHED = [
 ]
 
 
+def _stat_fields(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name (state first); None where the
+    process or /proc is not there."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
 def _process_started(pid: int) -> str | None:
     """When the process started (clock ticks since boot, from /proc), so that a pid reused by
     another process is not taken for the run's; None where /proc is not there."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat.rsplit(")", 1)[1].split()[19]
+    fields = _stat_fields(pid)
+    return fields[19] if fields else None
 
 
 def process_tags() -> dict[str, str]:
@@ -60,11 +66,8 @@ def _dead(pid: int) -> bool:
         return True
     except PermissionError:
         return False  # alive, another user's
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state in ("Z", "X")
+    fields = _stat_fields(pid)
+    return fields is not None and fields[0] in ("Z", "X")
 
 
 def _gone(tags) -> bool:
