@@ -1,7 +1,10 @@
 """Benchmark the Dagster jobs themselves on a delivery: the refresh (reference → raw →
-staging → linkage → journeys) and one cohort year (cohort → outcomes → replication).
+staging → linkage → journeys), one cohort year (cohort → outcomes → replication), then a
+second cohort year on the loaded delivery, to show what each further year of a backfill
+costs (work that belongs to the delivery must not be repeated per year).
 
     python benchmarks/bench_pipeline.py /path/to/landing [--cohort-year 2006-07]
+        [--second-cohort-year 2005-06 | --second-cohort-year ""]
         [--method deterministic|probabilistic] [--warehouse duckdb:///tmp/bench.duckdb]
         [--no-checks]
 
@@ -18,6 +21,8 @@ import time
 from pathlib import Path
 
 from dagster_project.vocabulary.job_names import COHORT_YEAR_JOB, REFRESH_JOB
+
+PARTITION_TAG = "dagster/partition"
 
 
 def _step_table(instance, run_id: str) -> list[tuple[str, float, int | None]]:
@@ -48,7 +53,8 @@ def _step_table(instance, run_id: str) -> list[tuple[str, float, int | None]]:
     return rows
 
 
-def _run(job_name: str, instance, **kwargs) -> bool:
+def _run(job_name: str, instance, **kwargs) -> float | None:
+    """Run a job; its wall time in seconds, or None when it failed."""
     import dagster as dg
 
     job = _definitions().resolve_job_def(job_name)
@@ -58,12 +64,17 @@ def _run(job_name: str, instance, **kwargs) -> bool:
         dg.reconstructable(_job_factory(job_name)), instance=instance, **kwargs
     )
     elapsed = time.perf_counter() - started
-    print(f"\n{job.name} {kwargs.get('tags', {}).get('dagster/partition', '')}: "
+    print(f"\n{job.name} {kwargs.get('tags', {}).get(PARTITION_TAG, '')}: "
           f"{'succeeded' if result.success else 'FAILED'} in {elapsed:.1f} s")
     for step, seconds, peak_mb in _step_table(instance, result.run_id):
         memory = f"{peak_mb / 1024:6.2f} GB" if peak_mb else ""
         print(f"  {step:<30} {seconds:7.1f} s  {memory}")
-    return result.success
+    return elapsed if result.success else None
+
+
+def _year_before(cohort_year: str) -> str:
+    start = int(cohort_year[:4]) - 1
+    return f"{start}-{(start + 1) % 100:02d}"
 
 
 def _job_factory(name: str):
@@ -94,6 +105,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("landing", type=Path)
     parser.add_argument("--cohort-year", default="2006-07")
+    parser.add_argument(
+        "--second-cohort-year", default=None,
+        help="a further year run after the first (default: the year before it; '' for none)",
+    )
     parser.add_argument("--method", default="deterministic")
     parser.add_argument("--warehouse")
     parser.add_argument("--no-checks", action="store_true", help="run without asset checks")
@@ -106,15 +121,25 @@ def main() -> int:
         args.warehouse or f"duckdb:///{scratch / 'warehouse.duckdb'}"
     )
     os.environ["DAGSTER_HOME"] = str(scratch / "dagster_home")
+    os.environ["RECONVICTION_OUTPUT_DIR"] = str(scratch / "reports")  # not the checkout's data/
     (scratch / "dagster_home").mkdir()
     (scratch / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     import dagster as dg
 
+    second = _year_before(args.cohort_year) if args.second_cohort_year is None \
+        else args.second_cohort_year
     started = time.perf_counter()
     with dg.DagsterInstance.get() as instance:
-        ok = _run(REFRESH_JOB, instance) and _run(
-            COHORT_YEAR_JOB, instance, tags={"dagster/partition": args.cohort_year}
-        )
+        first = None
+        if _run(REFRESH_JOB, instance) is not None:
+            first = _run(COHORT_YEAR_JOB, instance, tags={PARTITION_TAG: args.cohort_year})
+        ok = first is not None
+        if ok and second:
+            further = _run(COHORT_YEAR_JOB, instance, tags={PARTITION_TAG: second})
+            ok = further is not None
+            if ok:
+                print(f"\nsecond cohort year {second}: {further:.1f} s = "
+                      f"{further / first:.0%} of the first ({first:.1f} s)")
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2
     print(f"\nend to end: {time.perf_counter() - started:.1f} s; "
           f"peak memory of the largest step process {children:.2f} GB (scratch {scratch})")
