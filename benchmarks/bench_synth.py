@@ -1,6 +1,7 @@
 """Benchmark of the synthetic extract generator, with a quick look at the world it drew.
 
-    /work/venv/bin/python benchmarks/bench_synth.py --scale national [--seed 7] [--keep DIR]
+    .venv/bin/python benchmarks/bench_synth.py --scale national [--seed 7] [--keep DIR]
+    .venv/bin/python benchmarks/bench_synth.py --scale full --no-diagnostic --keep DIR
 
 Prints wall time, peak resident memory, rows and size of every file, then a diagnostic
 against the published study: adult clients starting a journey in 2006-07 (METHOD.md §1)
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dagster_project.synth import SynthConfig, generate_delivery
+from dagster_project.synth import SCALES, SynthConfig, generate_delivery
 
 _FOLD = {"Ø": "O", "ø": "o", "Ł": "L", "ł": "l", "Æ": "A", "æ": "a"}
 
@@ -141,10 +142,13 @@ def linkage_diagnostic(delivery: Path, year: int = 2006) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", default="national", choices=["tiny", "demo", "national"])
+    parser.add_argument("--scale", default="national", choices=SCALES)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", type=Path, help="write here instead of a temporary folder")
-    parser.add_argument("--no-diagnostic", action="store_true")
+    parser.add_argument(
+        "--no-diagnostic", action="store_true",
+        help="skip the diagnostic (it reads whole files: at `full`, more memory than generating)",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         out = (args.keep or Path(tmp)) / "landing"

@@ -222,7 +222,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="reconviction", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     synth = sub.add_parser("synth", help="write a synthetic delivery (and its ground truth)")
-    synth.add_argument("--scale", choices=["tiny", "demo", "national"], default="demo")
+    synth.add_argument("--scale", choices=["tiny", "demo", "national", "full"], default="demo")
     synth.add_argument("--seed", type=int, default=7)
     synth.add_argument("--out", help="default: RECONVICTION_LANDING_DIR, else data/landing")
     synth.add_argument("--extract-date", help="YYYY-MM-DD (default: the scale's)")

@@ -100,7 +100,7 @@ def test_extract_date_override_names_the_folder(tmp_path):
 
 
 def test_scales():
-    assert SCALES == ("tiny", "demo", "national")
+    assert SCALES == ("tiny", "demo", "national", "full")
     national = SynthConfig.for_scale("national")
     assert national.pnc_other_nominals >= 3_000_000
     assert SynthConfig.for_scale("tiny").new_clients_per_year < national.new_clients_per_year

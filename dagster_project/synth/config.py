@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 
-SCALES = ("tiny", "demo", "national")
+SCALES = ("tiny", "demo", "national", "full")
 DRUG_GROUPS = ("opiate_and_crack", "opiate_only", "crack_only", "other")
 EXIT_TYPES = (
     "successful_completion",
@@ -293,6 +293,10 @@ class SynthConfig:
     # --- the PNC population --------------------------------------------------------------
     pnc_other_nominals: int = 100_000  # nominals of offenders never in treatment
     pnc_pool_oversample: float = 3.0  # never-treated persons simulated per nominal kept
+    # never-treated persons with a nominal beyond those, drawn and written in chunks of
+    # persons after the rest of the world (synth/stream.py): the PNC at full size
+    pnc_extra_nominals: int = 0
+    pnc_extra_chunk: int = 100_000  # persons simulated per chunk (each its own seed)
     pnc_birth_year_mean: float = 1967.0
     pnc_birth_year_sd: float = 20.0
     pnc_male_share: float = 0.80
@@ -368,7 +372,8 @@ class SynthConfig:
 
     @classmethod
     def for_scale(cls, scale: str, **overrides) -> "SynthConfig":
-        """The default world at a scale: `tiny` (tests), `demo` (seconds), `national`."""
+        """The default world at a scale: `tiny` (tests), `demo` (seconds), `national`,
+        `full` (national's world, its PNC grown to the real one's ~10 million nominals)."""
         if scale not in SCALES:
             raise ValueError(f"scale must be one of {SCALES}, not {scale!r}")
         sizes = {
@@ -378,6 +383,10 @@ class SynthConfig:
             ),
             "national": dict(
                 new_clients_per_year=65_000, pnc_other_nominals=3_000_000, dob_days_per_year=365
+            ),
+            "full": dict(
+                new_clients_per_year=65_000, pnc_other_nominals=3_000_000, dob_days_per_year=365,
+                pnc_extra_nominals=6_600_000,
             ),
         }[scale]
         return dataclasses.replace(cls(scale=scale), **{**sizes, **overrides})

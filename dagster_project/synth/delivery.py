@@ -9,17 +9,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from .columns import date_column
-from .config import DRUG_GROUPS, EXIT_TYPES, SynthConfig
+from .config import EXIT_TYPES, SynthConfig
 from .errors import plant_aliases, plant_ndtms, plant_nominals, plant_offences
 from .ndtms import draw_drugs, episodes_table
 from .offences import offences_table
-from .pnc import aliases_table, forename_text, nominals_table, surname_text
+from .pnc import aliases_table, nominals_table
+from .stream import FILES as EXTRA_FILES
+from .stream import extra_blocks, extra_state
 from .truth_effect import write_effect_truth
-from .world import World, build_world
-from .writer import write_csv, write_manifest
+from .truth_tables import TruthWriter, persons_truth, records_truth
+from .world import STREAMS, World, build_world
+from .writer import CsvFile, write_manifest
 
 _EFFECT_KNOBS = (
     "client_rate_mean",
@@ -84,49 +86,26 @@ def _extract_tables(world: World, extra: dict):
     tables["offences"], extra["duplicate_transmissions"] = offences_table(
         rng, world.records, world.cases, world.case_record, people, world.is_drug_user, c, g,
         truth=extra if c.treatment_effect is not None else None,
+        asn_issued=extra["asn_issued"],
     )
     yield "pnc_offences.csv", *plant_offences(errors, tables.pop("offences"), c)
 
 
-def _write_truth(
-    world: World, folder: Path, seed: int, planted: list, extra: dict, files: dict
-) -> None:
+def _truth_of_world(world: World, folder: Path, extra: dict, widen: bool) -> dict:
+    """Write the world's truth; returns the writers of the two tables that chunks of the
+    PNC beyond the world (stream.py) add to, still open."""
     folder.mkdir(parents=True, exist_ok=True)
     people, records = world.people, world.records
     persons = np.union1d(np.arange(world.n_clients), records.person)
-    first = ~records.second
-    pncid = pd.Series(records.pncid.to_numpy(zero_copy_only=False))
-    names = {k: v[persons] for k, v in people.names.items()}
-    letters = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
-    pq.write_table(
-        pa.table(
-            {
-                "person_id": persons,
-                "is_client": persons < world.n_clients,
-                "sex": np.where(people.male[persons], "1", "2"),
-                "dob": date_column(people.dob[persons], "iso"),
-                "finitial": letters[names["finitial"]],
-                "sinitial": letters[names["sinitial"]],
-                "forenames": forename_text(names, people.male[persons]),
-                "surname": surname_text(names),
-                "drug_group": np.where(
-                    persons < world.n_clients,
-                    np.asarray(DRUG_GROUPS)[
-                        world.drug_group[np.minimum(persons, world.n_clients - 1)]
-                    ],
-                    None,
-                ),
-                "latent_rate": world.rate[persons],
-                "pncid": pd.Series(pncid[first].to_numpy(), index=records.person[first])
-                .reindex(persons)
-                .to_numpy(dtype=object, na_value=None),
-                "pncid_duplicate": pd.Series(pncid[~first].to_numpy(), index=records.person[~first])
-                .reindex(persons)
-                .to_numpy(dtype=object, na_value=None),
-            }
-        ),
-        folder / "persons.parquet",
-    )
+    writers = {
+        "persons.parquet": TruthWriter(
+            folder / "persons.parquet",
+            persons_truth(
+                people, persons, records, world.rate, world.n_clients, world.drug_group
+            ),
+            widen,
+        )
+    }
     ids = extra["identities"].rename(columns={"person": "person_id"})
     ids["DOB"] = date_column(ids["dob"].to_numpy(), "iso").to_numpy(zero_copy_only=False)
     ids["SEX"] = ids.pop("sex").astype(str)
@@ -137,43 +116,48 @@ def _write_truth(
     for col in ("start", "end"):
         journeys[col] = date_column(journeys[col].to_numpy(), "iso").to_numpy(zero_copy_only=False)
     journeys.drop(columns=["duration"]).to_parquet(folder / "journeys.parquet", index=False)
-    pq.write_table(
-        pa.table(
-            {
-                "PNCID": records.pncid,
-                "person_id": records.person,
-                "duplicate_record": records.second,
-                "dob_as_filed": date_column(records.dob, "iso"),
-            }
-        ),
-        folder / "pnc_records.parquet",
+    writers["pnc_records.parquet"] = TruthWriter(
+        folder / "pnc_records.parquet", records_truth(records), widen
     )
+    return writers
+
+
+def _counts(world: World, extra: dict) -> dict:
+    records = world.records
+    return {
+        "clients": world.n_clients,
+        "pnc_persons": int(len(np.unique(records.person))),
+        "pnc_records": len(records.person),
+        "duplicate_pnc_records": int(records.second.sum()),
+        "duplicate_transmissions": extra["duplicate_transmissions"],
+        "identity_errors": extra["identities"]["error"]
+        .value_counts()
+        .drop("none", errors="ignore")
+        .astype(int)
+        .to_dict(),
+    }
+
+
+def _write_parameters(
+    config: SynthConfig, folder: Path, seed: int, planted: list, counts: dict, files: dict
+) -> None:
     pd.DataFrame(planted, columns=["file", "line", "kind", "rejected"]).to_csv(
         folder / "planted_rows.csv", index=False, lineterminator="\n"
     )
-    counts = (
+    by_kind = (
         pd.DataFrame(planted, columns=["file", "line", "kind", "rejected"])
         .groupby(["file", "kind"])
         .size()
     )
     parameters = {
         "seed": seed,
-        "config": world.config.as_dict(),
-        "effect": {k: getattr(world.config, k) for k in _EFFECT_KNOBS},
+        "config": config.as_dict(),
+        "effect": {k: getattr(config, k) for k in _EFFECT_KNOBS},
         "counts": {
-            "clients": world.n_clients,
-            "pnc_persons": int(len(np.unique(records.person))),
-            "pnc_records": len(records.person),
-            "duplicate_pnc_records": int(records.second.sum()),
-            "duplicate_transmissions": extra["duplicate_transmissions"],
-            "identity_errors": ids["error"]
-            .value_counts()
-            .drop("none", errors="ignore")
-            .astype(int)
-            .to_dict(),
+            **counts,
             "planted_rows": {
-                f: counts[f].astype(int).to_dict()
-                for f in counts.index.get_level_values(0).unique()
+                f: by_kind[f].astype(int).to_dict()
+                for f in by_kind.index.get_level_values(0).unique()
             },
             "files": files,
         },
@@ -183,22 +167,48 @@ def _write_truth(
     )
 
 
-def generate_delivery(config: SynthConfig, out: Path, seed: int) -> Path:
+def generate_delivery(
+    config: SynthConfig, out: Path, seed: int, block_persons: int = 500_000
+) -> Path:
     """Generate a delivery `<out>/<extract_date>/` (the four CSV files, then manifest.json)
     and its truth in `<out>/../truth/<extract_date>/`. Returns the delivery folder.
-    Deterministic: the same config and seed give byte-identical files."""
+    Deterministic: the same config and seed give byte-identical files. A PNC beyond the
+    world (`pnc_extra_nominals`, stream.py) is drawn after it, `block_persons` persons at
+    a time (memory only: the files do not depend on it)."""
     world = build_world(config, seed)
     delivery = Path(out) / config.extract_date
     delivery.mkdir(parents=True, exist_ok=True)
     (delivery / "manifest.json").unlink(missing_ok=True)  # incomplete until rewritten
-    files, planted, extra = {}, [], {}
+    streaming = config.pnc_extra_nominals > 0
+    files, planted, extra, csvs = {}, [], {"asn_issued": np.zeros(100, np.int64)}, {}
     for name, table, rows in _extract_tables(world, extra):
-        files[name] = write_csv(table, delivery / name)
+        csvs[name] = CsvFile(delivery / name, table.column_names)
+        csvs[name].append(table)
+        files[name] = None if streaming and name in EXTRA_FILES else csvs.pop(name).close()
         planted += rows
         del table, rows
         pa.default_memory_pool().release_unused()  # give freed Arrow buffers back
-    _write_truth(world, truth_dir(out, config.extract_date), seed, planted, extra, files)
+    folder = truth_dir(out, config.extract_date)
+    writers = _truth_of_world(world, folder, extra, widen=streaming)
     if config.treatment_effect is not None:
-        write_effect_truth(world, extra["charges"], truth_dir(out, config.extract_date))
+        write_effect_truth(world, extra["charges"], folder)
+    counts = _counts(world, extra)
+    if streaming:
+        state = extra_state(config, len(world.people), world.records, extra["asn_issued"])
+        geography = world.geography
+        del world, extra  # the world is written: only the chunks' rows are held from here
+        pa.default_memory_pool().release_unused()
+        for tables in extra_blocks(config, geography, seed, len(STREAMS), state, block_persons):
+            for name, table in tables.items():
+                (csvs[name] if name in csvs else writers[name]).append(table)
+            del tables
+        files.update({name: csv.close() for name, csv in csvs.items()})
+        counts["pnc_persons"] += state.pnc_persons
+        counts["pnc_records"] += state.pnc_records
+        counts["duplicate_pnc_records"] += state.duplicate_records
+        counts["duplicate_transmissions"] += state.duplicate_transmissions
+    for writer in writers.values():
+        writer.close()
+    _write_parameters(config, folder, seed, planted, counts, files)
     write_manifest(delivery, config.extract_date, files)
     return delivery

@@ -59,11 +59,14 @@ def offences_table(
     config: SynthConfig,
     geography: Geography,
     truth: dict | None = None,
+    asn_issued: np.ndarray | None = None,
 ) -> tuple[pa.Table, int]:
     """The offence rows, and how many duplicate transmissions were planted. Cases without
     a record (`case_record` -1: taken away by treatment in the counterfactual world) are
     drawn like the others but not written; `truth`, when given, receives every charge
-    (written or not) for the truth folder."""
+    (written or not) for the truth folder. `asn_issued`, when given, holds the ASN serials
+    already issued per two-digit year (by tables written before this one): numbering goes
+    on from them, and the array is advanced past this table's."""
     last = config.day("extract_date")
     n_cases = len(cases)
     person = cases["person"].to_numpy()
@@ -79,6 +82,8 @@ def offences_table(
     order = np.lexsort((rng.random(n_cases), yy))
     first = np.searchsorted(yy[order], yy[order], side="left")
     serial[order] = np.arange(n_cases) - first + 1
+    issued = np.zeros(100, np.int64) if asn_issued is None else asn_issued
+    serial += issued[yy]
     station = rng.integers(1, 21, n_cases)
     # rows: the charges of each case
     n_rows = 1 + rng.poisson(config.extra_offences_per_case, n_cases)
@@ -96,7 +101,12 @@ def offences_table(
     dup_rank[by_year] = np.arange(len(dup)) - np.searchsorted(
         dup_yy[by_year], dup_yy[by_year], side="left"
     )
-    row_serial = np.r_[serial[c], np.bincount(yy, minlength=100)[dup_yy] + 1 + dup_rank]
+    row_serial = np.r_[
+        serial[c], issued[dup_yy] + np.bincount(yy, minlength=100)[dup_yy] + 1 + dup_rank
+    ]
+    issued += np.bincount(yy, minlength=100) + np.bincount(dup_yy, minlength=100)
+    if issued.max(initial=0) >= 10**7:
+        raise ValueError("more cases in a year than seven-digit ASN serials can number")
     source = np.r_[np.arange(len(c)), dup]  # the charge a row transmits
     order = np.argsort(row_case, kind="stable")
     row_case, row_seq, row_serial, source = (

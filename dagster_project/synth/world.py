@@ -1,6 +1,6 @@
 """Building the synthetic world: persons, treatment, offending, PNC records.
 
-Exports `World`, `build_world`.
+Exports `World`, `build_world`, `STREAMS`.
 """
 
 from dataclasses import dataclass
@@ -24,7 +24,7 @@ from .pnc import PncRecords, build_records
 from .treatment import draw_episodes, draw_journeys
 
 _BLOCK = 500_000  # persons whose offending is drawn at once
-_STREAMS = ("people", "treatment", "offending", "pnc", "ndtms", "errors")
+STREAMS = ("people", "treatment", "offending", "pnc", "ndtms", "errors")
 
 
 @dataclass
@@ -149,8 +149,8 @@ def build_world(config: SynthConfig, seed: int) -> World:
     part's draws does not reshuffle the others)."""
     rngs = dict(
         zip(
-            _STREAMS,
-            (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(len(_STREAMS))),
+            STREAMS,
+            (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(len(STREAMS))),
             strict=True,
         )
     )

@@ -1,6 +1,6 @@
 """Writing a delivery: CSV files hashed as they are written, the manifest last.
 
-Exports `write_csv`, `write_manifest`.
+Exports `CsvFile`, `write_csv`, `write_manifest`.
 """
 
 import hashlib
@@ -35,23 +35,46 @@ class _HashingFile:
         self.closed = True
 
 
-def write_csv(table: pa.Table, path: Path) -> dict:
-    """Write `table` as UTF-8 CSV (header, '\\n' line ends, empty for missing); returns its
-    manifest entry {rows, sha256}.
+class CsvFile:
+    """A delivery CSV written in parts: the header, then tables appended in turn (UTF-8,
+    '\\n' line ends, empty for missing); `close` returns its manifest entry {rows, sha256}.
 
     pyarrow quotes every header name and every text value unless told never to quote, so
     the header is written here and values unquoted: no generated value needs quoting, and
     pyarrow refuses (rather than corrupts) one that would."""
-    out = _HashingFile(path)
-    try:
-        out.write((",".join(table.column_names) + "\n").encode("utf-8"))
+
+    def __init__(self, path: Path, columns: list[str]):
+        self.columns, self.rows = list(columns), 0
+        self._out = _HashingFile(path)
+        try:
+            self._out.write((",".join(self.columns) + "\n").encode("utf-8"))
+        except BaseException:
+            self._out.close()
+            raise
+
+    def append(self, table: pa.Table) -> None:
+        if table.column_names != self.columns:
+            raise ValueError(f"columns {table.column_names} do not follow {self.columns}")
         options = pacsv.WriteOptions(
             include_header=False, quoting_style="none", batch_size=_BATCH_ROWS
         )
-        pacsv.write_csv(table, out, options)
-    finally:
-        out.close()
-    return {"rows": table.num_rows, "sha256": out.sha256.hexdigest()}
+        try:
+            pacsv.write_csv(table, self._out, options)
+        except BaseException:
+            self._out.close()
+            raise
+        self.rows += table.num_rows
+
+    def close(self) -> dict:
+        self._out.close()
+        return {"rows": self.rows, "sha256": self._out.sha256.hexdigest()}
+
+
+def write_csv(table: pa.Table, path: Path) -> dict:
+    """Write `table` as one delivery CSV (see `CsvFile`); returns its manifest entry."""
+    out = CsvFile(path, table.column_names)
+    out.append(table)
+    return out.close()
 
 
 def write_manifest(delivery: Path, extract_date: str, files: dict) -> Path:
