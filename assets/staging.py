@@ -14,11 +14,16 @@ import dagster as dg
 import pandas as pd
 import sqlalchemy as sa
 
-from dagster_project.io_manager import WarehouseResource
-from dagster_project.metadata import settings_metadata, table_metadata
-from dagster_project.refresh import STAGING_CODE_VERSION
-from dagster_project.resources import SettingsResource
-from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES, REJECTS_TABLE, STAGED_TABLES
+from dagster_project.delivery.schemas import (
+    DELIVERY_FILES,
+    RAW_TABLES,
+    REJECTS_TABLE,
+    STAGED_TABLES,
+)
+from dagster_project.orchestration.io_manager import WarehouseResource
+from dagster_project.orchestration.metadata import settings_metadata, table_metadata
+from dagster_project.orchestration.refresh import STAGING_CODE_VERSION
+from dagster_project.orchestration.resources import SettingsResource
 from dagster_project.staging import (
     stage_ndtms_episodes,
     stage_pnc_aliases,
@@ -28,7 +33,7 @@ from dagster_project.staging import (
 )
 from dagster_project.staging.rules import empty_rejects, repeats_earlier_row
 from dagster_project.vocabulary.groups import STAGING_GROUP
-from dagster_project.warehouse_sql import table_clause
+from dagster_project.warehouse.sql import table_clause
 
 NOMINALS, ALIASES, OFFENCES, EPISODES = (
     "pnc_nominals.csv", "pnc_aliases.csv", "pnc_offences.csv", "ndtms_episodes.csv",

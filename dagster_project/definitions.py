@@ -19,11 +19,11 @@ from assets.sensitivity import linkage_sensitivity
 from assets.staging import staged_delivery
 from assets.trends import trends_assets
 from checks import all_asset_checks
-from dagster_project.cli_progress import CLI_LOGGER, cli_logger
-from dagster_project.jobs import cohort_year_job, refresh_delivery_job, trends_job
-from dagster_project.resources import build_resources
-from dagster_project.schedules import schedules
-from dagster_project.sensors import sensors
+from dagster_project.cli.progress import CLI_LOGGER, cli_logger
+from dagster_project.orchestration.jobs import cohort_year_job, refresh_delivery_job, trends_job
+from dagster_project.orchestration.resources import build_resources
+from dagster_project.orchestration.schedules import schedules
+from dagster_project.orchestration.sensors import sensors
 
 defs = dg.Definitions(
     assets=[

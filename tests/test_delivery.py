@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from dagster_project.delivery import (
+from dagster_project.delivery.manifest import (
     DeliveryError,
     is_complete,
     list_deliveries,
@@ -164,7 +164,7 @@ def test_manifest_rows_must_be_counts(tmp_path):
 
 @pytest.mark.parametrize("chunk_bytes", [1, 2, 3, 5, 7, 64])
 def test_record_scan_across_chunk_boundaries(tmp_path, monkeypatch, chunk_bytes):
-    import dagster_project.delivery as delivery_module
+    import dagster_project.delivery.manifest as delivery_module
 
     (tmp_path / "f.csv").write_bytes(b'A,B\r\n1,"x\r\ny"\r\n\r\n2,""""\r\n3,z')
     monkeypatch.setattr(delivery_module, "CHUNK_BYTES", chunk_bytes)

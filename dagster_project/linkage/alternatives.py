@@ -15,8 +15,8 @@ import pandas as pd
 
 from dagster_project.linkage.deterministic import nta_links
 from dagster_project.linkage.handover import OFFENCE_COLUMNS, client_keys
+from dagster_project.linkage.pseudonym import pnc_key
 from dagster_project.linkage.resolve import PROBABILISTIC, links_from_pairs
-from dagster_project.pseudonym import pnc_key
 
 DETERMINISTIC = "deterministic"
 ALTERNATIVE_COLUMNS = ["method", "match_threshold", "person_key", "link_status", "pnc_key"]

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from dagster_project.cohort.journeys import index_start_candidates
-from dagster_project.pseudonym import person_key
+from dagster_project.linkage.pseudonym import person_key
 
 CLIENT_LINKS_COLUMNS = ["person_key", "link_status", "pncid", "match_probability", "method"]
 

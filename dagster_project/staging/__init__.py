@@ -10,7 +10,7 @@ Exports `stage_delivery`, `stage_ndtms_episodes`, `stage_pnc_nominals`, `stage_p
 
 import pandas as pd
 
-from dagster_project.schemas import DELIVERY_FILES
+from dagster_project.delivery.schemas import DELIVERY_FILES
 from dagster_project.staging.codes import unknown_code_counts
 from dagster_project.staging.ndtms import stage_ndtms_episodes
 from dagster_project.staging.pnc import stage_pnc_aliases, stage_pnc_nominals, stage_pnc_offences

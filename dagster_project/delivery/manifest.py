@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dagster_project.schemas import DELIVERY_FILES
+from dagster_project.delivery.schemas import DELIVERY_FILES
 
 MANIFEST = "manifest.json"
 CHUNK_BYTES = 16 * 2**20
@@ -248,7 +248,7 @@ class RecordScan:
 
     `start_lines` holds the physical line on which each data record starts (header = 1),
     when asked for. `quoted_newlines` counts newlines inside quoted fields. (A file that
-    ends inside a quoted field is reported by the raw parser, `dagster_project.raw`.)"""
+    ends inside a quoted field is reported by the raw parser, `dagster_project.delivery.raw`.)"""
 
     rows: int
     start_lines: np.ndarray | None

@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dagster_project.partitions import COHORT_YEAR_KEYS
+from dagster_project.orchestration.partitions import COHORT_YEAR_KEYS
 from dagster_project.vocabulary.job_names import COHORT_YEAR_JOB
 
 BACKFILL_TAG = "reconviction/backfill"
@@ -68,8 +68,8 @@ def _run_cohort_year(cohort_year: str, tags: dict[str, str], log_file: str | Non
     file when there is one (Dagster's console logger otherwise)."""
     import dagster as dg
 
-    from dagster_project.cli_progress import cli_run_config, finish_progress
-    from dagster_project.runs import execute_job, failure_messages
+    from dagster_project.cli.progress import cli_run_config, finish_progress
+    from dagster_project.orchestration.runs import execute_job, failure_messages
 
     started = time.perf_counter()
     run_config = None

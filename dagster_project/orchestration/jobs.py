@@ -8,7 +8,7 @@ Exports `refresh_delivery_job`, `cohort_year_job`, `trends_job`.
 
 import dagster as dg
 
-from dagster_project.partitions import cohort_years
+from dagster_project.orchestration.partitions import cohort_years
 from dagster_project.vocabulary.groups import COHORT_YEAR_GROUPS, DELIVERY_GROUPS, TRENDS_GROUPS
 from dagster_project.vocabulary.job_names import COHORT_YEAR_JOB, REFRESH_JOB, TRENDS_JOB
 

@@ -18,16 +18,16 @@ from datetime import date, datetime
 import dagster as dg
 
 from dagster_project.cohort.years import ImmatureCohortYear, newest_mature_cohort_year
-from dagster_project.instance_state import (
+from dagster_project.orchestration.instance_state import (
     cohort_year_is_current,
     runs_under_way,
     warehouse_state,
 )
-from dagster_project.jobs import cohort_year_job
-from dagster_project.partitions import COHORT_YEAR_KEYS
-from dagster_project.refresh import newest_landed_delivery
-from dagster_project.resources import SettingsResource
-from dagster_project.sensors import EXTRACT_DATE_TAG, cohort_year_run_key
+from dagster_project.orchestration.jobs import cohort_year_job
+from dagster_project.orchestration.partitions import COHORT_YEAR_KEYS
+from dagster_project.orchestration.refresh import newest_landed_delivery
+from dagster_project.orchestration.resources import SettingsResource
+from dagster_project.orchestration.sensors import EXTRACT_DATE_TAG, cohort_year_run_key
 from dagster_project.settings import Settings
 from dagster_project.vocabulary.job_names import REFRESH_JOB
 

@@ -47,9 +47,9 @@ def _landed_delivery(settings: Settings) -> Path:
     """The newest complete delivery in the landing folder, or a refusal naming what to do. A
     newer delivery that is refused (incomplete, a broken manifest, dated in the future, a link
     out of the landing folder) refuses the run: it never falls back quietly to an older one."""
-    from dagster_project.delivery import ignored_folders
-    from dagster_project.refresh import newest_landed_delivery
-    from dagster_project.refusals import newest_refused, no_delivery_refusal
+    from dagster_project.cli.refusals import newest_refused, no_delivery_refusal
+    from dagster_project.delivery.manifest import ignored_folders
+    from dagster_project.orchestration.refresh import newest_landed_delivery
 
     for line in ignored_folders(settings.landing_dir):
         print(f"landing: {line}")
@@ -63,9 +63,9 @@ def _landed_delivery(settings: Settings) -> Path:
 
 def _mature_cohort_year(requested: str | None, extract_date: str, settings: Settings) -> str:
     """The cohort year to analyse, judged against the delivery before anything is loaded."""
+    from dagster_project.cli.refusals import Refusal, immature_refusal
     from dagster_project.cohort.years import ImmatureCohortYear, is_mature
     from dagster_project.cohort.years import newest_mature_cohort_year as newest
-    from dagster_project.refusals import Refusal, immature_refusal
 
     if requested is None:
         try:
@@ -84,8 +84,12 @@ def _mature_cohort_year(requested: str | None, extract_date: str, settings: Sett
 def _refresh(session, settings: Settings, landed: Path) -> None:
     """Load the delivery unless the warehouse already holds it (same delivery, code and
     settings, a refresh that finished): Dagster's data and code versions decide."""
-    from dagster_project.refresh import observe_landing, redelivery_problem, refresh_reason
-    from dagster_project.refusals import Refusal
+    from dagster_project.cli.refusals import Refusal
+    from dagster_project.orchestration.refresh import (
+        observe_landing,
+        redelivery_problem,
+        refresh_reason,
+    )
 
     problem = redelivery_problem(session.instance, landed)
     if problem:
@@ -100,8 +104,8 @@ def _refresh(session, settings: Settings, landed: Path) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from dagster_project.cli_session import Session
-    from dagster_project.summary import delivery_summary, headline_table
+    from dagster_project.analysis.summary import delivery_summary, headline_table
+    from dagster_project.cli.session import Session
 
     settings = Settings.from_env()
     landed = _landed_delivery(settings)
@@ -129,10 +133,10 @@ def _print_report_location(cohort_year: str, since: float) -> None:
 
 
 def _loaded_extract_date(settings: Settings) -> str:
-    from dagster_project.refusals import Refusal
-    from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES
-    from dagster_project.summary import extract_date_of
-    from dagster_project.warehouse import Warehouse
+    from dagster_project.analysis.summary import extract_date_of
+    from dagster_project.cli.refusals import Refusal
+    from dagster_project.delivery.schemas import DELIVERY_FILES, RAW_TABLES
+    from dagster_project.warehouse.engine import Warehouse
 
     if not Warehouse(settings.warehouse_url).table_exists(RAW_TABLES[DELIVERY_FILES[0]]):
         raise Refusal("no delivery is loaded; run `reconviction run` first")
@@ -145,10 +149,10 @@ def _backfill_delivery(settings: Settings, extract_date: str | None) -> tuple[st
     was published from)."""
     if extract_date is None:
         return _loaded_extract_date(settings), {}
-    from dagster_project.delivery_pointer import kept_delivery, loaded_deliveries
-    from dagster_project.io_manager import DELIVERY_TAG
-    from dagster_project.refusals import Refusal
-    from dagster_project.warehouse import Warehouse
+    from dagster_project.cli.refusals import Refusal
+    from dagster_project.orchestration.io_manager import DELIVERY_TAG
+    from dagster_project.warehouse.delivery_pointer import kept_delivery, loaded_deliveries
+    from dagster_project.warehouse.engine import Warehouse
 
     warehouse = Warehouse(settings.warehouse_url)
     namespace = kept_delivery(warehouse, extract_date)
@@ -161,10 +165,10 @@ def _backfill_delivery(settings: Settings, extract_date: str | None) -> tuple[st
 
 def _backfill(args: argparse.Namespace) -> int:
     """Cohort years of the loaded delivery, several runs at once, then the trends."""
-    from dagster_project.backfill import parse_cohort_years, run_backfill
-    from dagster_project.cli_session import JobFailed, Session
+    from dagster_project.cli.refusals import Refusal, immature_refusal
+    from dagster_project.cli.session import JobFailed, Session
     from dagster_project.cohort.years import is_mature
-    from dagster_project.refusals import Refusal, immature_refusal
+    from dagster_project.cli.backfill import parse_cohort_years, run_backfill
 
     settings = Settings.from_env()
     try:
@@ -199,14 +203,14 @@ def _backfill(args: argparse.Namespace) -> int:
 
 
 def _replication(args: argparse.Namespace) -> int:
-    from dagster_project.summary import replication_summary
+    from dagster_project.analysis.summary import replication_summary
 
     print(replication_summary(Settings.from_env(), args.cohort_year))
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from dagster_project.delivery import list_deliveries
+    from dagster_project.delivery.manifest import list_deliveries
 
     settings = Settings.from_env()
     if not list_deliveries(settings.landing_dir):
@@ -271,8 +275,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run a command: 0 done, 2 refused (one line on stderr saying what to do), 1 failed
     (one line, the trace in the log file)."""
-    from dagster_project.cli_session import JobFailed
-    from dagster_project.refusals import Refusal
+    from dagster_project.cli.refusals import Refusal
+    from dagster_project.cli.session import JobFailed
 
     args = _parser().parse_args(argv)
     try:

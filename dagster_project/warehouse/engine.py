@@ -33,10 +33,10 @@ import pyarrow.csv as pacsv
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool, StaticPool
 
-from dagster_project import warehouse_types as types
-from dagster_project.delivery_pointer import namespace_as_of, register_namespace
-from dagster_project.private_files import private_umask
-from dagster_project.warehouse_sql import quote, table_clause
+from dagster_project.warehouse import types
+from dagster_project.warehouse.delivery_pointer import namespace_as_of, register_namespace
+from dagster_project.warehouse.private_files import private_umask
+from dagster_project.warehouse.sql import quote, table_clause
 
 log = logging.getLogger(__name__)
 

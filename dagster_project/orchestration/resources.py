@@ -12,7 +12,7 @@ from enum import Enum
 
 import dagster as dg
 
-from dagster_project.io_manager import WarehouseIOManager, WarehouseResource
+from dagster_project.orchestration.io_manager import WarehouseIOManager, WarehouseResource
 from dagster_project.settings import LINKAGE_METHODS, Settings
 
 # the launchpad offers the linkage rules as a choice (Dagster config has enums, not Literal)

@@ -18,8 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pv
 
-from dagster_project.delivery import Delivery, DeliveryError, scan_records
-from dagster_project.schemas import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+from dagster_project.delivery.manifest import Delivery, DeliveryError, scan_records
+from dagster_project.delivery.schemas import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 
 # one CSV field under RFC 4180: unquoted (no quote, comma or line end) or quoted ("" escapes)
 _FIELD = re.compile(r'"(?:[^"]|"")*"|[^",\r\n]*')
