@@ -165,10 +165,10 @@ def _backfill_delivery(settings: Settings, extract_date: str | None) -> tuple[st
 
 def _backfill(args: argparse.Namespace) -> int:
     """Cohort years of the loaded delivery, several runs at once, then the trends."""
+    from dagster_project.cli.backfill import parse_cohort_years, run_backfill
     from dagster_project.cli.refusals import Refusal, immature_refusal
     from dagster_project.cli.session import JobFailed, Session
     from dagster_project.cohort.years import is_mature
-    from dagster_project.cli.backfill import parse_cohort_years, run_backfill
 
     settings = Settings.from_env()
     try:
