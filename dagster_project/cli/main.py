@@ -132,40 +132,9 @@ def _print_report_location(cohort_year: str, since: float) -> None:
         print(f"\nreport: not written by this run (it goes to {path})")
 
 
-def _loaded_extract_date(settings: Settings) -> str:
-    from dagster_project.analysis.summary import extract_date_of
-    from dagster_project.cli.refusals import Refusal
-    from dagster_project.delivery.schemas import DELIVERY_FILES, RAW_TABLES
-    from dagster_project.warehouse.engine import Warehouse
-
-    if not Warehouse(settings.warehouse_url).table_exists(RAW_TABLES[DELIVERY_FILES[0]]):
-        raise Refusal("no delivery is loaded; run `reconviction run` first")
-    return extract_date_of(settings)
-
-
-def _backfill_delivery(settings: Settings, extract_date: str | None) -> tuple[str, dict]:
-    """The extract date a backfill reads and the run tags that pin it: the delivery in use,
-    or with `--delivery` a kept earlier one (to recompute a cohort year from the extract it
-    was published from)."""
-    if extract_date is None:
-        return _loaded_extract_date(settings), {}
-    from dagster_project.cli.refusals import Refusal
-    from dagster_project.orchestration.io_manager import DELIVERY_TAG
-    from dagster_project.warehouse.delivery_pointer import kept_delivery, loaded_deliveries
-    from dagster_project.warehouse.engine import Warehouse
-
-    warehouse = Warehouse(settings.warehouse_url)
-    namespace = kept_delivery(warehouse, extract_date)
-    if namespace is None:
-        kept = ", ".join(sorted(set(loaded_deliveries(warehouse)["extract_date"].astype(str))))
-        raise Refusal(f"delivery {extract_date} is not kept in the warehouse (kept: "
-                      f"{kept or 'none'}); load it with `reconviction run`")
-    return extract_date, {DELIVERY_TAG: namespace}
-
-
 def _backfill(args: argparse.Namespace) -> int:
     """Cohort years of the loaded delivery, several runs at once, then the trends."""
-    from dagster_project.cli.backfill import parse_cohort_years, run_backfill
+    from dagster_project.cli.backfill import backfill_delivery, parse_cohort_years, run_backfill
     from dagster_project.cli.refusals import Refusal, immature_refusal
     from dagster_project.cli.session import JobFailed, Session
     from dagster_project.cohort.years import is_mature
@@ -175,7 +144,7 @@ def _backfill(args: argparse.Namespace) -> int:
         years = parse_cohort_years(args.cohort_years)
     except ValueError as exc:
         raise Refusal(str(exc)) from None
-    extract_date, tags = _backfill_delivery(settings, args.delivery)
+    extract_date, tags = backfill_delivery(settings, args.delivery)
     # refuse immature years before any run starts, rather than fail them one by one
     immature = [y for y in years if not is_mature(y, extract_date, settings)]
     if immature:
