@@ -182,3 +182,6 @@ _STAGE_ORDER = [
     groups.JOURNEYS_GROUP, groups.COHORT_GROUP, groups.OUTCOMES_GROUP, groups.REPORT_GROUP,
     groups.TRENDS_GROUP,
 ]
+
+# the console logger stays the default; the CLI picks its own (events to a log file)
+defs = dg.Definitions(loggers={"console": dg.colored_console_logger, CLI_LOGGER: cli_logger})

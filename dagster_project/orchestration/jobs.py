@@ -33,3 +33,5 @@ trends_job = dg.define_asset_job(
     selection=dg.AssetSelection.groups(*TRENDS_GROUPS),
     description="Every materialised cohort year's headline rows side by side.",
 )
+
+defs = dg.Definitions(jobs=[refresh_delivery_job, cohort_year_job, trends_job])

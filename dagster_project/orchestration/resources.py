@@ -44,3 +44,6 @@ def build_resources() -> dict:
         "warehouse": WarehouseResource(),
         "io_manager": WarehouseIOManager(),
     }
+
+
+defs = dg.Definitions(resources=build_resources())

@@ -90,4 +90,4 @@ def yearly_cohort_year_schedule(context: dg.ScheduleEvaluationContext, settings:
     return yearly_cohort_year_request(context.instance, settings.get(), when.date())
 
 
-schedules = [yearly_cohort_year_schedule]
+defs = dg.Definitions(schedules=[yearly_cohort_year_schedule])

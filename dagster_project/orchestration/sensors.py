@@ -179,4 +179,4 @@ def delivery_sensor(context: dg.SensorEvaluationContext, settings: SettingsResou
     return dg.SkipReason(reason)
 
 
-sensors = [delivery_sensor]
+defs = dg.Definitions(sensors=[delivery_sensor])
