@@ -102,7 +102,7 @@ def run_cohort_year_in_process(env: Env) -> None:
     import dagster as dg
     import pytest
 
-    from dagster_project.orchestration.runs import execute_job, failure_messages
+    from dagster_project.cli.runs import execute_job, failure_messages
 
     with pytest.MonkeyPatch.context() as patch:
         for name, value in env.variables().items():

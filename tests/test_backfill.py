@@ -10,7 +10,7 @@ import pytest
 from dagster_project.analysis.trends import cohort_trends
 from dagster_project.cli.backfill import parse_cohort_years
 from dagster_project.cli.main import main
-from dagster_project.orchestration.runs import execute_job
+from dagster_project.cli.runs import execute_job
 from dagster_project.synth import SynthConfig, generate_delivery
 from dagster_project.warehouse.engine import Warehouse
 

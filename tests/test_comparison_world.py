@@ -10,7 +10,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from dagster_project.orchestration.runs import execute_job
+from dagster_project.cli.runs import execute_job
 from dagster_project.settings import Settings
 from dagster_project.synth import SynthConfig, generate_delivery
 from dagster_project.warehouse.engine import Warehouse

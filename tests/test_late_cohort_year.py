@@ -4,8 +4,8 @@ clamped away."""
 
 import dagster as dg
 
+from dagster_project.cli.runs import execute_job
 from dagster_project.cohort import required_extract_date
-from dagster_project.orchestration.runs import execute_job
 from dagster_project.settings import Settings
 from dagster_project.synth import SynthConfig, generate_delivery
 from dagster_project.warehouse.engine import Warehouse

@@ -70,6 +70,13 @@ def test_orchestration_never_imports_the_command():
         assert not command, (path, command)
 
 
+def test_only_the_command_runs_the_code_location():
+    # definitions.py merges what the layers below export: none of them may import it back
+    for path in _sources(PACKAGE):
+        if path.parent.name != "cli" and "dagster_project.definitions" in imported_modules(path):
+            raise AssertionError(f"{path} imports the code location")
+
+
 def test_the_warehouse_knows_nothing_of_what_it_stores():
     # DataFrames in and out by table name: no delivery, stage or analysis of its own
     for path in _sources(PACKAGE / "warehouse"):

@@ -12,8 +12,8 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
+from dagster_project.cli.runs import execute_job, failure_messages
 from dagster_project.orchestration.resources import SettingsResource
-from dagster_project.orchestration.runs import execute_job, failure_messages
 from dagster_project.orchestration.schedules import yearly_cohort_year_request
 from dagster_project.orchestration.sensors import delivery_sensor
 from dagster_project.settings import Settings

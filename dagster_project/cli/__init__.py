@@ -1,2 +1,2 @@
-"""The `reconviction` command (`main.py`): its Dagster session, what it shows while a job
-runs, and the refusals it prints as one plain line."""
+"""The `reconviction` command (`main.py`): its Dagster session, the code location's jobs run
+in process (`runs.py`), backfills, and the refusals it prints as one plain line."""

@@ -102,8 +102,8 @@ def _run_cohort_year(cohort_year: str, tags: dict[str, str], log_file: str | Non
     file when there is one (Dagster's console logger otherwise)."""
     import dagster as dg
 
-    from dagster_project.cli.progress import cli_run_config, finish_progress
-    from dagster_project.orchestration.runs import execute_job, failure_messages
+    from dagster_project.cli.runs import execute_job, failure_messages
+    from dagster_project.orchestration.progress import cli_run_config, finish_progress
 
     started = time.perf_counter()
     run_config = None

@@ -111,8 +111,8 @@ class Session:
     def run(self, job_name: str, why: str | None = None, **kwargs) -> str:
         """Run the job in this process, a line per stage on stdout; its run id, or a Refusal
         (the data's fault) or JobFailed (anything else) when it failed."""
-        from dagster_project.cli.progress import cli_run_config, finish_progress
-        from dagster_project.orchestration.runs import execute_job, failure_causes, failure_messages
+        from dagster_project.cli.runs import execute_job, failure_causes, failure_messages
+        from dagster_project.orchestration.progress import cli_run_config, finish_progress
 
         label = f"{job_name} {kwargs.get('partition_key', '')}".strip()
         print(f"{label}: {why}" if why else f"{label}:")
