@@ -3,7 +3,7 @@
 Their names (`vocabulary.job_names`) and the groups they select (`vocabulary.groups`) are
 vocabulary; this module only assembles them.
 
-Exports `refresh_delivery_job`, `cohort_year_job`, `trends_job`.
+Exports `refresh_delivery_job`, `cohort_year_job`, `trends_job`, `defs`.
 """
 
 import dagster as dg

@@ -6,7 +6,7 @@ their stack traces), and the terminal gets one line per stage once the run has m
 (stage, tables written, rows, elapsed, checks), plus, on a terminal, a status line naming the
 step running now and for how long.
 
-Exports `cli_logger`, `CLI_LOGGER`, `cli_run_config`, `finish_progress`.
+Exports `cli_logger`, `CLI_LOGGER`, `cli_run_config`, `finish_progress`, `defs`.
 """
 
 import logging

@@ -5,7 +5,7 @@ hands what it receives to `Settings`, which converts and validates it, so an ove
 as typed as the environment's value (a `landing_dir` override is a `Path`). The warehouse
 resources take their URL from `Settings` too: one place for it, however a run is launched.
 
-Exports `SettingsResource`, `LinkageMethodChoice`, `build_resources`.
+Exports `SettingsResource`, `LinkageMethodChoice`, `build_resources`, `defs`.
 """
 
 from enum import Enum

@@ -10,7 +10,7 @@ skips and says why (the delivery sensor loads new deliveries).
 Each request's run key is `cohort_year-<year>@<extract date>`, so a tick never repeats a run,
 and a cohort year already written from the loaded delivery is skipped.
 
-Exports `yearly_cohort_year_schedule`, `yearly_cohort_year_request`, `schedules`.
+Exports `yearly_cohort_year_schedule`, `yearly_cohort_year_request`, `defs`.
 """
 
 from datetime import date, datetime

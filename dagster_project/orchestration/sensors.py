@@ -14,7 +14,7 @@ delivery is loaded once; an incomplete delivery (still being copied, or corrupt)
 with its reason and looked at again on the next tick. Cohort-year requests carry the run key
 `cohort_year-<year>@<extract date>`, so no year is requested twice for one delivery.
 
-Exports `delivery_sensor`, `newly_mature_cohort_years`, `sensors`.
+Exports `delivery_sensor`, `newly_mature_cohort_years`, `defs`.
 """
 
 from pathlib import Path
