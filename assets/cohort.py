@@ -8,12 +8,12 @@ Exports `cohort_tables`.
 
 import dagster as dg
 
+from dagster_project.analysis.summary import extract_date_in_use
 from dagster_project.cohort import check_mature, publish_funnel, select_cohort
-from dagster_project.io_manager import WarehouseResource
-from dagster_project.metadata import settings_metadata, table_metadata
-from dagster_project.partitions import cohort_years
-from dagster_project.resources import SettingsResource
-from dagster_project.summary import extract_date_in_use
+from dagster_project.orchestration.io_manager import WarehouseResource
+from dagster_project.orchestration.metadata import settings_metadata, table_metadata
+from dagster_project.orchestration.partitions import cohort_years
+from dagster_project.orchestration.resources import SettingsResource
 from dagster_project.vocabulary.groups import COHORT_GROUP
 
 _INPUTS = ("treatment_journeys", "client_link_status", "linked_offences")

@@ -9,12 +9,12 @@ import pandas as pd
 import sqlalchemy as sa
 
 from dagster_project.comparison import compare, pool_tables, publish_comparison
-from dagster_project.io_manager import WarehouseResource
-from dagster_project.metadata import settings_metadata, table_metadata
-from dagster_project.partitions import cohort_years
-from dagster_project.resources import SettingsResource
+from dagster_project.orchestration.io_manager import WarehouseResource
+from dagster_project.orchestration.metadata import settings_metadata, table_metadata
+from dagster_project.orchestration.partitions import cohort_years
+from dagster_project.orchestration.resources import SettingsResource
 from dagster_project.vocabulary.groups import COMPARISON_GROUP, POOL_GROUP
-from dagster_project.warehouse_sql import table_clause
+from dagster_project.warehouse.sql import table_clause
 
 _OFFENCE_COLUMNS = ["pncid", "cjs_code", "offence_group", "trigger", "force", "offence_start",
                     "outcome", "outcome_date", "disposal", "custody_days"]

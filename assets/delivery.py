@@ -16,15 +16,19 @@ from assets.linkage import linkage_assets
 from assets.raw import raw_delivery
 from assets.reference import reference_assets
 from assets.staging import staged_delivery
-from dagster_project.delivery_pointer import loaded_deliveries, namespace_for, switch_delivery
-from dagster_project.io_manager import WarehouseResource, table_name
-from dagster_project.metadata import settings_metadata
-from dagster_project.refresh import RAW_CODE_VERSION, STAGING_CODE_VERSION
-from dagster_project.resources import SettingsResource
-from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES
+from dagster_project.delivery.schemas import DELIVERY_FILES, RAW_TABLES
+from dagster_project.orchestration.io_manager import WarehouseResource, table_name
+from dagster_project.orchestration.metadata import settings_metadata
+from dagster_project.orchestration.refresh import RAW_CODE_VERSION, STAGING_CODE_VERSION
+from dagster_project.orchestration.resources import SettingsResource
 from dagster_project.vocabulary.groups import DELIVERY_POINTER_GROUP
 from dagster_project.vocabulary.job_names import REFRESH_JOB
-from dagster_project.warehouse import Warehouse
+from dagster_project.warehouse.delivery_pointer import (
+    loaded_deliveries,
+    namespace_for,
+    switch_delivery,
+)
+from dagster_project.warehouse.engine import Warehouse
 
 DELIVERY_ASSETS = [
     *reference_assets, raw_delivery, staged_delivery, *linkage_assets, treatment_journeys,

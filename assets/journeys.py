@@ -7,8 +7,8 @@ import dagster as dg
 import pandas as pd
 
 from dagster_project.cohort import treatment_journeys as chain_journeys
-from dagster_project.metadata import settings_metadata, table_metadata
-from dagster_project.resources import SettingsResource
+from dagster_project.orchestration.metadata import settings_metadata, table_metadata
+from dagster_project.orchestration.resources import SettingsResource
 from dagster_project.vocabulary.groups import JOURNEYS_GROUP
 
 

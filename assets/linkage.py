@@ -12,7 +12,7 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from dagster_project.io_manager import WarehouseResource
+from dagster_project.analysis.summary import extract_date_in_use
 from dagster_project.linkage import client_identities as identify_clients
 from dagster_project.linkage import pnc_identity_variants as pnc_variants
 from dagster_project.linkage.alternatives import alternative_links, alternative_offences
@@ -37,9 +37,9 @@ from dagster_project.linkage.handover import (
     treatment_episodes as pseudonymised_episodes,
 )
 from dagster_project.linkage.rules import candidate_pairs, links_from_candidates
-from dagster_project.metadata import settings_metadata, table_metadata
-from dagster_project.resources import SettingsResource
-from dagster_project.summary import extract_date_in_use
+from dagster_project.orchestration.io_manager import WarehouseResource
+from dagster_project.orchestration.metadata import settings_metadata, table_metadata
+from dagster_project.orchestration.resources import SettingsResource
 from dagster_project.vocabulary.groups import LINKAGE_GROUP
 
 

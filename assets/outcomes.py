@@ -8,9 +8,9 @@ import pandas as pd
 
 from dagster_project.cohort import outcome_table as tabulate_outcomes
 from dagster_project.cohort import publish_outcome_table
-from dagster_project.metadata import settings_metadata, table_metadata
-from dagster_project.partitions import cohort_years
-from dagster_project.resources import SettingsResource
+from dagster_project.orchestration.metadata import settings_metadata, table_metadata
+from dagster_project.orchestration.partitions import cohort_years
+from dagster_project.orchestration.resources import SettingsResource
 from dagster_project.vocabulary.dimensions import HEADLINE_DIMENSIONS
 from dagster_project.vocabulary.groups import OUTCOMES_GROUP
 

@@ -8,12 +8,16 @@ Exports `landing`, `raw_delivery`.
 
 import dagster as dg
 
-from dagster_project.delivery import DeliveryError, newest_complete_delivery
-from dagster_project.metadata import settings_metadata, table_metadata
-from dagster_project.raw import read_extract
-from dagster_project.refresh import RAW_CODE_VERSION, delivery_version, newest_landed_delivery
-from dagster_project.resources import SettingsResource
-from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES
+from dagster_project.delivery.manifest import DeliveryError, newest_complete_delivery
+from dagster_project.delivery.raw import read_extract
+from dagster_project.delivery.schemas import DELIVERY_FILES, RAW_TABLES
+from dagster_project.orchestration.metadata import settings_metadata, table_metadata
+from dagster_project.orchestration.refresh import (
+    RAW_CODE_VERSION,
+    delivery_version,
+    newest_landed_delivery,
+)
+from dagster_project.orchestration.resources import SettingsResource
 from dagster_project.vocabulary.groups import RAW_GROUP
 
 

@@ -5,8 +5,8 @@ Exports `reference_assets` (one asset per code list: offence_codes, drug_codes, 
 
 import dagster as dg
 
-from dagster_project.metadata import table_metadata
-from dagster_project.reference import REFERENCE_TABLES, load_reference
+from dagster_project.delivery.reference import REFERENCE_TABLES, load_reference
+from dagster_project.orchestration.metadata import table_metadata
 from dagster_project.vocabulary.groups import REFERENCE_GROUP
 
 

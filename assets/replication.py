@@ -9,12 +9,12 @@ Exports `replication`.
 import dagster as dg
 import pandas as pd
 
-from dagster_project.io_manager import WarehouseResource
-from dagster_project.metadata import settings_metadata, table_metadata
-from dagster_project.partitions import cohort_years
-from dagster_project.replication import replication_table
-from dagster_project.resources import SettingsResource
-from dagster_project.sensitivity import cohort_year_under
+from dagster_project.analysis.replication import replication_table
+from dagster_project.analysis.sensitivity import cohort_year_under
+from dagster_project.orchestration.io_manager import WarehouseResource
+from dagster_project.orchestration.metadata import settings_metadata, table_metadata
+from dagster_project.orchestration.partitions import cohort_years
+from dagster_project.orchestration.resources import SettingsResource
 from dagster_project.settings import LINKAGE_METHODS
 from dagster_project.vocabulary.groups import OUTCOMES_GROUP
 

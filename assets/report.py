@@ -9,9 +9,11 @@ from datetime import datetime
 import dagster as dg
 import pandas as pd
 
-from dagster_project.io_manager import WarehouseResource
-from dagster_project.metadata import settings_metadata
-from dagster_project.partitions import cohort_years
+from dagster_project.analysis.summary import extract_date_in_use
+from dagster_project.orchestration.io_manager import WarehouseResource
+from dagster_project.orchestration.metadata import settings_metadata
+from dagster_project.orchestration.partitions import cohort_years
+from dagster_project.orchestration.resources import SettingsResource
 from dagster_project.report import (
     ReportInputs,
     code_version,
@@ -21,8 +23,6 @@ from dagster_project.report import (
     render_report,
 )
 from dagster_project.report.provenance import REPORT_FILE, is_synthetic
-from dagster_project.resources import SettingsResource
-from dagster_project.summary import extract_date_in_use
 from dagster_project.vocabulary.groups import REPORT_GROUP
 from dagster_project.vocabulary.partition import PARTITION_COLUMN
 

@@ -8,10 +8,10 @@ Exports `linkage_sensitivity`.
 import dagster as dg
 import pandas as pd
 
-from dagster_project.metadata import settings_metadata, table_metadata
-from dagster_project.partitions import cohort_years
-from dagster_project.resources import SettingsResource
-from dagster_project.sensitivity import linkage_sensitivity_table
+from dagster_project.analysis.sensitivity import linkage_sensitivity_table
+from dagster_project.orchestration.metadata import settings_metadata, table_metadata
+from dagster_project.orchestration.partitions import cohort_years
+from dagster_project.orchestration.resources import SettingsResource
 from dagster_project.vocabulary.groups import OUTCOMES_GROUP
 
 SUMMARY_COLUMNS = ["method", "match_threshold", "study_population", "cohort", "n", "reduction",

@@ -1,38 +1,40 @@
 """Staging: typed tables per METHOD.md §9, codes mapped through the reference tables, and
 every row that could not be staged kept in `staging_rejects` with its file, line and reason.
 
-Files are staged one at a time (nominals first: aliases and offences need them), each raw
-table read just before and its staged table handed over just after, so that a national
-delivery never holds all four raw tables and their staged copies in memory at once.
+Files are staged one at a time in `staging.stage_files`' order, each raw table read just
+before and its staged table handed over just after, so that a national delivery never holds
+all four raw tables and their staged copies in memory at once; the offences in slices.
 
 Exports `staged_delivery`.
 """
-
-from functools import partial
 
 import dagster as dg
 import pandas as pd
 import sqlalchemy as sa
 
-from dagster_project.io_manager import WarehouseResource
-from dagster_project.metadata import settings_metadata, table_metadata
-from dagster_project.refresh import STAGING_CODE_VERSION
-from dagster_project.resources import SettingsResource
-from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES, REJECTS_TABLE, STAGED_TABLES
+from dagster_project.delivery.schemas import (
+    DELIVERY_FILES,
+    RAW_TABLES,
+    REJECTS_TABLE,
+    STAGED_TABLES,
+)
+from dagster_project.orchestration.io_manager import WarehouseResource
+from dagster_project.orchestration.metadata import settings_metadata, table_metadata
+from dagster_project.orchestration.refresh import STAGING_CODE_VERSION
+from dagster_project.orchestration.resources import SettingsResource
 from dagster_project.staging import (
-    stage_ndtms_episodes,
-    stage_pnc_aliases,
-    stage_pnc_nominals,
+    ALIASES,
+    EPISODES,
+    NOMINALS,
+    OFFENCES,
+    delivery_rejects,
+    stage_files,
     stage_pnc_offences,
     unknown_code_counts,
 )
-from dagster_project.staging.rules import empty_rejects, repeats_earlier_row
+from dagster_project.staging.rules import repeats_earlier_row
 from dagster_project.vocabulary.groups import STAGING_GROUP
-from dagster_project.warehouse_sql import table_clause
-
-NOMINALS, ALIASES, OFFENCES, EPISODES = (
-    "pnc_nominals.csv", "pnc_aliases.csv", "pnc_offences.csv", "ndtms_episodes.csv",
-)
+from dagster_project.warehouse.sql import table_clause
 
 # which raw table and code lists each staged table is made from (lineage in the UI)
 _SOURCES = {
@@ -78,15 +80,13 @@ def staged_delivery(
     """Stage the four raw tables; rows failing a rule of METHOD.md §9 go to the rejects."""
     wh, provenance = warehouse.warehouse(), settings_metadata(settings.get())
     rejects = {}
-
-    def staged(file_name, stage_rows):
-        """Stage one file; `stage_rows(raw)` → (staged, rejects)."""
-        raw = wh.read_table(RAW_TABLES[file_name])
-        return _result(file_name, len(raw), *stage_rows(raw))
-
-    def _result(file_name, raw_rows, table, rejected):
+    files = stage_files(
+        lambda file_name: wh.read_table(RAW_TABLES[file_name]), refs,
+        offences=lambda pncids, codes: _stage_offences_in_slices(wh, pncids, codes),
+    )
+    for file_name, raw_rows, table, rejected in files:
         rejects[file_name] = rejected
-        return table, dg.MaterializeResult(
+        yield dg.MaterializeResult(
             asset_key=STAGED_TABLES[file_name],
             value=table,
             metadata=table_metadata(
@@ -94,18 +94,9 @@ def staged_delivery(
                 unknown_codes=dg.MetadataValue.json(unknown_code_counts(table)), **provenance,
             ),
         )
+        del table, rejected  # only the pending file's tables in memory
 
-    nominals, result = staged(NOMINALS, stage_pnc_nominals)
-    yield result
-    pncids = nominals[["pncid"]]  # all that aliases and offences need of the nominals
-    del nominals
-    yield staged(ALIASES, partial(stage_pnc_aliases, staged_nominals=pncids))[1]
-    yield _result(OFFENCES, *_stage_offences_in_slices(wh, pncids, refs["offence_codes"]))[1]
-    yield staged(EPISODES, partial(stage_ndtms_episodes, refs=refs))[1]
-
-    # each file's rejects are in line order; the table lists the files in delivery order
-    found = [rejects[f] for f in DELIVERY_FILES if len(rejects[f])]
-    all_rejects = pd.concat(found, ignore_index=True) if found else empty_rejects()
+    all_rejects = delivery_rejects(rejects)
     reasons = all_rejects.groupby(["source_file", "reason"]).size().rename("rows").reset_index()
     # reasons carry rule and column only, never a delivered value: safe to preview
     yield dg.MaterializeResult(

@@ -11,9 +11,9 @@ Exports `cohort_trends`, `trends_assets`.
 import dagster as dg
 import pandas as pd
 
-from dagster_project.metadata import table_metadata
-from dagster_project.trends import cohort_trends as tabulate_trends
-from dagster_project.trends import year_column
+from dagster_project.analysis.trends import cohort_trends as tabulate_trends
+from dagster_project.analysis.trends import year_column
+from dagster_project.orchestration.metadata import table_metadata
 from dagster_project.vocabulary.groups import TRENDS_GROUP
 
 # eager() waits for every upstream partition to exist; most cohort years never will (immature

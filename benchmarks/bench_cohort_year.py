@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from dagster_project.analysis.replication import replication_table
 from dagster_project.cohort import (
     check_mature,
     outcome_table,
@@ -26,7 +27,9 @@ from dagster_project.cohort import (
     select_cohort,
     treatment_journeys,
 )
-from dagster_project.delivery import verify_delivery
+from dagster_project.delivery.manifest import verify_delivery
+from dagster_project.delivery.raw import read_extract
+from dagster_project.delivery.reference import REFERENCE_TABLES, load_reference
 from dagster_project.linkage import client_identities, nta_links, pnc_identity_variants
 from dagster_project.linkage.handover import (
     client_link_status,
@@ -34,9 +37,6 @@ from dagster_project.linkage.handover import (
     linked_offences,
     treatment_episodes,
 )
-from dagster_project.raw import read_extract
-from dagster_project.reference import REFERENCE_TABLES, load_reference
-from dagster_project.replication import replication_table
 from dagster_project.settings import Settings
 from dagster_project.staging import stage_delivery
 

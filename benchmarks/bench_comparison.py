@@ -21,7 +21,7 @@ import pandas as pd
 from dagster_project.comparison import compare, publish_comparison
 from dagster_project.settings import Settings
 from dagster_project.vocabulary.partition import PARTITION_COLUMN
-from dagster_project.warehouse import Warehouse
+from dagster_project.warehouse.engine import Warehouse
 
 _COLUMNS = ["dimension", "group", "n", "n_treated", "n_controls", "controls_treated_later",
             "naive_reduction", "control_reduction", "adjusted_reduction", "ci_low", "ci_high",

@@ -40,7 +40,7 @@ from dagster_project.linkage.handover import (
     linked_offences,
     treatment_episodes,
 )
-from dagster_project.partitions import COHORT_YEAR_KEYS
+from dagster_project.orchestration.partitions import COHORT_YEAR_KEYS
 from dagster_project.settings import Settings
 from dagster_project.synth import SynthConfig, generate_delivery
 

@@ -20,7 +20,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from dagster_project.delivery import verify_delivery
+from dagster_project.delivery.manifest import verify_delivery
+from dagster_project.delivery.raw import read_extract
+from dagster_project.delivery.reference import REFERENCE_TABLES, load_reference
 from dagster_project.linkage import client_identities, nta_links, pnc_identity_variants
 from dagster_project.linkage.evaluation import (
     adult_starters,
@@ -34,8 +36,6 @@ from dagster_project.linkage.evaluation import (
 )
 from dagster_project.linkage.probabilistic import model_parameters_markdown, score_pairs
 from dagster_project.linkage.resolve import links_from_pairs
-from dagster_project.raw import read_extract
-from dagster_project.reference import REFERENCE_TABLES, load_reference
 from dagster_project.settings import Settings
 from dagster_project.staging import stage_delivery
 

@@ -43,7 +43,7 @@ def synthetic_frame(rows: int):
 
 def phase(name: str, url: str, rows: int) -> dict:
     from dagster_project.vocabulary.partition import PARTITION_COLUMN
-    from dagster_project.warehouse import Warehouse
+    from dagster_project.warehouse.engine import Warehouse
 
     wh = Warehouse(url)
     out: dict = {"phase": name, "rows": rows}

@@ -7,9 +7,14 @@ Exports `row_accounting_checks`.
 
 import dagster as dg
 
-from dagster_project.accounting import delivery_accounting
-from dagster_project.io_manager import WarehouseResource
-from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES, REJECTS_TABLE, STAGED_TABLES
+from dagster_project.delivery.accounting import delivery_accounting
+from dagster_project.delivery.schemas import (
+    DELIVERY_FILES,
+    RAW_TABLES,
+    REJECTS_TABLE,
+    STAGED_TABLES,
+)
+from dagster_project.orchestration.io_manager import WarehouseResource
 
 _SPECS = [
     dg.AssetCheckSpec(

@@ -16,13 +16,13 @@ import dagster as dg
 import pandas as pd
 
 from checks.rules import Outcome
-from dagster_project.io_manager import WarehouseResource
-from dagster_project.partitions import cohort_years
-from dagster_project.resources import SettingsResource
+from dagster_project.orchestration.io_manager import WarehouseResource
+from dagster_project.orchestration.partitions import cohort_years
+from dagster_project.orchestration.resources import SettingsResource
+from dagster_project.orchestration.step_memory import step_memory_metadata
 from dagster_project.settings import Settings
-from dagster_project.step_memory import step_memory_metadata
 from dagster_project.vocabulary.partition import PARTITION_COLUMN
-from dagster_project.warehouse import Warehouse
+from dagster_project.warehouse.engine import Warehouse
 
 
 @dataclass

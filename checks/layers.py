@@ -25,8 +25,13 @@ from checks.suites_delivery import (
     rejects_suite,
     staged_suite,
 )
-from dagster_project.reference import REFERENCE_TABLES
-from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES, REJECTS_TABLE, STAGED_TABLES
+from dagster_project.delivery.reference import REFERENCE_TABLES
+from dagster_project.delivery.schemas import (
+    DELIVERY_FILES,
+    RAW_TABLES,
+    REJECTS_TABLE,
+    STAGED_TABLES,
+)
 
 _LINE = ["source_file", "line_number"]
 _FAMILIES = (soft, reconcile, disclosure, comparison)

@@ -16,9 +16,14 @@ import pandas as pd
 
 from checks.framework import Check, Tables
 from checks.rules import Outcome
-from dagster_project.accounting import rejected_by_file
-from dagster_project.partitions import COHORT_YEAR_KEYS
-from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES, REJECTS_TABLE, STAGED_TABLES
+from dagster_project.delivery.accounting import rejected_by_file
+from dagster_project.delivery.schemas import (
+    DELIVERY_FILES,
+    RAW_TABLES,
+    REJECTS_TABLE,
+    STAGED_TABLES,
+)
+from dagster_project.orchestration.partitions import COHORT_YEAR_KEYS
 from dagster_project.staging import unknown_code_counts
 from dagster_project.vocabulary.link_status import ABSENT, AMBIGUOUS, LINK_STATUSES, MATCHED
 

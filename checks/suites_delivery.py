@@ -19,8 +19,8 @@ from checks.rules import (
     types,
     unique,
 )
-from dagster_project.reference import REFERENCE_TABLES, load_reference
-from dagster_project.schemas import (
+from dagster_project.delivery.reference import REFERENCE_TABLES, load_reference
+from dagster_project.delivery.schemas import (
     DELIVERY_FILES,
     PROVENANCE_COLUMNS,
     REJECT_COLUMNS,
@@ -49,7 +49,7 @@ def reference_suite(name: str) -> list[Rule]:
 
 def raw_suite(file_name: str) -> list[Rule]:
     """A raw table: every contract column as text, each row placed by file and line."""
-    from dagster_project.schemas import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+    from dagster_project.delivery.schemas import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 
     delivered = [c.lower() for c in REQUIRED_COLUMNS[file_name] + OPTIONAL_COLUMNS[file_name]]
     return [

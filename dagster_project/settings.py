@@ -110,7 +110,7 @@ class Settings(BaseModel):
             raise ValueError("set RECONVICTION_PSEUDONYM_KEY: a server warehouse needs the secret")
         key_file = Path(url.database).parent / "pseudonym.key"
         if not key_file.exists():
-            from dagster_project.private_files import create_private_once
+            from dagster_project.warehouse.private_files import create_private_once
 
             key_file.parent.mkdir(parents=True, exist_ok=True)
             # 0600 from its first byte; of concurrent first runs, one key wins for all

@@ -63,7 +63,7 @@ def cli(env: Env, *args: str, kill_after: str | None = None, timeout: float = 60
     """Run `reconviction <args>`; with `kill_after`, SIGKILL its process group as soon as the
     asset of that name has been materialised. Returns (exit code, output, killed)."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "dagster_project.cli", *args], cwd=_ROOT, env=env.variables(),
+        [sys.executable, "-m", "dagster_project.cli.main", *args], cwd=_ROOT, env=env.variables(),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )
     killed = False
@@ -102,7 +102,7 @@ def run_cohort_year_in_process(env: Env) -> None:
     import dagster as dg
     import pytest
 
-    from dagster_project.runs import execute_job, failure_messages
+    from dagster_project.cli.runs import execute_job, failure_messages
 
     with pytest.MonkeyPatch.context() as patch:
         for name, value in env.variables().items():
@@ -114,7 +114,7 @@ def run_cohort_year_in_process(env: Env) -> None:
 
 def cohort_tables(warehouse_url: str) -> dict[str, pd.DataFrame]:
     """The cohort year's tables as readers see them, in a canonical row order."""
-    from dagster_project.warehouse import Warehouse
+    from dagster_project.warehouse.engine import Warehouse
 
     wh = Warehouse(warehouse_url)
     out = {}

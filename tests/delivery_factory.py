@@ -11,7 +11,7 @@ import io
 import json
 from pathlib import Path
 
-from dagster_project.schemas import DELIVERY_FILES, OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+from dagster_project.delivery.schemas import DELIVERY_FILES, OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 
 EXTRACT_DATE = "2009-10-31"
 

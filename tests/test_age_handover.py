@@ -8,14 +8,14 @@ from dataclasses import replace
 import pandas as pd
 
 from dagster_project.cohort import treatment_journeys
-from dagster_project.delivery import verify_delivery
+from dagster_project.delivery.manifest import verify_delivery
+from dagster_project.delivery.raw import read_extract
+from dagster_project.delivery.reference import REFERENCE_TABLES, load_reference
 from dagster_project.linkage.handover import (
     EPISODE_COLUMNS,
     age_in_completed_years,
     treatment_episodes,
 )
-from dagster_project.raw import read_extract
-from dagster_project.reference import REFERENCE_TABLES, load_reference
 from dagster_project.settings import Settings
 from dagster_project.staging import stage_delivery
 from dagster_project.synth import SynthConfig, generate_delivery

@@ -12,10 +12,10 @@ import pytest
 
 from assets.delivery import DELIVERY_ASSETS
 from checks import all_asset_checks
-from dagster_project.runs import execute_job, failure_messages
+from dagster_project.cli.runs import execute_job, failure_messages
 from dagster_project.settings import Settings
 from dagster_project.synth import SynthConfig, generate_delivery
-from dagster_project.warehouse import Warehouse
+from dagster_project.warehouse.engine import Warehouse
 from tests.atomic_support import (
     COHORT_YEAR,
     NEW,

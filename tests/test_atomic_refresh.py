@@ -98,8 +98,8 @@ def test_a_cohort_year_is_recomputed_from_a_kept_earlier_delivery(tmp_path,
     assert code == 0, output
     assert_same_tables(cohort_tables(env.warehouse_url), old)
     # the delivery in use is still the new one, and an extract never loaded is refused
-    from dagster_project.delivery_pointer import loaded_deliveries
-    from dagster_project.warehouse import Warehouse
+    from dagster_project.warehouse.delivery_pointer import loaded_deliveries
+    from dagster_project.warehouse.engine import Warehouse
 
     in_use = loaded_deliveries(Warehouse(env.warehouse_url))["extract_date"].astype(str)
     assert in_use.tolist()[0] == NEW

@@ -7,12 +7,12 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from dagster_project.backfill import parse_cohort_years
-from dagster_project.cli import main
-from dagster_project.runs import execute_job
+from dagster_project.analysis.trends import cohort_trends
+from dagster_project.cli.backfill import parse_cohort_years
+from dagster_project.cli.main import main
+from dagster_project.cli.runs import execute_job
 from dagster_project.synth import SynthConfig, generate_delivery
-from dagster_project.trends import cohort_trends
-from dagster_project.warehouse import Warehouse
+from dagster_project.warehouse.engine import Warehouse
 
 # a delivery of 31 October 2012 covers cohort years up to 2009-10 (METHOD.md §2)
 EXTRACT_DATE = "2012-10-31"

@@ -8,9 +8,9 @@ import dagster as dg
 import pytest
 
 from checks.layers import LAYERS, PARTITIONED_LAYERS
-from dagster_project.runs import failure_messages
+from dagster_project.cli.runs import failure_messages
 from dagster_project.settings import Settings
-from dagster_project.warehouse import Warehouse
+from dagster_project.warehouse.engine import Warehouse
 from tests.checks_support import (  # noqa: F401  (clean_run is a fixture)
     COHORT_YEAR,
     check_definitions,

@@ -8,7 +8,7 @@ from checks.framework import Tables
 from checks.ge_runner import run_suite
 from checks.layers import LAYERS, PARTITIONED_LAYERS
 from dagster_project.settings import Settings
-from dagster_project.warehouse import Warehouse
+from dagster_project.warehouse.engine import Warehouse
 from tests.checks_support import COHORT_YEAR, clean_run  # noqa: F401  (fixture)
 
 CONTRACTS = [c for layer in (LAYERS, PARTITIONED_LAYERS) for checks in layer.values()

@@ -9,11 +9,11 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from dagster_project.cli import main
+from dagster_project.cli.main import main
 from dagster_project.cohort.years import required_extract_date
-from dagster_project.resources import SettingsResource
-from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES, STAGED_TABLES
-from dagster_project.sensors import delivery_sensor
+from dagster_project.delivery.schemas import DELIVERY_FILES, RAW_TABLES, STAGED_TABLES
+from dagster_project.orchestration.resources import SettingsResource
+from dagster_project.orchestration.sensors import delivery_sensor
 from dagster_project.settings import Settings
 from dagster_project.synth import SynthConfig, generate_delivery
 

@@ -10,10 +10,10 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from dagster_project.runs import execute_job
+from dagster_project.cli.runs import execute_job
 from dagster_project.settings import Settings
 from dagster_project.synth import SynthConfig, generate_delivery
-from dagster_project.warehouse import Warehouse
+from dagster_project.warehouse.engine import Warehouse
 
 pytestmark = pytest.mark.slow
 YEAR = "2006-07"

@@ -4,15 +4,15 @@ import json
 
 import pytest
 
-from dagster_project.delivery import (
+from dagster_project.delivery.manifest import (
     DeliveryError,
     is_complete,
     list_deliveries,
     newest_complete_delivery,
     read_manifest,
-    scan_records,
     verify_delivery,
 )
+from dagster_project.delivery.scan import scan_records
 from tests.delivery_factory import make_delivery, write_manifest
 
 
@@ -110,6 +110,26 @@ def test_rows_are_records_not_lines(tmp_path):
     assert scan.quoted_newlines == 1
 
 
+def test_verification_keeps_each_files_scan_for_the_raw_load(tmp_path, monkeypatch):
+    folder = make_delivery(tmp_path)
+    delivery = verify_delivery(folder)
+    assert set(delivery.scans) == set(delivery.files)
+    for name, scan in delivery.scans.items():
+        again = scan_records(folder / name)
+        assert scan.rows == again.rows == delivery.files[name].rows
+        assert list(scan.start_lines) == list(again.start_lines)
+    # the raw load reads the verified scan: a second scan of the file would fail here
+    from dagster_project.delivery import raw
+
+    def no_rescan(*_, **__):
+        raise AssertionError("scanned the file again")
+
+    monkeypatch.setattr(raw, "scan_records", no_rescan)
+    frame, _ = raw.read_extract(delivery, "pnc_offences.csv")
+    assert list(frame["line_number"]) == list(delivery.scans["pnc_offences.csv"].start_lines)
+    assert verify_delivery(folder, count_rows=False).scans == {}
+
+
 def test_deliveries_listed_oldest_first_ignoring_other_folders(tmp_path):
     for name in ("2010-01-31", "2009-10-31", "notes", "2009-1-1"):
         (tmp_path / name).mkdir()
@@ -164,7 +184,7 @@ def test_manifest_rows_must_be_counts(tmp_path):
 
 @pytest.mark.parametrize("chunk_bytes", [1, 2, 3, 5, 7, 64])
 def test_record_scan_across_chunk_boundaries(tmp_path, monkeypatch, chunk_bytes):
-    import dagster_project.delivery as delivery_module
+    import dagster_project.delivery.scan as delivery_module
 
     (tmp_path / "f.csv").write_bytes(b'A,B\r\n1,"x\r\ny"\r\n\r\n2,""""\r\n3,z')
     monkeypatch.setattr(delivery_module, "CHUNK_BYTES", chunk_bytes)

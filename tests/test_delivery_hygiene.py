@@ -9,11 +9,11 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from dagster_project.delivery import DeliveryError, verify_delivery
-from dagster_project.raw import read_extract
+from dagster_project.delivery.manifest import DeliveryError, verify_delivery
+from dagster_project.delivery.raw import read_extract
 from dagster_project.report.exports import export_tables
 from dagster_project.settings import Settings
-from dagster_project.warehouse import Warehouse
+from dagster_project.warehouse.engine import Warehouse
 from tests.delivery_factory import columns, csv_text, episode, make_delivery
 
 

@@ -6,12 +6,12 @@ number, and only schemas this warehouse registered."""
 import pandas as pd
 import pytest
 
-from dagster_project.delivery_pointer import (
+from dagster_project.warehouse.delivery_pointer import (
     loaded_deliveries,
     namespace_for,
     switch_delivery,
 )
-from dagster_project.warehouse import Warehouse
+from dagster_project.warehouse.engine import Warehouse
 
 
 def _load(url: str, run_id: str, rows: int) -> str:

@@ -14,11 +14,11 @@ from datetime import date, timedelta
 import dagster as dg
 import pytest
 
-from dagster_project.cli import main
-from dagster_project.refresh import delivery_version
-from dagster_project.resources import SettingsResource
-from dagster_project.sensors import delivery_sensor
-from dagster_project.stale_runs import HOST_TAG, PID_TAG, process_tags
+from dagster_project.cli.main import main
+from dagster_project.orchestration.refresh import delivery_version
+from dagster_project.orchestration.resources import SettingsResource
+from dagster_project.orchestration.sensors import delivery_sensor
+from dagster_project.orchestration.stale_runs import HOST_TAG, PID_TAG, process_tags
 from tests.delivery_factory import EXTRACT_DATE, make_delivery
 
 NEWER = "2010-10-31"
@@ -160,7 +160,7 @@ def test_a_run_whose_process_has_gone_no_longer_holds_the_sensor(landing):
 
 _FIRST_COMMAND = """
 import dagster as dg
-from dagster_project.cli_session import initialised_instance
+from dagster_project.cli.session import initialised_instance
 
 @dg.op
 def probe():

@@ -7,11 +7,11 @@ import dagster as dg
 import pandas as pd
 import pytest
 
+from dagster_project.cli.runs import execute_job, failure_messages
 from dagster_project.cohort import required_extract_date
-from dagster_project.runs import execute_job, failure_messages
 from dagster_project.settings import Settings
 from dagster_project.synth import SynthConfig, generate_delivery
-from dagster_project.warehouse import Warehouse
+from dagster_project.warehouse.engine import Warehouse
 
 CONTRACT = {
     "cohort_funnel": ["cohort_year", "stage", "persons"],

@@ -5,8 +5,12 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from dagster_project.io_manager import WarehouseIOManager, WarehouseResource, table_name
-from dagster_project.warehouse import Warehouse
+from dagster_project.orchestration.io_manager import (
+    WarehouseIOManager,
+    WarehouseResource,
+    table_name,
+)
+from dagster_project.warehouse.engine import Warehouse
 
 COHORT_YEARS = dg.StaticPartitionsDefinition(["2006-07", "2007-08", "2008-09"])
 STARTERS_PER_YEAR = {"2006-07": 3, "2007-08": 2, "2008-09": 4}

@@ -4,11 +4,11 @@ clamped away."""
 
 import dagster as dg
 
+from dagster_project.cli.runs import execute_job
 from dagster_project.cohort import required_extract_date
-from dagster_project.runs import execute_job
 from dagster_project.settings import Settings
 from dagster_project.synth import SynthConfig, generate_delivery
-from dagster_project.warehouse import Warehouse
+from dagster_project.warehouse.engine import Warehouse
 
 COHORT_YEAR = "2020-21"
 

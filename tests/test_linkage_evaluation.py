@@ -71,9 +71,9 @@ def test_correct_where_the_baseline_is_ambiguous_and_masks(tmp_path):
 
 @pytest.fixture(scope="module")
 def tiny_world(tmp_path_factory):
-    from dagster_project.delivery import verify_delivery
-    from dagster_project.raw import read_extract
-    from dagster_project.reference import REFERENCE_TABLES, load_reference
+    from dagster_project.delivery.manifest import verify_delivery
+    from dagster_project.delivery.raw import read_extract
+    from dagster_project.delivery.reference import REFERENCE_TABLES, load_reference
     from dagster_project.staging import stage_delivery
     from dagster_project.synth import SynthConfig, generate_delivery, truth_dir
 

@@ -5,8 +5,8 @@ through its disclosure gate."""
 import numpy as np
 import pandas as pd
 
+from dagster_project.analysis.sensitivity import _suppress_differences, sensitivity_rules
 from dagster_project.report.sections import sensitivity_section
-from dagster_project.sensitivity import _suppress_differences, sensitivity_rules
 from dagster_project.settings import Settings
 
 

@@ -5,11 +5,16 @@ import shutil
 import dagster as dg
 import pytest
 
-from dagster_project.runs import execute_job, failure_messages
-from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES, REJECTS_TABLE, STAGED_TABLES
+from dagster_project.cli.runs import execute_job, failure_messages
+from dagster_project.delivery.schemas import (
+    DELIVERY_FILES,
+    RAW_TABLES,
+    REJECTS_TABLE,
+    STAGED_TABLES,
+)
 from dagster_project.settings import Settings
 from dagster_project.synth import SynthConfig, generate_delivery
-from dagster_project.warehouse import Warehouse
+from dagster_project.warehouse.engine import Warehouse
 
 
 @pytest.fixture(autouse=True)

@@ -12,13 +12,13 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from dagster_project.resources import SettingsResource
-from dagster_project.runs import execute_job, failure_messages
-from dagster_project.schedules import yearly_cohort_year_request
-from dagster_project.sensors import delivery_sensor
+from dagster_project.cli.runs import execute_job, failure_messages
+from dagster_project.orchestration.resources import SettingsResource
+from dagster_project.orchestration.schedules import yearly_cohort_year_request
+from dagster_project.orchestration.sensors import delivery_sensor
 from dagster_project.settings import Settings
 from dagster_project.synth import SynthConfig, generate_delivery
-from dagster_project.warehouse import Warehouse
+from dagster_project.warehouse.engine import Warehouse
 
 PRODUCTION_YAML = Path(__file__).parents[1] / "deploy" / "production" / "dagster.yaml"
 

@@ -7,14 +7,14 @@ import logging
 import duckdb
 from splink import DuckDBAPI, Linker
 
-from dagster_project.delivery import verify_delivery
+from dagster_project.delivery.manifest import verify_delivery
+from dagster_project.delivery.raw import read_extract
+from dagster_project.delivery.reference import REFERENCE_TABLES, load_reference
+from dagster_project.delivery.schemas import DELIVERY_FILES
 from dagster_project.linkage import client_identities, pnc_identity_variants, probabilistic_links
 from dagster_project.linkage.comparisons import TRAINING_BLOCKING_RULES, settings_creator
 from dagster_project.linkage.features import build_features
 from dagster_project.linkage.probabilistic import _train
-from dagster_project.raw import read_extract
-from dagster_project.reference import REFERENCE_TABLES, load_reference
-from dagster_project.schemas import DELIVERY_FILES
 from dagster_project.settings import Settings
 from dagster_project.staging import stage_delivery
 from dagster_project.synth import SynthConfig, generate_delivery

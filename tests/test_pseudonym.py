@@ -6,7 +6,7 @@ import hmac
 import pandas as pd
 import pytest
 
-from dagster_project.pseudonym import person_key
+from dagster_project.linkage.pseudonym import person_key
 
 
 def _keys(finitial, sinitial, dob, sex, key):

@@ -3,9 +3,9 @@
 import pandas as pd
 import pytest
 
-from dagster_project.delivery import DeliveryError, verify_delivery
-from dagster_project.raw import read_extract
-from dagster_project.schemas import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+from dagster_project.delivery.manifest import DeliveryError, verify_delivery
+from dagster_project.delivery.raw import read_extract
+from dagster_project.delivery.schemas import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from tests.delivery_factory import columns, csv_text, make_delivery, nominal, offence
 
 NOMINALS = "pnc_nominals.csv"
@@ -19,7 +19,7 @@ def _read(tmp_path, file_name, text):
 def _read_unverified(tmp_path, file_name, text):
     """Malformed files may not even count right: read without verifying first."""
     folder = make_delivery(tmp_path, texts={file_name: text})
-    from dagster_project.delivery import read_manifest
+    from dagster_project.delivery.manifest import read_manifest
 
     return read_extract(read_manifest(folder), file_name)
 
@@ -133,7 +133,7 @@ def test_invalid_utf8_names_line_and_column(tmp_path):
 
 def test_row_count_checked_against_the_manifest(tmp_path):
     folder = make_delivery(tmp_path)
-    from dagster_project.delivery import read_manifest
+    from dagster_project.delivery.manifest import read_manifest
 
     delivery = read_manifest(folder)
     (folder / "pnc_offences.csv").write_text(

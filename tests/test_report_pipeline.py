@@ -14,8 +14,8 @@ import dagster as dg
 import pytest
 
 from assets.report import report_assets
+from dagster_project.cli.runs import execute_job, failure_messages
 from dagster_project.report import SECTIONS, WORKBOOK
-from dagster_project.runs import execute_job, failure_messages
 from dagster_project.synth import SynthConfig, generate_delivery
 from tests.test_report import (
     assert_csv_published,

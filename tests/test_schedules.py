@@ -8,10 +8,14 @@ from datetime import datetime
 import dagster as dg
 import pytest
 
-from dagster_project.resources import SettingsResource
-from dagster_project.schedules import yearly_cohort_year_schedule
-from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES
-from dagster_project.sensors import FOLLOW_UP_TAG, delivery_sensor, newly_mature_cohort_years
+from dagster_project.delivery.schemas import DELIVERY_FILES, RAW_TABLES
+from dagster_project.orchestration.resources import SettingsResource
+from dagster_project.orchestration.schedules import yearly_cohort_year_schedule
+from dagster_project.orchestration.sensors import (
+    FOLLOW_UP_TAG,
+    delivery_sensor,
+    newly_mature_cohort_years,
+)
 from dagster_project.settings import Settings
 
 HANDOVER = ["treatment_episodes", "client_link_status", "linked_offences", "treatment_journeys"]

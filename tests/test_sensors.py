@@ -5,8 +5,8 @@ import shutil
 import dagster as dg
 import pytest
 
-from dagster_project.resources import SettingsResource
-from dagster_project.sensors import delivery_sensor
+from dagster_project.orchestration.resources import SettingsResource
+from dagster_project.orchestration.sensors import delivery_sensor
 from dagster_project.synth import SynthConfig, generate_delivery
 
 

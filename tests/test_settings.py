@@ -7,8 +7,8 @@ import dagster as dg
 import pytest
 from pydantic import ValidationError
 
-from dagster_project.cli import main
-from dagster_project.resources import SettingsResource
+from dagster_project.cli.main import main
+from dagster_project.orchestration.resources import SettingsResource
 from dagster_project.settings import LINKAGE_METHODS, Settings
 
 # a launchpad value for every field of SettingsResource, as the launchpad sends it

@@ -3,10 +3,10 @@
 import pandas as pd
 import pytest
 
-from dagster_project.delivery import verify_delivery
-from dagster_project.raw import read_extract
-from dagster_project.reference import REFERENCE_TABLES, load_reference
-from dagster_project.schemas import DELIVERY_FILES, REJECT_COLUMNS, STAGED_COLUMNS
+from dagster_project.delivery.manifest import verify_delivery
+from dagster_project.delivery.raw import read_extract
+from dagster_project.delivery.reference import REFERENCE_TABLES, load_reference
+from dagster_project.delivery.schemas import DELIVERY_FILES, REJECT_COLUMNS, STAGED_COLUMNS
 from dagster_project.staging import stage_delivery, unknown_code_counts
 from tests.delivery_factory import alias, episode, make_delivery, nominal, offence
 

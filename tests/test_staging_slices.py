@@ -4,12 +4,12 @@ including repeated (ASN, OFFENCE_SEQ) keys whose first occurrence is in another 
 import pandas as pd
 
 import assets.staging as staging_assets
-from dagster_project.delivery import verify_delivery
-from dagster_project.raw import read_extract
-from dagster_project.reference import load_reference
+from dagster_project.delivery.manifest import verify_delivery
+from dagster_project.delivery.raw import read_extract
+from dagster_project.delivery.reference import load_reference
 from dagster_project.staging import stage_pnc_nominals, stage_pnc_offences
 from dagster_project.synth import SynthConfig, generate_delivery
-from dagster_project.warehouse import Warehouse
+from dagster_project.warehouse.engine import Warehouse
 
 
 def test_sliced_offence_staging_equals_whole_file(tmp_path, monkeypatch):

@@ -13,9 +13,9 @@ import time
 import dagster as dg
 import pytest
 
-from dagster_project.resources import SettingsResource
-from dagster_project.sensors import delivery_sensor
-from dagster_project.stale_runs import fail_stale_runs
+from dagster_project.orchestration.resources import SettingsResource
+from dagster_project.orchestration.sensors import delivery_sensor
+from dagster_project.orchestration.stale_runs import fail_stale_runs
 from tests.delivery_factory import make_delivery
 
 pytestmark = pytest.mark.slow

@@ -5,7 +5,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
-from dagster_project.metadata import table_metadata
+from dagster_project.orchestration.metadata import table_metadata
 
 BIG_MB = 400
 

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dagster_project.reference import load_reference
-from dagster_project.schemas import DELIVERY_FILES, REQUIRED_COLUMNS
+from dagster_project.delivery.reference import load_reference
+from dagster_project.delivery.schemas import DELIVERY_FILES, REQUIRED_COLUMNS
 from dagster_project.synth import SCALES, SynthConfig, generate_delivery, truth_dir
 
 EXTRACT_DATE = "2009-10-31"

@@ -8,10 +8,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from dagster_project.delivery import verify_delivery
-from dagster_project.raw import read_extract
-from dagster_project.reference import REFERENCE_TABLES, load_reference
-from dagster_project.schemas import DELIVERY_FILES
+from dagster_project.delivery.manifest import verify_delivery
+from dagster_project.delivery.raw import read_extract
+from dagster_project.delivery.reference import REFERENCE_TABLES, load_reference
+from dagster_project.delivery.schemas import DELIVERY_FILES
 from dagster_project.staging import stage_delivery
 from dagster_project.synth import SynthConfig, generate_delivery, truth_dir
 

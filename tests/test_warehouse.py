@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from dagster_project.warehouse import Warehouse
+from dagster_project.warehouse.engine import Warehouse
 
 COHORT = "cohort_year"
 

@@ -20,6 +20,7 @@ from dagster_project.cohort.days import to_days
 from dagster_project.cohort.windows import custody_spells
 from dagster_project.linkage.identities import ATTRIBUTOR
 from dagster_project.settings import Settings
+from dagster_project.vocabulary.link_status import AMBIGUOUS, MATCHED
 
 PERSON_COLUMNS = ["pid", "birth_month", "sex", "linked_person_key", "ambiguous_candidate"]
 CONVICTION_COLUMNS = ["pid", "offence_day", "outcome_day", "counted", "offence_group", "force"]
@@ -39,7 +40,7 @@ def _ambiguous_candidates(links, candidates, clients, variants, settings) -> set
     """PNCIDs that an `ambiguous` client might be: never eligible as controls. NTA rule: a
     PNC identity sharing a linkable ambiguous client's key; probabilistic: a scored pair at
     or above the absent floor."""
-    ambiguous = links.loc[links["link_status"] == "ambiguous", "person_key"]
+    ambiguous = links.loc[links["link_status"] == AMBIGUOUS, "person_key"]
     if settings.linkage_method == "probabilistic":
         pairs = candidates[
             candidates["person_key"].isin(ambiguous)
@@ -64,7 +65,7 @@ def pool_tables(nominals: pd.DataFrame, offences: pd.DataFrame, links: pd.DataFr
     persons = nominals[["pncid", "dob", "sex"]].assign(pncid=lambda d: d["pncid"].astype(str))
     persons = persons.drop_duplicates("pncid").sort_values("pncid", ignore_index=True)
     pid_of = pd.Index(persons["pncid"])
-    matched = links[links["link_status"] == "matched"]
+    matched = links[links["link_status"] == MATCHED]
     linked = pd.Series(matched["person_key"].to_numpy(), index=matched["pncid"].astype(str))
     ambiguous = _ambiguous_candidates(links, candidates, clients, variants, settings)
     table = pd.DataFrame({

@@ -2,7 +2,7 @@
 
 Re-exports the narrow surface other stages use: the identity tables of both sides, the
 deterministic NTA rule and the probabilistic rule (with its model's parameter table).
-(`dagster_project.pseudonym` turns an attributor into a `person_key`.)
+(`dagster_project.linkage.pseudonym` turns an attributor into a `person_key`.)
 """
 
 from dagster_project.linkage.deterministic import nta_links

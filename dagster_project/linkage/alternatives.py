@@ -15,8 +15,9 @@ import pandas as pd
 
 from dagster_project.linkage.deterministic import nta_links
 from dagster_project.linkage.handover import OFFENCE_COLUMNS, client_keys
+from dagster_project.linkage.pseudonym import pnc_key
 from dagster_project.linkage.resolve import PROBABILISTIC, links_from_pairs
-from dagster_project.pseudonym import pnc_key
+from dagster_project.vocabulary.link_status import MATCHED
 
 DETERMINISTIC = "deterministic"
 ALTERNATIVE_COLUMNS = ["method", "match_threshold", "person_key", "link_status", "pnc_key"]
@@ -56,7 +57,7 @@ def alternative_offences(
 ) -> pd.DataFrame:
     """The offences of every PNC person some rule matched, keyed by `pnc_key` (no PNCID,
     no ASN): one copy however many rules matched the person."""
-    matched = alternatives.loc[alternatives["link_status"].eq("matched"), "pnc_key"].unique()
+    matched = alternatives.loc[alternatives["link_status"].eq(MATCHED), "pnc_key"].unique()
     keys = pnc_key(staged_offences["pncid"], key)
     wanted = keys.isin(matched).to_numpy()
     offences = staged_offences.loc[wanted, OFFENCE_COLUMNS].reset_index(drop=True)
@@ -72,6 +73,6 @@ def links_under(
         rows &= np.isclose(alternatives["match_threshold"].astype("float64"), threshold)
     links = alternatives[rows]
     status = links[["person_key", "link_status"]].assign(method=method).reset_index(drop=True)
-    matched = links.loc[links["link_status"].eq("matched"), ["pnc_key", "person_key"]]
+    matched = links.loc[links["link_status"].eq(MATCHED), ["pnc_key", "person_key"]]
     linked = offences.merge(matched, on="pnc_key", how="inner")
     return status, linked[["person_key", *OFFENCE_COLUMNS]].reset_index(drop=True)

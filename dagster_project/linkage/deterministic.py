@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from dagster_project.linkage.identities import ATTRIBUTOR
+from dagster_project.vocabulary.link_status import ABSENT, AMBIGUOUS, MATCHED
 
 METHOD = "deterministic"
 
@@ -47,8 +48,8 @@ def nta_links(clients: pd.DataFrame, variants: pd.DataFrame) -> pd.DataFrame:
     counts.loc[linkable["client_row"].to_numpy()] = 0
     counts.loc[persons_per_client.index.to_numpy()] = persons_per_client.to_numpy()
 
-    status = np.where(counts.eq(0).fillna(False), "absent", "ambiguous").astype(object)
-    status[matched.index.to_numpy()] = "matched"
+    status = np.where(counts.eq(0).fillna(False), ABSENT, AMBIGUOUS).astype(object)
+    status[matched.index.to_numpy()] = MATCHED
     pncid = pd.Series(pd.NA, index=range(n), dtype="str")
     pncid.loc[matched.index.to_numpy()] = matched.to_numpy()
 
@@ -56,7 +57,7 @@ def nta_links(clients: pd.DataFrame, variants: pd.DataFrame) -> pd.DataFrame:
         link_status=pd.Series(status, dtype="str"),
         pncid=pncid,
         candidates=counts,
-        match_probability=pd.Series(status).map({"matched": 1.0, "absent": 0.0}).astype(
+        match_probability=pd.Series(status).map({MATCHED: 1.0, ABSENT: 0.0}).astype(
             "float64"
         ),
         method=METHOD,

@@ -26,6 +26,7 @@ from dagster_project.cohort.journeys import treatment_journeys
 from dagster_project.linkage.handover import age_in_completed_years
 from dagster_project.linkage.identities import ATTRIBUTOR
 from dagster_project.settings import Settings
+from dagster_project.vocabulary.link_status import ABSENT, AMBIGUOUS, MATCHED
 
 
 def client_truth(truth_dir: Path | str, clients: pd.DataFrame) -> pd.DataFrame:
@@ -58,7 +59,7 @@ def client_truth(truth_dir: Path | str, clients: pd.DataFrame) -> pd.DataFrame:
 def _outcomes(links: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
     """Per client: status, whether it has a record, whether a match is correct."""
     has_record = truth["true_pncids"].map(len).gt(0)
-    matched = links["link_status"].eq("matched")
+    matched = links["link_status"].eq(MATCHED)
     true_pairs = truth["true_pncids"].map(list).explode().dropna()
     true_pairs = pd.MultiIndex.from_arrays([true_pairs.index, true_pairs.astype("str")])
     linked = pd.MultiIndex.from_arrays([links.index, links["pncid"].astype("str")])
@@ -80,12 +81,12 @@ def _summary(outcome: pd.DataFrame) -> dict:
         "precision": correct / matched if matched else float("nan"),
         "recall": correct / with_record if with_record else float("nan"),
         "share_matched": matched / n if n else float("nan"),
-        "share_absent": outcome["status"].eq("absent").mean() if n else float("nan"),
-        "share_ambiguous": outcome["status"].eq("ambiguous").mean() if n else float("nan"),
+        "share_absent": outcome["status"].eq(ABSENT).mean() if n else float("nan"),
+        "share_ambiguous": outcome["status"].eq(AMBIGUOUS).mean() if n else float("nan"),
         "false_links_without_record": int((outcome["matched"] & ~outcome["has_record"]).sum()),
-        "absent_with_record": int((outcome["status"].eq("absent")
+        "absent_with_record": int((outcome["status"].eq(ABSENT)
                                    & outcome["has_record"]).sum()),
-        "no_record_absent_share": (outcome["status"].eq("absent")[~outcome["has_record"]]
+        "no_record_absent_share": (outcome["status"].eq(ABSENT)[~outcome["has_record"]]
                                    .mean() if (~outcome["has_record"]).any() else float("nan")),
     }
 
@@ -106,7 +107,7 @@ def evaluate_links(
     outcome = _outcomes(links, truth)
     summary = _summary(outcome)
     if baseline is not None:
-        left_ambiguous = baseline["link_status"].eq("ambiguous")
+        left_ambiguous = baseline["link_status"].eq(AMBIGUOUS)
         summary["correct_where_baseline_ambiguous"] = int(
             (outcome["correct"] & left_ambiguous).sum())
     return summary
@@ -203,7 +204,7 @@ def no_record_absent_by_stranger(links: pd.DataFrame, clients: pd.DataFrame,
     ethnicity and offending alone achieve, and bounds the whole share (with the second at
     100%, the share can reach no more than `ceiling`)."""
     no_record, exact = _exact_strangers(clients, variants, truth, mask)
-    absent = links["link_status"].eq("absent")
+    absent = links["link_status"].eq(ABSENT)
     others = no_record & ~exact
     share_exact = exact.sum() / max(int(no_record.sum()), 1)
     absent_exact = absent[exact].mean() if exact.any() else float("nan")

@@ -33,7 +33,7 @@ is the largest in the delivery and the per-person masks are cheap there and dear
 import duckdb
 import pandas as pd
 
-from dagster_project.reference import load_reference
+from dagster_project.delivery.reference import load_reference
 
 CLIENT_FEATURES = "ndtms_client_features"
 VARIANT_FEATURES = "pnc_variant_features"

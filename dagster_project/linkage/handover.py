@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from dagster_project.cohort.journeys import index_start_candidates
-from dagster_project.pseudonym import person_key
+from dagster_project.linkage.pseudonym import person_key
+from dagster_project.vocabulary.link_status import MATCHED
 
 CLIENT_LINKS_COLUMNS = ["person_key", "link_status", "pncid", "match_probability", "method"]
 
@@ -74,7 +75,7 @@ def client_link_status(client_links: pd.DataFrame) -> pd.DataFrame:
 def linked_offences(client_links: pd.DataFrame, staged_offences: pd.DataFrame) -> pd.DataFrame:
     """The offences of matched persons, keyed by the client's `person_key` (no PNCID, no ASN).
     A matched PNC person is linked to one client only, so the join cannot duplicate rows."""
-    matched = client_links.loc[client_links["link_status"].eq("matched"), ["pncid", "person_key"]]
+    matched = client_links.loc[client_links["link_status"].eq(MATCHED), ["pncid", "person_key"]]
     if matched["pncid"].duplicated().any():
         raise ValueError("a PNC person is matched to two clients: links are not one-to-one")
     offences = staged_offences.merge(matched, on="pncid", how="inner")

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from dagster_project.linkage.identities import ATTRIBUTOR
+from dagster_project.vocabulary.link_status import ABSENT, AMBIGUOUS, MATCHED
 
 PROBABILISTIC = "probabilistic"
 
@@ -57,10 +58,10 @@ def resolve_links(
     matched = mutual[mutual["match_probability"].ge(match_threshold)].set_index("client")
 
     best = persons.groupby("client")["match_probability"].max().reindex(range(n))
-    status = np.where(best.ge(absent_floor).fillna(False), "ambiguous", "absent")
+    status = np.where(best.ge(absent_floor).fillna(False), AMBIGUOUS, ABSENT)
     status = status.astype(object)
-    status[matched.index.to_numpy()] = "matched"
-    status[~linkable] = "ambiguous"
+    status[matched.index.to_numpy()] = MATCHED
+    status[~linkable] = AMBIGUOUS
     pncid = pd.Series(pd.NA, index=range(n), dtype="str")
     pncid.loc[matched.index.to_numpy()] = matched["pncid"].to_numpy()
     probability = best.fillna(0.0).to_numpy(copy=True)

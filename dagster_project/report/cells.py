@@ -12,7 +12,7 @@ import math
 
 import pandas as pd
 
-from dagster_project.replication import COUNT_FIGURES
+from dagster_project.analysis.replication import COUNT_FIGURES
 from dagster_project.vocabulary.disclosure import SUPPRESSED
 
 # columns that count persons (or convictions of at least as many persons) in published tables

@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dagster_project.reference import load_reference
+from dagster_project.delivery.reference import load_reference
 from dagster_project.staging.dates import arrow_text, is_in
 
 # suffix A (attempt) keeps a trigger offence a trigger only in these groups (EXTRACTS.md)

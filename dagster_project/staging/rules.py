@@ -6,7 +6,7 @@ Exports `split_by_rules`, `repeats_earlier_row`, `staged_frame`, `empty_rejects`
 import numpy as np
 import pandas as pd
 
-from dagster_project.schemas import PROVENANCE_COLUMNS, REJECT_COLUMNS, STAGED_COLUMNS
+from dagster_project.delivery.schemas import PROVENANCE_COLUMNS, REJECT_COLUMNS, STAGED_COLUMNS
 
 Rule = tuple[str, "np.ndarray | pd.Series"]
 

@@ -1,7 +1,8 @@
 """Every knob of the synthetic world, in one frozen dataclass.
 
 A later calibration (REFERENCE_FIGURES.md) tunes these; nothing else in the generator
-holds a rate. Rates are per year unless named otherwise; shares are probabilities;
+holds a rate (the defaults of the long distributions, shares over many categories, are read
+from `distributions.py`). Rates are per year unless named otherwise; shares are probabilities;
 `*_multiplier` values scale a person's latent offending rate. Dates are ISO strings so
 that the config serialises to JSON as it is (truth/…/parameters.json).
 
@@ -11,6 +12,20 @@ Exports `SynthConfig`, `SCALES`.
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
+
+from .distributions import (
+    CLIENT_OFFENCE_MIX,
+    DISPOSAL_SHARES,
+    ETHNICITY_SHARES,
+    EXIT_RATE_TILT,
+    EXIT_SHARES,
+    OTHER_OFFENCE_MIX,
+    POST_EXIT_MULTIPLIER,
+    RECORDING_ERROR_SHARES,
+    REENTRY_SHARE,
+    RETAINED_FINAL_EXIT_SHARES,
+    RETENTION_MEDIAN_DAYS,
+)
 
 SCALES = ("tiny", "demo", "national", "full")
 DRUG_GROUPS = ("opiate_and_crack", "opiate_only", "crack_only", "other")
@@ -56,27 +71,7 @@ class SynthConfig:
     initial_skew: float = 0.87
     second_forename_share: float = 0.55
     move_rate: float = 0.06  # moves of home area per year
-    ethnicity_shares: dict = field(
-        default_factory=lambda: {
-            "A": 0.80,
-            "B": 0.01,
-            "C": 0.03,
-            "D": 0.02,
-            "E": 0.005,
-            "F": 0.005,
-            "G": 0.01,
-            "H": 0.01,
-            "J": 0.015,
-            "K": 0.005,
-            "L": 0.005,
-            "M": 0.025,
-            "N": 0.01,
-            "P": 0.005,
-            "R": 0.002,
-            "S": 0.008,
-            "Z": 0.03,
-        }
-    )
+    ethnicity_shares: dict = field(default_factory=ETHNICITY_SHARES.copy)
     ethnicity_disagreement: float = 0.08  # PNC records a different (stated) ethnicity
     pnc_ethnicity_not_stated: float = 0.06
 
@@ -89,67 +84,20 @@ class SynthConfig:
     self_referral_share_non_cj: float = 0.55  # of the non-criminal-justice referrals
     referral_lag_mean_days: float = 12.0
     no_modality_share: float = 0.08  # assessed but never started a modality
-    exit_shares: dict = field(
-        default_factory=lambda: {
-            "successful_completion": 0.15,
-            "dropped_out": 0.37,
-            "transferred": 0.04,
-            "custody": 0.04,
-            "died": 0.01,
-            "other": 0.03,
-            "retained": 0.36,
-        }
-    )
+    exit_shares: dict = field(default_factory=EXIT_SHARES.copy)
     # odds of an exit type scale by (1 + rate / client_rate_mean) ** tilt: chaotic, heavy
     # offenders drop out more and stay less (exit_shares stay the clients' average)
-    exit_rate_tilt: dict = field(
-        default_factory=lambda: {
-            "successful_completion": 0.0,
-            "dropped_out": 1.6,
-            "transferred": 0.0,
-            "custody": 0.0,
-            "died": 0.0,
-            "other": 0.0,
-            "retained": -0.8,
-        }
-    )
+    exit_rate_tilt: dict = field(default_factory=EXIT_RATE_TILT.copy)
     # median days to exit by exit type (log-normal, capped below two years)
-    retention_median_days: dict = field(
-        default_factory=lambda: {
-            "successful_completion": 185.0,
-            "dropped_out": 110.0,
-            "transferred": 150.0,
-            "custody": 140.0,
-            "died": 250.0,
-            "other": 90.0,
-        }
-    )
+    retention_median_days: dict = field(default_factory=RETENTION_MEDIAN_DAYS.copy)
     retention_sigma: float = 0.9
     retained_extra_mean_days: float = 500.0  # beyond two years, for the 'retained'
     # how the journeys of the 'retained' finally end
-    retained_final_exit_shares: dict = field(
-        default_factory=lambda: {
-            "successful_completion": 0.35,
-            "dropped_out": 0.45,
-            "transferred": 0.10,
-            "custody": 0.05,
-            "died": 0.02,
-            "other": 0.03,
-        }
-    )
+    retained_final_exit_shares: dict = field(default_factory=RETAINED_FINAL_EXIT_SHARES.copy)
     transfer_share: float = 0.12  # an episode continues at another agency within 21 days
     max_transfers: int = 3
     concurrent_episode_share: float = 0.03  # a second agency during the journey
-    reentry_share: dict = field(
-        default_factory=lambda: {
-            "successful_completion": 0.72,
-            "dropped_out": 0.45,
-            "transferred": 0.30,
-            "custody": 0.40,
-            "died": 0.0,
-            "other": 0.35,
-        }
-    )
+    reentry_share: dict = field(default_factory=REENTRY_SHARE.copy)
     reentry_gap_mean_days: float = 330.0  # beyond the 21 days that close a journey
     max_journeys: int = 5
     discharge_code_change: str = "2008-04-01"  # 1-13 series before, 80-89 from
@@ -185,16 +133,7 @@ class SynthConfig:
     # the post-exit multiplier moves from 1 (exit at entry) to `post_exit_multiplier`
     # with the length of the last journey, with this time constant (0: no dose-response)
     post_exit_ramp_days: float = 60.0
-    post_exit_multiplier: dict = field(
-        default_factory=lambda: {
-            "successful_completion": 0.20,
-            "dropped_out": 0.8,
-            "transferred": 1.0,
-            "custody": 1.0,
-            "died": 0.0,
-            "other": 1.0,
-        }
-    )
+    post_exit_multiplier: dict = field(default_factory=POST_EXIT_MULTIPLIER.copy)
 
     # --- cases and offences on the PNC ---------------------------------------------------
     extra_offences_per_case: float = 0.25  # Poisson mean beyond the first offence
@@ -206,16 +145,7 @@ class SynthConfig:
     court_lag_sigma: float = 0.85  # some cases take beyond the 183-day waiting period
     court_lag_max_days: int = 540
     caution_lag_max_days: int = 28
-    disposal_shares: dict = field(
-        default_factory=lambda: {
-            "CUS": 0.20,
-            "SUS": 0.08,
-            "COM": 0.30,
-            "FIN": 0.15,
-            "DIS": 0.20,
-            "OTH": 0.07,
-        }
-    )
+    disposal_shares: dict = field(default_factory=DISPOSAL_SHARES.copy)
     custody_median_days: float = 120.0
     custody_sigma: float = 0.9
     custody_days_missing_share: float = 0.005
@@ -224,71 +154,8 @@ class SynthConfig:
     suffix_share: float = 0.03  # attempts, aiding, conspiracy, incitement
     duplicate_transmission_share: float = 0.004
     fraud_act_date: str = "2007-01-15"  # TH68014 before, FR06xxx from
-    client_offence_mix: dict = field(
-        default_factory=lambda: {
-            "TH68010": 0.28,
-            "TH68001": 0.05,
-            "TH68004": 0.01,
-            "TH68023": 0.01,
-            "TH68030": 0.03,
-            "TH68032": 0.02,
-            "TH68046": 0.01,
-            "TH68048": 0.005,
-            "TH68020": 0.02,
-            "TH68036": 0.03,
-            "TH68040": 0.03,
-            "TH68052": 0.003,
-            "TH68058": 0.03,
-            "TH68060": 0.01,
-            "FRAUD": 0.03,
-            "MD71200": 0.01,
-            "MD71230": 0.01,
-            "MD71110": 0.06,
-            "MD71111": 0.02,
-            "MD71101": 0.04,
-            "MD71240": 0.005,
-            "VA24001": 0.01,
-            "VA24002": 0.003,
-            "SO59001": 0.01,
-            "OF61047": 0.02,
-            "OF61020": 0.005,
-            "CJ88001": 0.03,
-            "CD71001": 0.03,
-            "PU86004": 0.01,
-            "PU86005": 0.02,
-            "RT88191": 0.01,
-            "RT88103": 0.02,
-            "BA76001": 0.05,
-            "CJ03510": 0.03,
-        }
-    )
-    other_offence_mix: dict = field(
-        default_factory=lambda: {
-            "TH68010": 0.08,
-            "TH68001": 0.04,
-            "TH68030": 0.02,
-            "TH68032": 0.02,
-            "TH68046": 0.02,
-            "TH68020": 0.01,
-            "TH68036": 0.02,
-            "TH68040": 0.02,
-            "TH68058": 0.02,
-            "FRAUD": 0.03,
-            "MD71110": 0.01,
-            "MD71101": 0.08,
-            "MD71240": 0.01,
-            "OF61047": 0.07,
-            "OF61020": 0.02,
-            "CJ88001": 0.10,
-            "CD71001": 0.09,
-            "PU86004": 0.04,
-            "PU86005": 0.08,
-            "RT88191": 0.10,
-            "RT88103": 0.06,
-            "BA76001": 0.04,
-            "CJ03510": 0.02,
-        }
-    )
+    client_offence_mix: dict = field(default_factory=CLIENT_OFFENCE_MIX.copy)
+    other_offence_mix: dict = field(default_factory=OTHER_OFFENCE_MIX.copy)
 
     # --- the PNC population --------------------------------------------------------------
     pnc_other_nominals: int = 100_000  # nominals of offenders never in treatment
@@ -312,24 +179,7 @@ class SynthConfig:
     first_record_year_min: int = 1970
 
     # --- NDTMS identity recording errors (per client record at an agency) -----------------
-    recording_error_shares: dict = field(
-        default_factory=lambda: {
-            "dob_day_month_swap": 0.006,
-            "dob_digit": 0.006,
-            "dob_year_slip": 0.006,
-            "wrong_finitial": 0.006,
-            "wrong_sinitial": 0.006,
-            "missing_initial": 0.004,
-            "sex_not_stated": 0.02,
-            # kinds the default world does not plant (the model is never tuned on them);
-            # the `noisy` profile switches them on (profiles.py)
-            "dob_day_transposed": 0.0,  # 12 -> 21
-            "dob_year_transposed": 0.0,  # 1975 -> 1957
-            "placeholder_dob": 0.0,  # 01/01 of the right year: the real date not known
-            "second_forename_first": 0.0,  # the second forename typed as the first
-            "married_surname": 0.0,  # a woman's new surname, unknown to the PNC
-        }
-    )
+    recording_error_shares: dict = field(default_factory=RECORDING_ERROR_SHARES.copy)
     lower_case_share: float = 0.03
     # areas and ethnicity not recorded, per record on both sides (NDTMS PC/ETHNIC, PNC
     # POSTCODE/ETHNICITY)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..reference import load_reference
+from ..delivery.reference import load_reference
 from .columns import (
     NO_DAY,
     code_column,

@@ -7,7 +7,7 @@ Exports `offences_table`.
 import numpy as np
 import pyarrow as pa
 
-from ..reference import load_reference
+from ..delivery.reference import load_reference
 from .columns import (
     NO_DAY,
     code_column,

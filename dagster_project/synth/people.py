@@ -13,7 +13,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from ..reference import load_reference
+from ..delivery.reference import load_reference
 from .columns import NO_DAY, date_parts, draw, from_parts, year_start
 from .config import SynthConfig
 from .geography import Geography

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..reference import load_reference
+from ..delivery.reference import load_reference
 from ..staging.codes import classify_offences
 from .columns import date_parts
 

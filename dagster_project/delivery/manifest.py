@@ -4,26 +4,25 @@ newest complete one (EXTRACTS.md, "Delivery layout").
 A delivery is used only when every file matches its manifest (present, same SHA-256, same
 number of data rows). Anything else is incomplete or corrupt and is skipped with a reason.
 
+Verification is the one full pass over each file before the parse: its SHA-256, its records
+and the line each starts on (`scan.py`), kept on the `Delivery` for the raw load.
+
 Exports `DeliveryError`, `ManifestEntry`, `Delivery`, `read_manifest`, `verify_delivery`,
-`list_deliveries`, `ignored_folders`, `newest_complete_delivery`, `is_complete`,
-`scan_records`.
+`list_deliveries`, `ignored_folders`, `newest_complete_delivery`, `is_complete`.
 """
 
 import datetime as dt
-import hashlib
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
-
-from dagster_project.schemas import DELIVERY_FILES
+from dagster_project.delivery.scan import RecordScan, hash_and_scan
+from dagster_project.delivery.schemas import DELIVERY_FILES
 
 MANIFEST = "manifest.json"
-CHUNK_BYTES = 16 * 2**20
 _FOLDER_NAME = re.compile(r"\d{4}-\d{2}-\d{2}")
-_NEWLINE, _QUOTE, _CR = 10, 34, 13
 # more rows than any delivery could hold (a row is at least a few bytes; 10^12 is a petabyte)
 _MAX_ROWS = 10**12
 
@@ -71,6 +70,8 @@ class Delivery:
     path: Path
     extract_date: dt.date
     files: dict[str, ManifestEntry]
+    # file name -> its records as verification found them (`verify_delivery` with counts)
+    scans: Mapping[str, RecordScan] = field(default_factory=dict, compare=False, repr=False)
 
 
 def read_manifest(path: Path | str, today: dt.date | None = None) -> Delivery:
@@ -162,36 +163,28 @@ def _manifest_files(manifest: dict, path: Path) -> dict[str, ManifestEntry]:
 
 def verify_delivery(path: Path | str, count_rows: bool = True) -> Delivery:
     """The delivery at `path`, once every file is present with the manifest's SHA-256 and
-    (unless `count_rows` is false) its number of data rows; else DeliveryError."""
+    (unless `count_rows` is false) its number of data rows; else DeliveryError. Each file is
+    read once; with `count_rows` its records (and the line each starts on) come back in
+    `Delivery.scans`, so the raw load does not scan it again."""
     delivery = read_manifest(path)
+    scans = {}
     for name, entry in delivery.files.items():
         file_path = delivery.path / name
         if not file_path.is_file():
             raise DeliveryError("file missing", file=name, folder=delivery.path)
-        digest, rows = _digest_and_count(file_path, count_rows)
+        digest, scan = hash_and_scan(file_path, records=count_rows)
         if digest != entry.sha256:
             raise DeliveryError(
                 f"SHA-256 {digest} differs from the manifest's {entry.sha256}",
                 file=name,
                 folder=delivery.path,
             )
-        if count_rows and rows != entry.rows:
-            raise DeliveryError(
-                f"{rows} data rows, the manifest says {entry.rows}", file=name, folder=delivery.path
-            )
-    return delivery
-
-
-def _digest_and_count(file_path: Path, count_rows: bool) -> tuple[str, int | None]:
-    """One pass over the file: its SHA-256 and (optionally) its number of data rows."""
-    sha = hashlib.sha256()
-    scanner = _RecordScanner(want_lines=False) if count_rows else None
-    with file_path.open("rb") as f:
-        while chunk := f.read(CHUNK_BYTES):
-            sha.update(chunk)
-            if scanner:
-                scanner.feed(chunk)
-    return sha.hexdigest(), scanner.finish().rows if scanner else None
+        if scan is not None:
+            if scan.rows != entry.rows:
+                raise DeliveryError(f"{scan.rows} data rows, the manifest says {entry.rows}",
+                                    file=name, folder=delivery.path)
+            scans[name] = scan
+    return replace(delivery, scans=scans)
 
 
 def ignored_folders(landing_dir: Path | str) -> list[str]:
@@ -240,94 +233,3 @@ def is_complete(path: Path | str) -> tuple[bool, str]:
     if missing:
         return False, f"{', '.join(missing)} missing (delivery {delivery.path})"
     return True, "complete"
-
-
-@dataclass(frozen=True)
-class RecordScan:
-    """Data records of a CSV file (blank lines skipped, header excluded).
-
-    `start_lines` holds the physical line on which each data record starts (header = 1),
-    when asked for. `quoted_newlines` counts newlines inside quoted fields. (A file that
-    ends inside a quoted field is reported by the raw parser, `dagster_project.raw`.)"""
-
-    rows: int
-    start_lines: np.ndarray | None
-    quoted_newlines: int
-
-
-def scan_records(file_path: Path | str, want_lines: bool = True) -> RecordScan:
-    """Count the CSV records of a file, and where each starts, without parsing fields.
-
-    A newline ends a record unless it lies inside quotes: with RFC 4180 quoting ("" escapes a
-    quote) that is exactly when an odd number of quote characters precede it in the record.
-    Vectorised over 16 MiB chunks, so a 1 GB file takes a second or two."""
-    scanner = _RecordScanner(want_lines)
-    with Path(file_path).open("rb") as f:
-        while chunk := f.read(CHUNK_BYTES):
-            scanner.feed(chunk)
-    return scanner.finish()
-
-
-class _RecordScanner:
-    """Incremental state of `scan_records`: fed chunk by chunk, carries quote parity and the
-    position of the last record end across chunk boundaries."""
-
-    def __init__(self, want_lines: bool):
-        self.want_lines = want_lines
-        self.offset = 0  # bytes seen before the current chunk
-        self.newlines = 0  # newline characters seen before the current chunk
-        self.odd_quotes = False  # inside a quoted field at the chunk boundary
-        self.last_end = -1  # offset of the newline that ended the previous record
-        self.last_end_line = 0  # how many newlines up to and including it
-        self.prev_byte = -1  # last byte of the previous chunk (for "\r\n" blank lines)
-        self.records = 0  # non-blank records, header included
-        self.quoted_newlines = 0
-        self.lines: list[np.ndarray] = []
-
-    def feed(self, chunk: bytes) -> None:
-        buf = np.frombuffer(chunk, dtype=np.uint8)
-        newlines = np.flatnonzero(buf == _NEWLINE)
-        if self.odd_quotes or chunk.find(b'"') >= 0:
-            quotes = np.flatnonzero(buf == _QUOTE)
-            parity = (np.searchsorted(quotes, newlines) + self.odd_quotes) % 2
-            ends_at = np.flatnonzero(parity == 0)  # which newlines end a record
-            self.odd_quotes = bool((len(quotes) + self.odd_quotes) % 2)
-        else:
-            ends_at = np.arange(len(newlines))
-        ends = newlines[ends_at] + self.offset
-        if len(ends):
-            self._count(buf, ends, ends_at)
-        self.quoted_newlines += len(newlines) - len(ends)
-        self.offset += len(chunk)
-        self.newlines += len(newlines)
-        if len(chunk):
-            self.prev_byte = chunk[-1]
-
-    def _count(self, buf: np.ndarray, ends: np.ndarray, ends_at: np.ndarray) -> None:
-        """Records ending at `ends` (file offsets of their newlines, the `ends_at`-th newlines
-        of the chunk `buf`): count the non-blank ones and note the lines they start on."""
-        # a record is blank when nothing (or a lone "\r") lies between two record ends
-        starts = np.concatenate(([self.last_end + 1], ends[:-1] + 1))
-        length = ends - starts
-        one = np.flatnonzero(length == 1)
-        before = ends[one] - 1 - self.offset
-        byte_before = np.where(before >= 0, buf[np.maximum(before, 0)], self.prev_byte)
-        blank = length == 0
-        blank[one] = byte_before == _CR
-        self.records += int(len(ends) - blank.sum())
-        if self.want_lines:
-            first_lines = np.concatenate(([self.last_end_line], self.newlines + ends_at[:-1] + 1))
-            self.lines.append(first_lines[~blank] + 1)
-        self.last_end, self.last_end_line = int(ends[-1]), self.newlines + int(ends_at[-1]) + 1
-
-    def finish(self) -> RecordScan:
-        tail = self.offset - self.last_end - 1  # bytes after the last record end
-        if tail > 0 and not (tail == 1 and self.prev_byte == _CR):
-            self.records += 1  # a last record without a final newline
-            if self.want_lines:
-                self.lines.append(np.array([self.last_end_line + 1]))
-        lines = None
-        if self.want_lines:
-            lines = np.concatenate(self.lines or [np.empty(0, np.int64)]).astype(np.int64)[1:]
-        rows = max(self.records - 1, 0)
-        return RecordScan(rows, lines, self.quoted_newlines)

@@ -10,7 +10,7 @@ skips and says why (the delivery sensor loads new deliveries).
 Each request's run key is `cohort_year-<year>@<extract date>`, so a tick never repeats a run,
 and a cohort year already written from the loaded delivery is skipped.
 
-Exports `yearly_cohort_year_schedule`, `yearly_cohort_year_request`, `schedules`.
+Exports `yearly_cohort_year_schedule`, `yearly_cohort_year_request`, `defs`.
 """
 
 from datetime import date, datetime
@@ -18,16 +18,16 @@ from datetime import date, datetime
 import dagster as dg
 
 from dagster_project.cohort.years import ImmatureCohortYear, newest_mature_cohort_year
-from dagster_project.instance_state import (
+from dagster_project.orchestration.instance_state import (
     cohort_year_is_current,
     runs_under_way,
     warehouse_state,
 )
-from dagster_project.jobs import cohort_year_job
-from dagster_project.partitions import COHORT_YEAR_KEYS
-from dagster_project.refresh import newest_landed_delivery
-from dagster_project.resources import SettingsResource
-from dagster_project.sensors import EXTRACT_DATE_TAG, cohort_year_run_key
+from dagster_project.orchestration.jobs import cohort_year_job
+from dagster_project.orchestration.partitions import COHORT_YEAR_KEYS
+from dagster_project.orchestration.refresh import newest_landed_delivery
+from dagster_project.orchestration.resources import SettingsResource
+from dagster_project.orchestration.sensors import EXTRACT_DATE_TAG, cohort_year_run_key
 from dagster_project.settings import Settings
 from dagster_project.vocabulary.job_names import REFRESH_JOB
 
@@ -90,4 +90,4 @@ def yearly_cohort_year_schedule(context: dg.ScheduleEvaluationContext, settings:
     return yearly_cohort_year_request(context.instance, settings.get(), when.date())
 
 
-schedules = [yearly_cohort_year_schedule]
+defs = dg.Definitions(schedules=[yearly_cohort_year_schedule])

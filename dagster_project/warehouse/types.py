@@ -10,7 +10,7 @@ from collections.abc import Mapping
 import pandas as pd
 import pyarrow as pa
 
-from dagster_project.warehouse_sql import quote
+from dagster_project.warehouse.sql import quote
 
 _DDL = {
     "text": "TEXT",

@@ -6,7 +6,7 @@ their stack traces), and the terminal gets one line per stage once the run has m
 (stage, tables written, rows, elapsed, checks), plus, on a terminal, a status line naming the
 step running now and for how long.
 
-Exports `cli_logger`, `CLI_LOGGER`, `cli_run_config`, `finish_progress`.
+Exports `cli_logger`, `CLI_LOGGER`, `cli_run_config`, `finish_progress`, `defs`.
 """
 
 import logging
@@ -137,10 +137,10 @@ class _EventFile(logging.FileHandler):
         super().emit(record)
 
 
-def _groups_and_order() -> tuple[dict, list[str]]:
-    from dagster_project.definitions import defs
-
-    graph = defs.resolve_asset_graph()
+def _groups_and_order(job: dg.JobDefinition) -> tuple[dict, list[str]]:
+    """Each asset's stage (its group) and the stages in order, from the running job's own
+    asset graph (not from `definitions`, which imports this module)."""
+    graph = job.asset_layer.asset_graph
     groups = {key: graph.get(key).group_name for key in graph.get_all_asset_keys()}
     order = [g for g in _STAGE_ORDER if g in set(groups.values())]
     return groups, order
@@ -161,7 +161,7 @@ def cli_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
     file_handler.setFormatter(logging.Formatter(_FORMAT))
     logger.addHandler(file_handler)
     if config["progress"]:
-        logger.addHandler(_StageProgress(*_groups_and_order()))
+        logger.addHandler(_StageProgress(*_groups_and_order(init_context.job_def)))
     return logger
 
 
@@ -182,3 +182,6 @@ _STAGE_ORDER = [
     groups.JOURNEYS_GROUP, groups.COHORT_GROUP, groups.OUTCOMES_GROUP, groups.REPORT_GROUP,
     groups.TRENDS_GROUP,
 ]
+
+# the console logger stays the default; the CLI picks its own (events to a log file)
+defs = dg.Definitions(loggers={"console": dg.colored_console_logger, CLI_LOGGER: cli_logger})

@@ -10,7 +10,7 @@ def execute_job(name: str, instance: dg.DagsterInstance, **kwargs) -> dg.Execute
     """Run a job of `dagster_project.definitions` in process; failures are returned, not
     raised, so the caller can say what went wrong."""
     from dagster_project.definitions import defs
-    from dagster_project.stale_runs import process_tags
+    from dagster_project.orchestration.stale_runs import process_tags
 
     # the process is named on the run, so that a later command can tell a run it killed
     tags = {**process_tags(), **(kwargs.pop("tags", None) or {})}

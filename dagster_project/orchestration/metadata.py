@@ -9,7 +9,7 @@ Exports `table_metadata`, `settings_metadata`.
 import dagster as dg
 import pandas as pd
 
-from dagster_project.step_memory import step_memory_metadata
+from dagster_project.orchestration.step_memory import step_memory_metadata
 
 _SQL_TYPES = {"b": "boolean", "i": "integer", "u": "integer", "f": "float", "M": "timestamp"}
 

@@ -5,14 +5,14 @@ hands what it receives to `Settings`, which converts and validates it, so an ove
 as typed as the environment's value (a `landing_dir` override is a `Path`). The warehouse
 resources take their URL from `Settings` too: one place for it, however a run is launched.
 
-Exports `SettingsResource`, `LinkageMethodChoice`, `build_resources`.
+Exports `SettingsResource`, `LinkageMethodChoice`, `build_resources`, `defs`.
 """
 
 from enum import Enum
 
 import dagster as dg
 
-from dagster_project.io_manager import WarehouseIOManager, WarehouseResource
+from dagster_project.orchestration.io_manager import WarehouseIOManager, WarehouseResource
 from dagster_project.settings import LINKAGE_METHODS, Settings
 
 # the launchpad offers the linkage rules as a choice (Dagster config has enums, not Literal)
@@ -44,3 +44,6 @@ def build_resources() -> dict:
         "warehouse": WarehouseResource(),
         "io_manager": WarehouseIOManager(),
     }
+
+
+defs = dg.Definitions(resources=build_resources())

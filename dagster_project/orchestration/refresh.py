@@ -18,11 +18,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES
+from dagster_project.delivery.schemas import DELIVERY_FILES, RAW_TABLES
 
 LANDING_KEY = dg.AssetKey("landing")
-_PACKAGE = Path(__file__).resolve().parent
-_ROOT = _PACKAGE.parent
+_ROOT = Path(__file__).resolve().parents[2]  # the repository: the digests name paths from it
 DATA_VERSION_TAG = "dagster/data_version"
 
 
@@ -37,11 +36,12 @@ def _source_digest(*patterns: str) -> str:
 
 
 RAW_CODE_VERSION = _source_digest(
-    "dagster_project/raw.py", "dagster_project/delivery.py", "dagster_project/schemas.py",
-    "assets/raw.py",
+    "dagster_project/delivery/raw.py", "dagster_project/delivery/manifest.py",
+    "dagster_project/delivery/scan.py", "dagster_project/delivery/schemas.py", "assets/raw.py",
 )
 STAGING_CODE_VERSION = _source_digest(
-    "dagster_project/staging/*.py", "dagster_project/reference_data/*.csv", "assets/staging.py",
+    "dagster_project/staging/*.py", "dagster_project/delivery/reference_data/*.csv",
+    "assets/staging.py",
 )
 
 
@@ -61,7 +61,7 @@ def newest_landed_delivery(
 
     `newer_than` (a sensor's cursor) and `dated_by` (a schedule's day) bound the extract
     dates looked at, both as ISO dates `YYYY-MM-DD`."""
-    from dagster_project.delivery import is_complete, list_deliveries
+    from dagster_project.delivery.manifest import is_complete, list_deliveries
 
     passed_over = []
     for path in reversed(list_deliveries(landing_dir)):
@@ -93,7 +93,7 @@ def redelivery_problem(instance: dg.DagsterInstance, landed: Path) -> str | None
     or None. RECONVICTION_ACCEPT_REDELIVERY=<extract date> accepts the replacement."""
     import os
 
-    from dagster_project.instance_state import POINTER_KEY
+    from dagster_project.orchestration.instance_state import POINTER_KEY
 
     if os.environ.get(ACCEPT_REDELIVERY_VARIABLE, "").strip() == landed.name:
         return None
@@ -123,8 +123,8 @@ def refresh_reason(
     """Why the refresh must run to load `landed`, or None when the warehouse holds it already,
     loaded by this code with these settings in a refresh that finished. A sensor passes
     `look_in_warehouse=False`: its tick must not wait on the warehouse's lock."""
-    from dagster_project.instance_state import latest_switch
-    from dagster_project.warehouse import Warehouse
+    from dagster_project.orchestration.instance_state import latest_switch
+    from dagster_project.warehouse.engine import Warehouse
 
     switch = latest_switch(instance)  # the delivery readers use: its refresh finished
     if switch is None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from dagster_project.refusals import expected_refusal
+from dagster_project.cli.refusals import expected_refusal
 from dagster_project.settings import project_data_dir
 
 _LOG_HANDLER = "reconviction-log-file"
@@ -102,7 +102,7 @@ class Session:
     def __post_init__(self) -> None:
         self.log = _open_log(self.command)
         print(f"log: {self.log}")
-        from dagster_project.stale_runs import fail_stale_runs
+        from dagster_project.orchestration.stale_runs import fail_stale_runs
 
         self.instance = initialised_instance()
         for run_id in fail_stale_runs(self.instance):
@@ -111,8 +111,8 @@ class Session:
     def run(self, job_name: str, why: str | None = None, **kwargs) -> str:
         """Run the job in this process, a line per stage on stdout; its run id, or a Refusal
         (the data's fault) or JobFailed (anything else) when it failed."""
-        from dagster_project.cli_progress import cli_run_config, finish_progress
-        from dagster_project.runs import execute_job, failure_causes, failure_messages
+        from dagster_project.cli.runs import execute_job, failure_causes, failure_messages
+        from dagster_project.orchestration.progress import cli_run_config, finish_progress
 
         label = f"{job_name} {kwargs.get('partition_key', '')}".strip()
         print(f"{label}: {why}" if why else f"{label}:")

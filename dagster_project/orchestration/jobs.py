@@ -3,12 +3,12 @@
 Their names (`vocabulary.job_names`) and the groups they select (`vocabulary.groups`) are
 vocabulary; this module only assembles them.
 
-Exports `refresh_delivery_job`, `cohort_year_job`, `trends_job`.
+Exports `refresh_delivery_job`, `cohort_year_job`, `trends_job`, `defs`.
 """
 
 import dagster as dg
 
-from dagster_project.partitions import cohort_years
+from dagster_project.orchestration.partitions import cohort_years
 from dagster_project.vocabulary.groups import COHORT_YEAR_GROUPS, DELIVERY_GROUPS, TRENDS_GROUPS
 from dagster_project.vocabulary.job_names import COHORT_YEAR_JOB, REFRESH_JOB, TRENDS_JOB
 
@@ -33,3 +33,5 @@ trends_job = dg.define_asset_job(
     selection=dg.AssetSelection.groups(*TRENDS_GROUPS),
     description="Every materialised cohort year's headline rows side by side.",
 )
+
+defs = dg.Definitions(jobs=[refresh_delivery_job, cohort_year_job, trends_job])

@@ -14,7 +14,7 @@ delivery is loaded once; an incomplete delivery (still being copied, or corrupt)
 with its reason and looked at again on the next tick. Cohort-year requests carry the run key
 `cohort_year-<year>@<extract date>`, so no year is requested twice for one delivery.
 
-Exports `delivery_sensor`, `newly_mature_cohort_years`, `sensors`.
+Exports `delivery_sensor`, `newly_mature_cohort_years`, `defs`.
 """
 
 from pathlib import Path
@@ -22,14 +22,18 @@ from pathlib import Path
 import dagster as dg
 
 from dagster_project.cohort.years import is_mature
-from dagster_project.delivery import ignored_folders, is_complete
-from dagster_project.instance_state import runs_under_way, warehouse_state
-from dagster_project.jobs import cohort_year_job, refresh_delivery_job
-from dagster_project.partitions import COHORT_YEAR_KEYS
-from dagster_project.refresh import newest_landed_delivery, redelivery_problem, refresh_reason
-from dagster_project.resources import SettingsResource
+from dagster_project.delivery.manifest import ignored_folders, is_complete
+from dagster_project.orchestration.instance_state import runs_under_way, warehouse_state
+from dagster_project.orchestration.jobs import cohort_year_job, refresh_delivery_job
+from dagster_project.orchestration.partitions import COHORT_YEAR_KEYS
+from dagster_project.orchestration.refresh import (
+    newest_landed_delivery,
+    redelivery_problem,
+    refresh_reason,
+)
+from dagster_project.orchestration.resources import SettingsResource
+from dagster_project.orchestration.stale_runs import fail_stale_runs
 from dagster_project.settings import Settings
-from dagster_project.stale_runs import fail_stale_runs
 from dagster_project.vocabulary.job_names import COHORT_YEAR_JOB, REFRESH_JOB
 
 EXTRACT_DATE_TAG = "reconviction/extract_date"
@@ -175,4 +179,4 @@ def delivery_sensor(context: dg.SensorEvaluationContext, settings: SettingsResou
     return dg.SkipReason(reason)
 
 
-sensors = [delivery_sensor]
+defs = dg.Definitions(sensors=[delivery_sensor])

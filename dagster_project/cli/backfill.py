@@ -7,7 +7,8 @@ each run writes only its own partition, delete-then-insert in one transaction, s
 which runs finish cannot change any table. A run is Dagster's own in-process execution, the
 same as `reconviction run`; no scheduling of our own beyond a process pool.
 
-Exports `parse_cohort_years`, `run_backfill`, `BackfillResult`, `BACKFILL_TAG`.
+Exports `parse_cohort_years`, `backfill_delivery`, `run_backfill`, `BackfillResult`,
+`BACKFILL_TAG`.
 """
 
 import multiprocessing
@@ -18,7 +19,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dagster_project.partitions import COHORT_YEAR_KEYS
+from dagster_project.orchestration.partitions import COHORT_YEAR_KEYS
+from dagster_project.settings import Settings
 from dagster_project.vocabulary.job_names import COHORT_YEAR_JOB
 
 BACKFILL_TAG = "reconviction/backfill"
@@ -41,6 +43,38 @@ def parse_cohort_years(text: str) -> list[str]:
             raise ValueError(f"range {text!r} runs backwards")
         return COHORT_YEAR_KEYS[start : stop + 1]
     return [key(y) for y in text.split(",") if y.strip()]
+
+
+
+def _loaded_extract_date(settings: Settings) -> str:
+    from dagster_project.analysis.summary import extract_date_of
+    from dagster_project.cli.refusals import Refusal
+    from dagster_project.delivery.schemas import DELIVERY_FILES, RAW_TABLES
+    from dagster_project.warehouse.engine import Warehouse
+
+    if not Warehouse(settings.warehouse_url).table_exists(RAW_TABLES[DELIVERY_FILES[0]]):
+        raise Refusal("no delivery is loaded; run `reconviction run` first")
+    return extract_date_of(settings)
+
+
+def backfill_delivery(settings: Settings, extract_date: str | None) -> tuple[str, dict]:
+    """The extract date a backfill reads and the run tags that pin it: the delivery in use,
+    or with `--delivery` a kept earlier one (to recompute a cohort year from the extract it
+    was published from)."""
+    if extract_date is None:
+        return _loaded_extract_date(settings), {}
+    from dagster_project.cli.refusals import Refusal
+    from dagster_project.orchestration.io_manager import DELIVERY_TAG
+    from dagster_project.warehouse.delivery_pointer import kept_delivery, loaded_deliveries
+    from dagster_project.warehouse.engine import Warehouse
+
+    warehouse = Warehouse(settings.warehouse_url)
+    namespace = kept_delivery(warehouse, extract_date)
+    if namespace is None:
+        kept = ", ".join(sorted(set(loaded_deliveries(warehouse)["extract_date"].astype(str))))
+        raise Refusal(f"delivery {extract_date} is not kept in the warehouse (kept: "
+                      f"{kept or 'none'}); load it with `reconviction run`")
+    return extract_date, {DELIVERY_TAG: namespace}
 
 
 @dataclass
@@ -68,8 +102,8 @@ def _run_cohort_year(cohort_year: str, tags: dict[str, str], log_file: str | Non
     file when there is one (Dagster's console logger otherwise)."""
     import dagster as dg
 
-    from dagster_project.cli_progress import cli_run_config, finish_progress
-    from dagster_project.runs import execute_job, failure_messages
+    from dagster_project.cli.runs import execute_job, failure_messages
+    from dagster_project.orchestration.progress import cli_run_config, finish_progress
 
     started = time.perf_counter()
     run_config = None

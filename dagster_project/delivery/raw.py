@@ -18,8 +18,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pv
 
-from dagster_project.delivery import Delivery, DeliveryError, scan_records
-from dagster_project.schemas import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+from dagster_project.delivery.manifest import Delivery, DeliveryError
+from dagster_project.delivery.scan import scan_records
+from dagster_project.delivery.schemas import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 
 # one CSV field under RFC 4180: unquoted (no quote, comma or line end) or quoted ("" escapes)
 _FIELD = re.compile(r'"(?:[^"]|"")*"|[^",\r\n]*')
@@ -46,7 +47,8 @@ def read_extract(delivery: Delivery, file_name: str) -> tuple[pd.DataFrame, list
     extra = [name for name in header if name not in wanted]
     warnings = [f"extra column(s) ignored: {', '.join(extra)}"] if extra else []
 
-    scan = scan_records(path)
+    # verification scanned the file already; a delivery not verified with counts is scanned here
+    scan = delivery.scans.get(file_name) or scan_records(path)
     table = _parse(path, header, multiline=scan.quoted_newlines > 0, fail=fail)
     if table.num_rows != scan.rows:
         # pyarrow read quoting more leniently than RFC 4180 (a stray quote): find where

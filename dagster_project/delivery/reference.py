@@ -21,7 +21,7 @@ REFERENCE_TABLES = {
 def load_reference(name: str) -> pd.DataFrame:
     """One code list as a DataFrame of text columns (`trigger` in offence_codes as bool)."""
     filename, key = REFERENCE_TABLES[name]
-    with files("dagster_project.reference_data").joinpath(filename).open(encoding="utf-8") as f:
+    with files(__package__ + ".reference_data").joinpath(filename).open(encoding="utf-8") as f:
         table = pd.read_csv(f, dtype=str, keep_default_na=False)
     if table[key].duplicated().any():
         raise ValueError(f"reference table {filename} repeats a {key}")

@@ -21,7 +21,7 @@ import time
 import pandas as pd
 import sqlalchemy as sa
 
-from dagster_project.warehouse_sql import quote
+from dagster_project.warehouse.sql import quote
 
 POINTER_TABLE = "current_delivery"
 REGISTRY_TABLE = "delivery_schemas"  # every schema a refresh of this warehouse created

@@ -8,13 +8,13 @@ Exports `delivery_summary`, `extract_date_in_use`, `extract_date_of`, `funnel_li
 import pandas as pd
 import sqlalchemy as sa
 
-from dagster_project.accounting import delivery_accounting, rejected_rows
-from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES, REJECTS_TABLE
+from dagster_project.delivery.accounting import delivery_accounting, rejected_rows
+from dagster_project.delivery.schemas import DELIVERY_FILES, RAW_TABLES, REJECTS_TABLE
 from dagster_project.settings import Settings
 from dagster_project.vocabulary.dimensions import HEADLINE_DIMENSIONS
 from dagster_project.vocabulary.partition import PARTITION_COLUMN
-from dagster_project.warehouse import Warehouse
-from dagster_project.warehouse_sql import table_clause
+from dagster_project.warehouse.engine import Warehouse
+from dagster_project.warehouse.sql import table_clause
 
 
 def extract_date_in_use(warehouse: Warehouse, table: str = "treatment_episodes") -> str:

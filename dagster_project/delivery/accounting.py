@@ -6,8 +6,13 @@ Exports `row_accounting`, `rejected_rows`, `rejected_by_file`, `delivery_account
 import pandas as pd
 import sqlalchemy as sa
 
-from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES, REJECTS_TABLE, STAGED_TABLES
-from dagster_project.warehouse_sql import table_clause
+from dagster_project.delivery.schemas import (
+    DELIVERY_FILES,
+    RAW_TABLES,
+    REJECTS_TABLE,
+    STAGED_TABLES,
+)
+from dagster_project.warehouse.sql import table_clause
 
 
 def row_accounting(raw: dict[str, int], staged: dict[str, int], rejected: dict[str, int]):

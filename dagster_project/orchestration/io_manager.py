@@ -16,11 +16,11 @@ import dagster as dg
 import pandas as pd
 from pydantic import PrivateAttr
 
-from dagster_project.delivery_pointer import namespace_for
 from dagster_project.settings import Settings
 from dagster_project.vocabulary.job_names import REFRESH_JOB
 from dagster_project.vocabulary.partition import PARTITION_COLUMN
-from dagster_project.warehouse import Warehouse
+from dagster_project.warehouse.delivery_pointer import namespace_for
+from dagster_project.warehouse.engine import Warehouse
 
 # the delivery schema a run reads, fixed by its first step, so that every step of a cohort
 # year reads one delivery even when a refresh switches meanwhile

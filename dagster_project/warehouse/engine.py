@@ -4,13 +4,11 @@ Exports `Warehouse`. Two backends: an embedded DuckDB file (`duckdb:///path/file
 default) and PostgreSQL (`postgresql+psycopg://…`). Plain module: no Dagster imports.
 
 Why it looks like this (DESIGN.md, "Warehouse: SQLAlchemy URL"):
-- `DataFrame.to_sql` is 10–100× too slow, so rows move in bulk through Arrow: DuckDB scans a
-  registered Arrow table (`INSERT … SELECT`), PostgreSQL receives CSV through `COPY`, and reads
-  come back the same ways.
+- `DataFrame.to_sql` is 10–100× too slow, so rows move in bulk through Arrow (`bulk.py`).
 - A partition is rewritten delete-then-insert in one transaction, so a rerun never duplicates
   and a failure leaves the previous version.
 - A DuckDB file admits one process at a time, so every operation opens its own connection, closes
-  it at once (NullPool), and waits with backoff while another process holds the file.
+  it at once (NullPool), and waits while another process holds the file (`connection.py`).
 - A delivery is loaded whole or not at all (issue 12): a refresh writes its tables into a schema
   of its own (`namespace`), and readers see the schema the pointer table names
   (`delivery_pointer.py`) through the connection's search path, so their SQL names tables
@@ -18,10 +16,6 @@ Why it looks like this (DESIGN.md, "Warehouse: SQLAlchemy URL"):
   schema (`main` on DuckDB, `public` on PostgreSQL).
 """
 
-import logging
-import random
-import time
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,20 +23,26 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool, StaticPool
 
-from dagster_project import warehouse_types as types
-from dagster_project.delivery_pointer import namespace_as_of, register_namespace
-from dagster_project.private_files import private_umask
-from dagster_project.warehouse_sql import quote, table_clause
-
-log = logging.getLogger(__name__)
-
-# Rows per CSV chunk streamed into COPY: large enough to amortise the calls, small enough that
-# only one chunk of text is in memory at a time.
-_COPY_BATCH_ROWS = 100_000
+from dagster_project.warehouse import types
+from dagster_project.warehouse.bulk import insert_arrow, select_arrow
+from dagster_project.warehouse.connection import (
+    connect,
+    current_schema,
+    run_statement,
+    set_search_path,
+)
+from dagster_project.warehouse.delivery_pointer import namespace_as_of, register_namespace
+from dagster_project.warehouse.private_files import private_umask
+from dagster_project.warehouse.sql import quote, table_clause
+from dagster_project.warehouse.writes import (
+    clear_for_write,
+    lock_table,
+    stored_types,
+    with_partition_column,
+)
 
 Partition = tuple[str, str | Sequence[str]]
 
@@ -130,18 +130,16 @@ class Warehouse:
         """Point a new connection at its schemas (the pointer is read once per Warehouse, so
         every operation of one step reads the same delivery)."""
         if self._path is None:
-            self._base = _current_schema(dbapi_connection)
+            self._base = current_schema(dbapi_connection)
             if self.namespace is not None:
-                _run(dbapi_connection, f"CREATE SCHEMA IF NOT EXISTS {quote(self.namespace)}")
+                run_statement(dbapi_connection,
+                              f"CREATE SCHEMA IF NOT EXISTS {quote(self.namespace)}")
                 register_namespace(dbapi_connection, self._base, self.namespace)
                 self._path = [self.namespace]
             else:
                 current = self.delivery or namespace_as_of(dbapi_connection, self._base)
                 self._path = [s for s in (current, self._base) if s]
-        if self.backend == "duckdb":
-            _run(dbapi_connection, f"SET search_path = '{','.join(self._path)}'")
-        else:
-            _run(dbapi_connection, f"SET search_path TO {', '.join(map(quote, self._path))}")
+        set_search_path(dbapi_connection, self.backend, self._path)
 
     def _qualified(self, name: str, schema: str | None = None) -> str:
         return f"{quote(schema or self.write_schema)}.{quote(name)}"
@@ -149,23 +147,7 @@ class Warehouse:
     # ---- connections -------------------------------------------------------------------------
 
     def _connect(self) -> sa.Connection:
-        """Open a connection, waiting with backoff while another process holds the DuckDB file."""
-        deadline = time.monotonic() + self.lock_timeout
-        delay = 0.05
-        while True:
-            try:
-                if not self._private:
-                    return self._engine.connect()
-                # DuckDB creates the file and its write-ahead log with the process umask
-                with private_umask():
-                    return self._engine.connect()
-            except sa.exc.DBAPIError as exc:
-                if not _is_lock_error(exc) or time.monotonic() + delay > deadline:
-                    raise
-                log.info("warehouse file is locked by another process; retrying in %.2fs", delay)
-                # Jitter so that several waiting processes do not retry in lock-step.
-                time.sleep(delay * random.uniform(0.5, 1.5))
-                delay = min(delay * 2, 2.0)
+        return connect(self._engine, self.lock_timeout, self._private)
 
     @contextmanager
     def transaction(self) -> Iterator[sa.Connection]:
@@ -199,7 +181,7 @@ class Warehouse:
             column, value = partition
             if not isinstance(value, str):
                 raise TypeError("a partition write takes a single partition value (a string)")
-            df = _with_partition_column(df, column, value)
+            df = with_partition_column(df, column, value)
         quote(name)
         frame = types.prepare(df)
         with self._transaction() as conn:
@@ -220,67 +202,15 @@ class Warehouse:
         return {name: frame.num_rows for name, frame in frames.items()}
 
     def _lock_table(self, conn: sa.Connection, name: str) -> None:
-        # Concurrent PostgreSQL writers of one table (say two cohort years) would race to create
-        # or alter it; an advisory lock held to commit serialises them. DuckDB has one writer.
-        if self.backend == "postgresql":
-            conn.execute(
-                sa.text("SELECT pg_advisory_xact_lock(hashtext(:n))"),
-                {"n": f"{self.write_schema}.{name}"},
-            )
+        lock_table(conn, self.backend, f"{self.write_schema}.{name}")
 
     def _write(self, conn: sa.Connection, name: str, frame: pa.Table, partition) -> None:
-        table = self._qualified(name)
-        existing = self._column_types(conn, name, self.write_schema)
-        wanted = types.frame_types(frame)
-        if partition is None:
-            if existing == wanted:
-                # Same shape: keep the table (and anything that depends on it), clear the rows.
-                clear = "TRUNCATE" if self.backend == "postgresql" else "DELETE FROM"
-                conn.execute(sa.text(f"{clear} {table}"))
-            else:
-                conn.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
-                conn.execute(sa.text(types.create_table_sql(table, wanted)))
-        else:
-            if not existing:
-                conn.execute(sa.text(types.create_table_sql(table, wanted)))
-            else:
-                if partition[0] not in existing:
-                    # Its old rows belong to no partition, so no rewrite would ever replace them.
-                    raise ValueError(
-                        f"table {name} exists without partition column {partition[0]}; "
-                        "drop it or rewrite it whole"
-                    )
-                for column, kind in types.missing_columns(name, existing, wanted, frame).items():
-                    conn.execute(
-                        sa.text(f"ALTER TABLE {table} ADD COLUMN {quote(column)} {types.ddl(kind)}")
-                    )
-            column, value = partition
-            target = table_clause(name, column, schema=self.write_schema)
-            conn.execute(sa.delete(target).where(target.c[column] == value))
+        clear_for_write(conn, self.backend, self.write_schema, name, frame, partition)
         if frame.num_rows:
             self._bulk_insert(conn, name, frame)
 
     def _bulk_insert(self, conn: sa.Connection, name: str, frame: pa.Table) -> None:
-        columns = ", ".join(quote(c) for c in frame.column_names)
-        raw = conn.connection.driver_connection
-        table = self._qualified(name)
-        if self.backend == "duckdb":
-            view = f"_warehouse_src_{uuid.uuid4().hex}"
-            raw.register(view, frame)
-            try:
-                raw.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {view}")
-            finally:
-                raw.unregister(view)
-            return
-        # Arrow quotes every string and leaves nulls unquoted-empty, which is exactly how
-        # PostgreSQL's CSV COPY tells an empty string from NULL.
-        options = pacsv.WriteOptions(include_header=False)
-        statement = f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)"
-        with raw.cursor() as cursor, cursor.copy(statement) as copy:
-            for batch in frame.to_batches(max_chunksize=_COPY_BATCH_ROWS):
-                sink = pa.BufferOutputStream()
-                pacsv.write_csv(batch, sink, options)
-                copy.write(memoryview(sink.getvalue()))
+        insert_arrow(conn, self.backend, self._qualified(name), frame)
 
     # ---- reading -----------------------------------------------------------------------------
 
@@ -315,12 +245,7 @@ class Warehouse:
         values = compiled.construct_params(dict(params or {}))
         conn = self._connect()
         try:
-            raw = conn.connection.driver_connection
-            if self.backend == "duckdb":
-                positional = [values[k] for k in compiled.positiontup or []]
-                table = raw.sql(compiled.string, params=positional or None).to_arrow_table()
-            else:
-                table = _postgres_select(raw, compiled.string, values)
+            table = select_arrow(conn, self.backend, compiled, values)
         finally:
             conn.close()
         return types.to_pandas(table)
@@ -332,26 +257,13 @@ class Warehouse:
 
     # ---- catalogue ---------------------------------------------------------------------------
 
-    def _column_types(self, conn: sa.Connection, name: str, schema: str) -> dict[str, str]:
-        """Column name → type family ({} when the table does not exist in `schema`)."""
-        catalogue = sa.table("columns", sa.column("column_name"), sa.column("data_type"),
-                             sa.column("table_schema"), sa.column("table_name"),
-                             sa.column("ordinal_position"), schema="information_schema")
-        c = catalogue.c
-        rows = conn.execute(
-            sa.select(c.column_name, c.data_type)
-            .where(c.table_schema == schema, c.table_name == name)
-            .order_by(c.ordinal_position)
-        ).all()
-        return {column: types.sql_family(data_type) for column, data_type in rows}
-
     def columns(self, name: str) -> dict[str, str]:
         """The table's columns and their type families (text, integer, float, …), as an
         unqualified name finds it (the first schema of the search path that has it)."""
         quote(name)
         with self._transaction() as conn:
             for schema in self._path or []:
-                found = self._column_types(conn, name, schema)
+                found = stored_types(conn, name, schema)
                 if found:
                     return found
         return {}
@@ -382,76 +294,3 @@ class Warehouse:
         """Drop the table if it exists (in the schema this warehouse writes)."""
         self.execute(f"DROP TABLE IF EXISTS {self._qualified(name)}")
 
-
-def _current_schema(dbapi_connection) -> str:
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("SELECT current_schema()")
-        schema = cursor.fetchall()[0][0]
-    finally:
-        cursor.close()
-    dbapi_connection.commit()
-    return schema
-
-
-def _run(dbapi_connection, sql: str) -> None:
-    """One statement on a driver connection, committed (PostgreSQL's SET is transactional)."""
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute(sql)
-    finally:
-        cursor.close()
-    dbapi_connection.commit()
-
-
-def _is_lock_error(exc: BaseException) -> bool:
-    text = str(getattr(exc, "orig", None) or exc)
-    return "Could not set lock on file" in text or "Conflicting lock" in text
-
-
-def _with_partition_column(df: pd.DataFrame, column: str, value: str) -> pd.DataFrame:
-    """`df` with `column` set to `value`; a row claiming another partition is an error, since
-    a rerun would not delete it."""
-    quote(column)
-    if column not in df.columns:
-        return df.assign(**{column: pd.Series(value, index=df.index, dtype="str")})
-    stray = df[column].isna() | (df[column].astype("str") != value)
-    if stray.any():
-        raise ValueError(
-            f"{int(stray.sum())} rows have {column} other than the partition being written "
-            f"({value!r})"
-        )
-    return df
-
-
-def _postgres_select(raw, sql: str, params: Mapping[str, Any]) -> pa.Table:
-    """Run a SELECT on a psycopg connection through `COPY … TO STDOUT` and parse it with Arrow,
-    typed by the result's column types (a `LIMIT 0` run of the query describes them)."""
-    with raw.cursor() as cursor:
-        cursor.execute(f"SELECT * FROM ({sql}) AS _described LIMIT 0", params)
-        names = [d.name for d in cursor.description]
-        arrow_types = {
-            d.name: types.PG_OID_ARROW.get(d.type_code, pa.string()) for d in cursor.description
-        }
-        chunks = bytearray()
-        with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
-            for chunk in copy:
-                chunks += chunk
-    if not chunks:  # Arrow refuses an empty CSV
-        return pa.table({n: pa.array([], type=arrow_types[n]) for n in names})
-    # PostgreSQL writes NULL as an unquoted empty field and '' as "": keep them apart, and do
-    # not let Arrow's default null spellings ("NULL", "NA", …) turn real text into NULL.
-    options = pacsv.ConvertOptions(
-        column_types=arrow_types,
-        null_values=[""],
-        strings_can_be_null=True,
-        quoted_strings_can_be_null=False,
-        true_values=["t"],
-        false_values=["f"],
-    )
-    return pacsv.read_csv(
-        pa.py_buffer(chunks),
-        read_options=pacsv.ReadOptions(column_names=names),
-        parse_options=pacsv.ParseOptions(newlines_in_values=True),
-        convert_options=options,
-    )

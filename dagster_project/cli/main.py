@@ -47,9 +47,9 @@ def _landed_delivery(settings: Settings) -> Path:
     """The newest complete delivery in the landing folder, or a refusal naming what to do. A
     newer delivery that is refused (incomplete, a broken manifest, dated in the future, a link
     out of the landing folder) refuses the run: it never falls back quietly to an older one."""
-    from dagster_project.delivery import ignored_folders
-    from dagster_project.refresh import newest_landed_delivery
-    from dagster_project.refusals import newest_refused, no_delivery_refusal
+    from dagster_project.cli.refusals import newest_refused, no_delivery_refusal
+    from dagster_project.delivery.manifest import ignored_folders
+    from dagster_project.orchestration.refresh import newest_landed_delivery
 
     for line in ignored_folders(settings.landing_dir):
         print(f"landing: {line}")
@@ -63,9 +63,9 @@ def _landed_delivery(settings: Settings) -> Path:
 
 def _mature_cohort_year(requested: str | None, extract_date: str, settings: Settings) -> str:
     """The cohort year to analyse, judged against the delivery before anything is loaded."""
+    from dagster_project.cli.refusals import Refusal, immature_refusal
     from dagster_project.cohort.years import ImmatureCohortYear, is_mature
     from dagster_project.cohort.years import newest_mature_cohort_year as newest
-    from dagster_project.refusals import Refusal, immature_refusal
 
     if requested is None:
         try:
@@ -84,8 +84,12 @@ def _mature_cohort_year(requested: str | None, extract_date: str, settings: Sett
 def _refresh(session, settings: Settings, landed: Path) -> None:
     """Load the delivery unless the warehouse already holds it (same delivery, code and
     settings, a refresh that finished): Dagster's data and code versions decide."""
-    from dagster_project.refresh import observe_landing, redelivery_problem, refresh_reason
-    from dagster_project.refusals import Refusal
+    from dagster_project.cli.refusals import Refusal
+    from dagster_project.orchestration.refresh import (
+        observe_landing,
+        redelivery_problem,
+        refresh_reason,
+    )
 
     problem = redelivery_problem(session.instance, landed)
     if problem:
@@ -100,8 +104,8 @@ def _refresh(session, settings: Settings, landed: Path) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from dagster_project.cli_session import Session
-    from dagster_project.summary import delivery_summary, headline_table
+    from dagster_project.analysis.summary import delivery_summary, headline_table
+    from dagster_project.cli.session import Session
 
     settings = Settings.from_env()
     landed = _landed_delivery(settings)
@@ -128,50 +132,19 @@ def _print_report_location(cohort_year: str, since: float) -> None:
         print(f"\nreport: not written by this run (it goes to {path})")
 
 
-def _loaded_extract_date(settings: Settings) -> str:
-    from dagster_project.refusals import Refusal
-    from dagster_project.schemas import DELIVERY_FILES, RAW_TABLES
-    from dagster_project.summary import extract_date_of
-    from dagster_project.warehouse import Warehouse
-
-    if not Warehouse(settings.warehouse_url).table_exists(RAW_TABLES[DELIVERY_FILES[0]]):
-        raise Refusal("no delivery is loaded; run `reconviction run` first")
-    return extract_date_of(settings)
-
-
-def _backfill_delivery(settings: Settings, extract_date: str | None) -> tuple[str, dict]:
-    """The extract date a backfill reads and the run tags that pin it: the delivery in use,
-    or with `--delivery` a kept earlier one (to recompute a cohort year from the extract it
-    was published from)."""
-    if extract_date is None:
-        return _loaded_extract_date(settings), {}
-    from dagster_project.delivery_pointer import kept_delivery, loaded_deliveries
-    from dagster_project.io_manager import DELIVERY_TAG
-    from dagster_project.refusals import Refusal
-    from dagster_project.warehouse import Warehouse
-
-    warehouse = Warehouse(settings.warehouse_url)
-    namespace = kept_delivery(warehouse, extract_date)
-    if namespace is None:
-        kept = ", ".join(sorted(set(loaded_deliveries(warehouse)["extract_date"].astype(str))))
-        raise Refusal(f"delivery {extract_date} is not kept in the warehouse (kept: "
-                      f"{kept or 'none'}); load it with `reconviction run`")
-    return extract_date, {DELIVERY_TAG: namespace}
-
-
 def _backfill(args: argparse.Namespace) -> int:
     """Cohort years of the loaded delivery, several runs at once, then the trends."""
-    from dagster_project.backfill import parse_cohort_years, run_backfill
-    from dagster_project.cli_session import JobFailed, Session
+    from dagster_project.cli.backfill import backfill_delivery, parse_cohort_years, run_backfill
+    from dagster_project.cli.refusals import Refusal, immature_refusal
+    from dagster_project.cli.session import JobFailed, Session
     from dagster_project.cohort.years import is_mature
-    from dagster_project.refusals import Refusal, immature_refusal
 
     settings = Settings.from_env()
     try:
         years = parse_cohort_years(args.cohort_years)
     except ValueError as exc:
         raise Refusal(str(exc)) from None
-    extract_date, tags = _backfill_delivery(settings, args.delivery)
+    extract_date, tags = backfill_delivery(settings, args.delivery)
     # refuse immature years before any run starts, rather than fail them one by one
     immature = [y for y in years if not is_mature(y, extract_date, settings)]
     if immature:
@@ -199,14 +172,14 @@ def _backfill(args: argparse.Namespace) -> int:
 
 
 def _replication(args: argparse.Namespace) -> int:
-    from dagster_project.summary import replication_summary
+    from dagster_project.analysis.summary import replication_summary
 
     print(replication_summary(Settings.from_env(), args.cohort_year))
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from dagster_project.delivery import list_deliveries
+    from dagster_project.delivery.manifest import list_deliveries
 
     settings = Settings.from_env()
     if not list_deliveries(settings.landing_dir):
@@ -271,8 +244,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run a command: 0 done, 2 refused (one line on stderr saying what to do), 1 failed
     (one line, the trace in the log file)."""
-    from dagster_project.cli_session import JobFailed
-    from dagster_project.refusals import Refusal
+    from dagster_project.cli.refusals import Refusal
+    from dagster_project.cli.session import JobFailed
 
     args = _parser().parse_args(argv)
     try:
