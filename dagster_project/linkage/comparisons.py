@@ -153,16 +153,15 @@ _SAME_FORCE = "force_l = force_r"
 _POSTCODE_UNKNOWN = "(postcode_l IS NULL OR postcode_r IS NULL)"
 
 
-def _area_and_offending() -> cl.CustomComparison:
-    """Where the person lives and whether they offended in the client's treatment force
-    within two years of a treatment start, as one comparison with joint levels.
+# a pair of which one side records none of postcode, force and offending: the null level
+AREA_NOTHING_KNOWN = ("(postcode_l IS NULL OR postcode_r IS NULL) "
+                      "AND (force_l IS NULL OR force_r IS NULL) "
+                      "AND (active_quarters_l IS NULL OR active_quarters_r IS NULL)")
 
-    Two comparisons would multiply their Bayes factors as if independent; but a stranger
-    living in the client's postcode very likely offends in the client's force too (most
-    offences are recorded at home), so the product counts the same evidence about twice
-    and lifts same-area strangers with another date of birth over the floor. Joint levels
-    take their u probabilities from random pairs as they come, dependence included."""
-    levels = [
+
+def area_levels() -> list[tuple[str, str]]:
+    """The area comparison's levels (SQL, label) but the null and the last ("all other")."""
+    return [
         (f"{_SAME_POSTCODE} AND {_OFFENDED_IN_FORCE}",
          "same postcode, offended in the treatment force"),
         (_SAME_POSTCODE, "same postcode"),
@@ -184,13 +183,21 @@ def _area_and_offending() -> cl.CustomComparison:
         (_OFFENDED_AROUND_TREATMENT, "area unknown, offended around the treatment"),
         (f"NOT {_AREA_KNOWN}", "area unknown"),
     ]
+
+
+def _area_and_offending() -> cl.CustomComparison:
+    """Where the person lives and whether they offended in the client's treatment force
+    within two years of a treatment start, as one comparison with joint levels.
+
+    Two comparisons would multiply their Bayes factors as if independent; but a stranger
+    living in the client's postcode very likely offends in the client's force too (most
+    offences are recorded at home), so the product counts the same evidence about twice
+    and lifts same-area strangers with another date of birth over the floor. Joint levels
+    take their u probabilities from random pairs as they come, dependence included."""
     return cl.CustomComparison(output_column_name="area", comparison_levels=[
-        cll.CustomLevel("(postcode_l IS NULL OR postcode_r IS NULL) "
-                        "AND (force_l IS NULL OR force_r IS NULL) "
-                        "AND (active_quarters_l IS NULL OR active_quarters_r IS NULL)",
-                        "nothing known").configure(is_null_level=True),
+        cll.CustomLevel(AREA_NOTHING_KNOWN, "nothing known").configure(is_null_level=True),
         *(cll.CustomLevel(sql, label).configure(m_probability=m)
-          for (sql, label), m in zip(levels, AREA_START_M[:-1], strict=True)),
+          for (sql, label), m in zip(area_levels(), AREA_START_M[:-1], strict=True)),
         cll.ElseLevel().configure(m_probability=AREA_START_M[-1]),
     ])
 
