@@ -37,6 +37,7 @@ from dagster_project.linkage.comparisons import (
 from dagster_project.linkage.features import build_features
 from dagster_project.linkage.posterior import client_level_em
 from dagster_project.linkage.resolve import PROBABILISTIC, links_from_pairs
+from dagster_project.linkage.same_age_u import area_u_same_age, with_same_age_area_u
 from dagster_project.linkage.term_frequencies import register_initial_term_frequencies
 
 METHOD = PROBABILISTIC
@@ -98,7 +99,8 @@ def _trained_model(con, db_api, client_table: str, variant_table: str, seed: int
     sessions = _train(trainer, seed)
     model = _with_floors(trainer.misc.save_model_to_json())
     model["em_sessions"] = sessions
-    return model
+    return with_same_age_area_u(model, area_u_same_age(con, client_table, NOMINAL_FEATURES,
+                                                       seed))
 
 
 def _with_floors(model: dict) -> dict:
@@ -202,7 +204,7 @@ def score_pairs(
         db_api = DuckDBAPI(con)
         started = time.perf_counter()
         model = _trained_model(con, db_api, client_table, variant_table, seed)
-        sessions = model.pop("em_sessions")
+        sessions, same_age = model.pop("em_sessions"), model.pop("same_age_area_u")
         logger.info("linkage model trained in %.0f s", time.perf_counter() - started)
         started = time.perf_counter()
         pairs = _scored_variant_pairs(con, db_api, client_table, variant_table, model,
@@ -218,6 +220,7 @@ def score_pairs(
     model = _set_m(model, m)
     model["client_level"] = {"share_of_clients_with_a_record": share,
                              "pnc_persons": persons, "em_sessions": sessions,
+                             "same_age_area_u": same_age,
                              "initial_u": model.pop("initial_u")}
     logger.info("share of clients with a PNC record (estimated): %.3f", share)
     if not with_levels:
@@ -261,7 +264,9 @@ def model_parameters_markdown(model: dict) -> str:
                 f"| {_fmt(m)} | {_fmt(u)} | {factor} |"
             )
     lines += ["", "Where each parameter comes from (all from this delivery):",
-              f"- u: random pairs of clients and PNC nominals (up to {U_MAX_PAIRS:,.0f}, seeded)",
+              f"- u: random pairs of clients and PNC nominals (up to {U_MAX_PAIRS:,.0f}, seeded);"
+              " the area levels' u from random pairs of the same birth year and sex "
+              "(same_age_u.py)",
               "- m: expectation maximisation, clients against PNC nominals, on the blocks "
               + "; ".join(f"`{rule}`" for rule in model.get("client_level", {}).get(
                   "em_sessions", [])),
