@@ -19,7 +19,13 @@ import numpy as np
 import pandas as pd
 
 from dagster_project.comparison.history import Histories, person_dates, select
-from dagster_project.comparison.propensity import Logit, cells, design, nearest_within_caliper
+from dagster_project.comparison.propensity import (
+    Logit,
+    cells,
+    column_sums,
+    design,
+    nearest_within_caliper,
+)
 from dagster_project.settings import Settings
 
 FIT_DATES_MIN = 90  # dates sampled for the fit, at least, when the rows must be sampled
@@ -57,13 +63,26 @@ def _members_at(t: int, group: pd.DataFrame, h: Histories, s: Settings):
 
 
 def _date(t: int, group: pd.DataFrame, h: Histories, s: Settings):
-    """Eligible rows at t with their design and strata, the members' likewise, and the
-    pseudo-members drawn for the placebo (rows of the eligible ones, -1 none)."""
+    """Eligible rows at t with their strata, the members' rows and design, and the
+    pseudo-members drawn for the placebo (rows of the eligible ones, -1 none). The
+    eligible rows' design is left to the caller: only some rows need it."""
     pool = person_dates(h, t, s.window_days, s.waiting_period_days, adult=s.adult_age)
     mem, mx = _members_at(t, group, h, s)
     pcell, mcell = cells(pool), cells(mem)
     pick = _pick_pseudo(np.random.default_rng([s.comparison_seed, t]), pool, pcell, mcell)
-    return pool, design(pool, len(h.forces)), pcell, mem, mx, pick
+    return pool, pcell, mem, mcell, mx, pick
+
+
+class _Design:
+    """The design of some of one date's eligible rows (`rows`, sorted), by eligible row."""
+
+    def __init__(self, pool: dict, rows: np.ndarray, n_forces: int) -> None:
+        self.x = design(select(pool, rows), n_forces)
+        self.at = np.full(len(pool["pid"]), -1, np.int64)
+        self.at[rows] = np.arange(len(rows))
+
+    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
+        return self.x[self.at[rows]]
 
 
 def _pick_pseudo(rng, pool: dict, pool_cell, member_cell) -> np.ndarray:
@@ -100,13 +119,14 @@ def _fit(members: pd.DataFrame, h: Histories, s: Settings):
         if t not in fit_dates:
             parts["mx"].append(_members_at(int(t), group, h, s)[1])
             continue
-        pool, x, _, _, mx, pick = _date(int(t), group, h, s)
-        sample = rng.random(len(x)) < rate
-        pseudo = np.zeros(len(x), bool)
+        pool, _, _, _, mx, pick = _date(int(t), group, h, s)
+        sample = rng.random(len(pool["pid"])) < rate
+        pseudo = np.zeros(len(sample), bool)
         pseudo[pick[pick >= 0]] = True
+        x = _Design(pool, np.flatnonzero(sample | pseudo), len(h.forces))
         parts["mx"].append(mx)
         parts["px"].append(x[pick[pick >= 0]])
-        parts["fx"].append(x[sample])
+        parts["fx"].append(x[np.flatnonzero(sample)])
         parts["fp"].append(pseudo[sample])
     fx, fp = np.vstack(parts["fx"]), np.concatenate(parts["fp"])
     models = []
@@ -125,7 +145,7 @@ def _fit(members: pd.DataFrame, h: Histories, s: Settings):
                                                                    len(fit_dates) < len(dates))
 
 
-def _match(model, s, t, tx, tcell, tpid, pool, x, pcell, keep):
+def _match(model, s, tx, tcell, tpid, pool, x: _Design, pcell, keep):
     """Controls of the treated rows of one date: (treated row, pool row, weight)."""
     if model is None or len(tx) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
@@ -146,15 +166,16 @@ def match_cohort(members: pd.DataFrame, h: Histories, s: Settings) -> tuple[Matc
     pool_n = 0
     for t, group in members.groupby("index_day", sort=True):
         t = int(t)
-        pool, x, pcell, mem, mx, pick = _date(t, group, h, s)
-        if sums is None:
-            sums, sq = np.zeros(x.shape[1]), np.zeros(x.shape[1])
-        sums += x.sum(axis=0, dtype=np.float64)
-        sq += np.einsum("ij,ij->j", x, x, dtype=np.float64)
-        pool_n += len(x)
+        pool, pcell, mem, mcell, mx, pick = _date(t, group, h, s)
+        date_sums, date_sq = column_sums(pool, len(h.forces))
+        sums = date_sums if sums is None else sums + date_sums
+        sq = date_sq if sq is None else sq + date_sq
+        pool_n += len(pcell)
+        # only rows of a member's stratum can be matched (the pseudo-members' are theirs)
+        x = _Design(pool, np.flatnonzero(np.isin(pcell, mcell)), len(h.forces))
         has = pick >= 0
         pseudo = select(pool, pick[has])
-        everyone = np.ones(len(x), bool)
+        everyone = np.ones(len(pcell), bool)
         designs = (
             ("members", model, mem, mx, group["row"].to_numpy(), everyone),
             # the pseudo-members are not each other's controls
@@ -166,7 +187,7 @@ def match_cohort(members: pd.DataFrame, h: Histories, s: Settings) -> tuple[Matc
             offset = sum(len(f) for f in o["treated"])
             o["treated"].append(_flat(rows, t, member_of))
             o["tx"].append(tx)
-            treated, chosen, weight = _match(m, s, t, tx, cells(rows), rows["pid"], pool, x,
+            treated, chosen, weight = _match(m, s, tx, cells(rows), rows["pid"], pool, x,
                                              pcell, keep)
             o["uses"].append(pd.DataFrame({"treated": offset + treated,
                                            "pid": pool["pid"][chosen], "t": t,
