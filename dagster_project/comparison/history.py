@@ -57,6 +57,7 @@ class Histories:
     c_pid: np.ndarray
     c_group: np.ndarray
     c_force: np.ndarray
+    c_rank: np.ndarray  # of each, its rank among the person's counted convictions by day
     k_key: np.ndarray  # counted convictions by (person, day): pid * _SHIFT + day - base
     k_out: np.ndarray
     k_ptr: np.ndarray
@@ -94,6 +95,9 @@ class Histories:
         pid = counted["pid"].to_numpy(np.int64)
         by_day = np.lexsort((f, day))  # of one day, the last is the largest force code
         by_pid = np.lexsort((f, day, pid))
+        k_ptr = np.searchsorted(pid[by_pid], np.arange(n + 1))
+        rank = np.empty(len(pid), np.int64)
+        rank[by_pid] = np.arange(len(pid)) - k_ptr[pid[by_pid]]
         other = convictions[~convictions["counted"].to_numpy(bool)]
         o_order = np.argsort(other["offence_day"].to_numpy(), kind="stable")
         ok_order = np.lexsort((other["offence_day"].to_numpy(), other["pid"].to_numpy()))
@@ -109,9 +113,9 @@ class Histories:
             ambiguous=persons["ambiguous_candidate"].to_numpy(bool),
             groups=groups, forces=forces,
             c_day=day[by_day], c_out=out[by_day], c_pid=pid[by_day], c_group=g[by_day],
-            c_force=f[by_day],
+            c_force=f[by_day], c_rank=rank[by_day],
             k_key=pid[by_pid] * _SHIFT + (day[by_pid] - base), k_out=out[by_pid],
-            k_ptr=np.searchsorted(pid[by_pid], np.arange(n + 1)),
+            k_ptr=k_ptr,
             k_day=day[by_pid], k_group=g[by_pid], k_force=f[by_pid],
             ok_key=(other["pid"].to_numpy(np.int64) * _SHIFT
                     + other["offence_day"].to_numpy(np.int64) - base)[ok_order],
@@ -150,33 +154,67 @@ def _marked(n: int, pids: np.ndarray) -> np.ndarray:
     return mark
 
 
+def _status(h: Histories, t: int, window: int, pids: np.ndarray):
+    """Of persons `pids` at t: age, in custody on t, custody days in the before window, a
+    journey open on t or starting within 28 days of it."""
+    owner, pos = _ranges(h.s_ptr[pids], h.s_ptr[pids + 1])
+    start, end = h.s_start[pos], h.s_end[pos]
+    m = len(pids)
+    in_custody = np.bincount(owner, weights=(start <= t) & (end > t), minlength=m) > 0
+    custody = np.bincount(owner, weights=np.clip(np.minimum(end, t)
+                                                 - np.maximum(start, t - window), 0, None),
+                          minlength=m)
+    near = (h.j_start <= t) & (t <= h.j_end) | (np.abs(h.j_start - t) <= START_MARGIN_DAYS)
+    return age_at(h.birth_month[pids], t), in_custody, custody, _marked(h.n, h.j_pid[near])[pids]
+
+
+def _eligible_rows(h: Histories, t: int, window: int, wait: int, adult: int):
+    """Every person eligible at t (METHOD.md §10) and their rows of the window: one day
+    slice of the counted convictions; eligibility is settled first, so that the rest is
+    computed for the eligible only."""
+    lo, hi = np.searchsorted(h.c_day, [t - window, t])
+    known = h.c_out[lo:hi] <= t - 1 + wait
+    candidates = np.flatnonzero(_marked(h.n, h.c_pid[lo:hi][known]))  # sorted, no sort
+    age, in_custody, custody, near = _status(h, t, window, candidates)
+    ok = (age >= adult) & ~in_custody & ~near & ~h.ambiguous[candidates]
+    pids = candidates[ok]
+    m = len(pids)
+    h.loc[pids] = np.arange(m)  # a person's row, for the rows of the window
+    every = h.loc[h.c_pid[lo:hi]]
+    olo, ohi = np.searchsorted(h.o_day, [t - window, t])
+    oli = h.loc[h.o_pid[olo:ohi][h.o_out[olo:ohi] <= t - 1 + wait]]
+    h.loc[pids] = -1
+    # counted convictions before the window: the rank, among the person's, of their first
+    # in the window (every eligible person has one there)
+    history = np.full(m, np.iinfo(np.int64).max)
+    mine = every >= 0
+    np.minimum.at(history, every[mine], h.c_rank[lo:hi][mine])
+    rows = mine & known
+    window_rows = (every[rows], *(a[lo:hi][rows] for a in (h.c_day, h.c_group, h.c_force,
+                                                            h.c_out)))
+    return pids, window_rows, oli[oli >= 0], history, (age[ok], in_custody[ok], custody[ok],
+                                                        near[ok])
+
+
 def person_dates(h: Histories, t: int, window: int, wait: int,
                  pids: np.ndarray | None = None, adult: int = 18) -> dict[str, np.ndarray]:
     """What persons carry at t. With `pids` None: every person eligible at t (METHOD.md
     §10), else exactly the persons `pids` (cohort members at their index date)."""
-    only_eligible = pids is None
-    if only_eligible:  # everyone with a counted conviction in the window: one day slice
-        lo, hi = np.searchsorted(h.c_day, [t - window, t])
-        known = h.c_out[lo:hi] <= t - 1 + wait
-        pid = h.c_pid[lo:hi][known]
-        pids = np.flatnonzero(_marked(h.n, pid))  # sorted, as np.unique, without a sort
-        m = len(pids)
-        h.loc[pids] = np.arange(m)  # a person's row, for the rows of the window
-        li = h.loc[pid]
-        olo, ohi = np.searchsorted(h.o_day, [t - window, t])
-        oli = h.loc[h.o_pid[olo:ohi][h.o_out[olo:ohi] <= t - 1 + wait]]
-        h.loc[pids] = -1
-        oli = oli[oli >= 0]
-        day, group = h.c_day[lo:hi][known], h.c_group[lo:hi][known]
-        force, outcome = h.c_force[lo:hi][known], h.c_out[lo:hi][known]
+    if pids is None:
+        pids, (li, day, group, force, outcome), oli, history, status = _eligible_rows(
+            h, t, window, wait, adult)
     else:  # a few persons: their own rows, by (person, day)
-        m = len(pids)
         li, pos = _window_rows(h.k_key, pids, t - window - h.base, t - h.base)
         known = h.k_out[pos] <= t - 1 + wait
         li, pos = li[known], pos[known]
         day, group, force, outcome = h.k_day[pos], h.k_group[pos], h.k_force[pos], h.k_out[pos]
         oli, opos = _window_rows(h.ok_key, pids, t - window - h.base, t - h.base)
         oli = oli[h.ok_out[opos] <= t - 1 + wait]
+        history = (np.searchsorted(h.k_key, pids * _SHIFT + (t - window - h.base))
+                   - h.k_ptr[pids])
+        status = _status(h, t, window, pids)
+    age, in_custody, custody, treated_near = status
+    m = len(pids)
     before = np.bincount(li, minlength=m)
     block = np.minimum((t - 1 - day) // BLOCK_DAYS, BLOCKS - 1)
     blocks = np.bincount(li * BLOCKS + block, minlength=m * BLOCKS).reshape(m, BLOCKS)
@@ -191,17 +229,6 @@ def person_dates(h: Histories, t: int, window: int, wait: int,
     placebo_ok = np.bincount(li[(outcome >= t - PLACEBO_OUTCOME_DAYS) & (outcome <= t - 1)],
                              minlength=m) > 0
     other = np.bincount(oli, minlength=m)
-    history = (np.searchsorted(h.k_key, pids * _SHIFT + (t - window - h.base))
-               - h.k_ptr[pids])
-    owner, pos = _ranges(h.s_ptr[pids], h.s_ptr[pids + 1])
-    start, end = h.s_start[pos], h.s_end[pos]
-    in_custody = np.bincount(owner, weights=(start <= t) & (end > t), minlength=m) > 0
-    custody = np.bincount(owner, weights=np.clip(np.minimum(end, t)
-                                                 - np.maximum(start, t - window), 0, None),
-                          minlength=m)
-    age = age_at(h.birth_month[pids], t)
-    near = (h.j_start <= t) & (t <= h.j_end) | (np.abs(h.j_start - t) <= START_MARGIN_DAYS)
-    treated_near = _marked(h.n, h.j_pid[near])[pids]
     earlier = _marked(h.n, h.j_pid[h.j_start < t])[pids]
     rows = {
         "pid": pids, "sex": h.sex[pids].astype(np.int64), "age": age,
@@ -215,7 +242,7 @@ def person_dates(h: Histories, t: int, window: int, wait: int,
     }
     rows["eligible"] = ((age >= adult) & (before > 0) & ~in_custody & ~treated_near
                         & ~h.ambiguous[pids])
-    return select(rows, rows["eligible"]) if only_eligible else rows
+    return rows
 
 
 def select(rows: dict[str, np.ndarray], mask: np.ndarray) -> dict[str, np.ndarray]:
