@@ -73,16 +73,9 @@ def _date(t: int, group: pd.DataFrame, h: Histories, s: Settings):
     return pool, pcell, mem, mcell, mx, pick
 
 
-class _Design:
-    """The design of some of one date's eligible rows (`rows`, sorted), by eligible row."""
-
-    def __init__(self, pool: dict, rows: np.ndarray, n_forces: int) -> None:
-        self.x = design(select(pool, rows), n_forces)
-        self.at = np.full(len(pool["pid"]), -1, np.int64)
-        self.at[rows] = np.arange(len(rows))
-
-    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
-        return self.x[self.at[rows]]
+def _design_of(pool: dict, rows: np.ndarray, n_forces: int) -> np.ndarray:
+    """The design of some of one date's eligible rows (most rows never need theirs)."""
+    return design(select(pool, rows), n_forces)
 
 
 def _pick_pseudo(rng, pool: dict, pool_cell, member_cell) -> np.ndarray:
@@ -123,10 +116,9 @@ def _fit(members: pd.DataFrame, h: Histories, s: Settings):
         sample = rng.random(len(pool["pid"])) < rate
         pseudo = np.zeros(len(sample), bool)
         pseudo[pick[pick >= 0]] = True
-        x = _Design(pool, np.flatnonzero(sample | pseudo), len(h.forces))
         parts["mx"].append(mx)
-        parts["px"].append(x[pick[pick >= 0]])
-        parts["fx"].append(x[np.flatnonzero(sample)])
+        parts["px"].append(_design_of(pool, pick[pick >= 0], len(h.forces)))
+        parts["fx"].append(_design_of(pool, np.flatnonzero(sample), len(h.forces)))
         parts["fp"].append(pseudo[sample])
     fx, fp = np.vstack(parts["fx"]), np.concatenate(parts["fp"])
     models = []
@@ -145,14 +137,15 @@ def _fit(members: pd.DataFrame, h: Histories, s: Settings):
                                                                    len(fit_dates) < len(dates))
 
 
-def _match(model, s, tx, tcell, tpid, pool, x: _Design, pcell, keep):
+def _match(model, s, tx, tcell, tpid, pool, pcell, keep, n_forces):
     """Controls of the treated rows of one date: (treated row, pool row, weight)."""
     if model is None or len(tx) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
     rows = np.flatnonzero(keep & np.isin(pcell, tcell))
     member, at = nearest_within_caliper(tcell, model.logit(tx), tpid, pcell[rows],
-                                        model.logit(x[rows]), pool["pid"][rows],
-                                        s.comparison_controls, s.comparison_caliper_sd * model.sd)
+                                        model.logit_of_rows(pool, n_forces)[rows],
+                                        pool["pid"][rows], s.comparison_controls,
+                                        s.comparison_caliper_sd * model.sd)
     k = np.bincount(member, minlength=len(tx))
     return member, rows[at], 1.0 / k[member] if len(member) else np.zeros(0)
 
@@ -171,15 +164,14 @@ def match_cohort(members: pd.DataFrame, h: Histories, s: Settings) -> tuple[Matc
         sums = date_sums if sums is None else sums + date_sums
         sq = date_sq if sq is None else sq + date_sq
         pool_n += len(pcell)
-        # only rows of a member's stratum can be matched (the pseudo-members' are theirs)
-        x = _Design(pool, np.flatnonzero(np.isin(pcell, mcell)), len(h.forces))
         has = pick >= 0
         pseudo = select(pool, pick[has])
         everyone = np.ones(len(pcell), bool)
         designs = (
             ("members", model, mem, mx, group["row"].to_numpy(), everyone),
             # the pseudo-members are not each other's controls
-            ("placebo", placebo_model, pseudo, x[pick[has]], group["row"].to_numpy()[has],
+            ("placebo", placebo_model, pseudo, _design_of(pool, pick[has], len(h.forces)),
+             group["row"].to_numpy()[has],
              ~np.isin(pool["pid"], pseudo["pid"])),
         )
         for which, m, rows, tx, member_of, keep in designs:
@@ -187,12 +179,12 @@ def match_cohort(members: pd.DataFrame, h: Histories, s: Settings) -> tuple[Matc
             offset = sum(len(f) for f in o["treated"])
             o["treated"].append(_flat(rows, t, member_of))
             o["tx"].append(tx)
-            treated, chosen, weight = _match(m, s, tx, cells(rows), rows["pid"], pool, x,
-                                             pcell, keep)
+            treated, chosen, weight = _match(m, s, tx, cells(rows), rows["pid"], pool, pcell,
+                                             keep, len(h.forces))
             o["uses"].append(pd.DataFrame({"treated": offset + treated,
                                            "pid": pool["pid"][chosen], "t": t,
                                            "weight": weight}))
-            o["ux"].append(x[chosen])
+            o["ux"].append(_design_of(pool, chosen, len(h.forces)))
     results = []
     for which in ("members", "placebo"):
         o = out[which]

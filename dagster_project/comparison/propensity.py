@@ -112,6 +112,25 @@ class Logit:
             return np.zeros(0)
         return self.model.decision_function(self.standardise(x))
 
+    def logit_of_rows(self, rows: dict, n_forces: int) -> np.ndarray:
+        """`logit(design(rows))` from the rows' parts, without the matrix: the model is
+        linear in the columns, so an indicator adds its coefficient and a number its value
+        times its coefficient (per unstandardised unit). Equal to `logit` up to the
+        rounding of the last digits."""
+        coef = self.model.coef_.ravel() / self.scale
+        out = np.full(len(rows["pid"]), float(self.model.intercept_[0]) - self.mean @ coef)
+        col = 0
+        for v, levels in _parts(rows, n_forces):
+            if levels:  # a code outside the levels is no indicator: adds nothing
+                table = np.r_[coef[col:col + levels], 0.0]
+                out += table[np.where((v >= 0) & (v < levels), v, levels)]
+                col += levels
+                continue
+            v = v if v.ndim == 2 else v[:, None]
+            out += v.astype(np.float64) @ coef[col:col + v.shape[1]]
+            col += v.shape[1]
+        return out
+
 
 def nearest_within_caliper(member_cell, member_logit, member_pid, pool_cell, pool_logit,
                            pool_pid, k: int, caliper: float):
