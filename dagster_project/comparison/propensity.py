@@ -70,9 +70,10 @@ def column_sums(rows: dict, n_forces: int) -> tuple[np.ndarray, np.ndarray]:
             sums.append(count)
             squares.append(count)
             continue
-        v = (v if v.ndim == 2 else v[:, None]).astype(np.float64)
-        sums.append(v.sum(axis=0))
-        squares.append(np.einsum("ij,ij->j", v, v))
+        v = (v if v.ndim == 2 else v[:, None]).astype(np.float64 if v.dtype.kind == "f"
+                                                       else np.int64, copy=False)
+        sums.append(v.sum(axis=0).astype(np.float64))
+        squares.append(np.einsum("ij,ij->j", v, v).astype(np.float64))
     return np.concatenate(sums), np.concatenate(squares)
 
 
