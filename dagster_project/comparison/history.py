@@ -85,20 +85,21 @@ class Histories:
         (`person_key`, `start`, `end`, `open`; day numbers in `start_day`, `end_day`)."""
         n = len(persons)
         persons = persons.sort_values("pid")
-        counted = convictions[convictions["counted"].to_numpy(bool)]
-        groups = sorted(counted["offence_group"].unique())
-        forces = sorted(counted["force"].unique())
+        counted = convictions["counted"].to_numpy(bool)
+        rows, others = np.flatnonzero(counted), np.flatnonzero(~counted)
+        groups, g = _codes(convictions["offence_group"], rows)
+        forces, f = _codes(convictions["force"], rows)
         base = int(min(convictions["offence_day"].min(), 0)) - 1 if len(convictions) else -1
-        g = pd.Index(groups).get_indexer(counted["offence_group"])
-        f = pd.Index(forces).get_indexer(counted["force"])
-        day, out = counted["offence_day"].to_numpy(np.int64), counted["outcome_day"].to_numpy()
-        pid = counted["pid"].to_numpy(np.int64)
+        all_days = convictions["offence_day"].to_numpy(np.int64)
+        all_out, all_pid = convictions["outcome_day"].to_numpy(), convictions["pid"].to_numpy()
+        day, out, pid = all_days[rows], all_out[rows], all_pid[rows].astype(np.int64)
         by_day = np.lexsort((f, day))  # of one day, the last is the largest force code
         by_pid = np.lexsort((f, day, pid))
         k_ptr = np.searchsorted(pid[by_pid], np.arange(n + 1))
         rank = np.empty(len(pid), np.int64)
         rank[by_pid] = np.arange(len(pid)) - k_ptr[pid[by_pid]]
-        other = convictions[~convictions["counted"].to_numpy(bool)]
+        other = pd.DataFrame({"offence_day": all_days[others], "outcome_day": all_out[others],
+                              "pid": all_pid[others]})
         o_order = np.argsort(other["offence_day"].to_numpy(), kind="stable")
         ok_order = np.lexsort((other["offence_day"].to_numpy(), other["pid"].to_numpy()))
         custody = custody.sort_values(["pid", "start"])
@@ -130,6 +131,14 @@ class Histories:
             j_end=j_end[linked].astype(np.int64),
             base=base, loc=np.full(n, -1, np.int64),
         )
+
+
+def _codes(column: pd.Series, rows: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """The sorted distinct values of `column` at `rows` and each row's place among them
+    (factorised: text columns of millions of rows never become Python strings)."""
+    codes, uniques = pd.factorize(column)
+    values = sorted(uniques[np.unique(codes[rows])].tolist()) if len(rows) else []
+    return values, pd.Index(values).get_indexer(uniques)[codes[rows]]
 
 
 def _ranges(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
