@@ -80,8 +80,12 @@ def pool_tables(nominals: pd.DataFrame, offences: pd.DataFrame, links: pd.DataFr
                              & offences["offence_start"].notna().to_numpy(),
                              ["pncid", "cjs_code", "offence_start", "outcome_date", "trigger",
                               "offence_group", "force"]]
-    # duplicate transmissions are one conviction (METHOD.md §2)
-    convicted = convicted.drop_duplicates(["pncid", "cjs_code", "offence_start", "outcome_date"])
+    # duplicate transmissions are one conviction (METHOD.md §2); on factorised text (no
+    # Python string per row)
+    same = pd.DataFrame({c: pd.factorize(convicted[c])[0] for c in ("pncid", "cjs_code")})
+    same = same.assign(start=convicted["offence_start"].to_numpy(),
+                       outcome=convicted["outcome_date"].to_numpy())
+    convicted = convicted[~same.duplicated().to_numpy()]
     convictions = pd.DataFrame({
         "pid": pid_of.get_indexer(convicted["pncid"].astype(str)),
         "offence_day": to_days(convicted["offence_start"]),
