@@ -85,23 +85,38 @@ class Histories:
         (`person_key`, `start`, `end`, `open`; day numbers in `start_day`, `end_day`)."""
         n = len(persons)
         persons = persons.sort_values("pid")
+        # in stages, each stage's inputs dropped once sorted: nationally every array is
+        # ~10M rows, and the peak of the comparison step is here
         counted = convictions["counted"].to_numpy(bool)
-        rows, others = np.flatnonzero(counted), np.flatnonzero(~counted)
+        rows = np.flatnonzero(counted)
         groups, g = _codes(convictions["offence_group"], rows)
         forces, f = _codes(convictions["force"], rows)
         base = int(min(convictions["offence_day"].min(), 0)) - 1 if len(convictions) else -1
-        all_days = convictions["offence_day"].to_numpy(np.int64)
-        all_out, all_pid = convictions["outcome_day"].to_numpy(), convictions["pid"].to_numpy()
-        day, out, pid = all_days[rows], all_out[rows], all_pid[rows].astype(np.int64)
-        by_day = np.lexsort((f, day))  # of one day, the last is the largest force code
+        day = convictions["offence_day"].to_numpy(np.int64)[rows]
+        out = convictions["outcome_day"].to_numpy()[rows]
+        pid = convictions["pid"].to_numpy()[rows].astype(np.int64)
+        del rows
         by_pid = np.lexsort((f, day, pid))
         k_ptr = np.searchsorted(pid[by_pid], np.arange(n + 1))
-        rank = np.empty(len(pid), np.int64)
+        rank = np.empty(len(pid), np.int32)
         rank[by_pid] = np.arange(len(pid)) - k_ptr[pid[by_pid]]
-        other = pd.DataFrame({"offence_day": all_days[others], "outcome_day": all_out[others],
-                              "pid": all_pid[others]})
-        o_order = np.argsort(other["offence_day"].to_numpy(), kind="stable")
-        ok_order = np.lexsort((other["offence_day"].to_numpy(), other["pid"].to_numpy()))
+        by = {"k_key": pid[by_pid] * _SHIFT + (day[by_pid] - base), "k_out": out[by_pid],
+              "k_day": day[by_pid], "k_group": g[by_pid], "k_force": f[by_pid]}
+        del by_pid
+        by_day = np.lexsort((f, day))  # of one day, the last is the largest force code
+        by.update(c_day=day[by_day], c_out=out[by_day], c_pid=pid[by_day], c_group=g[by_day],
+                  c_force=f[by_day], c_rank=rank[by_day])
+        del by_day, day, out, pid, g, f, rank
+        others = np.flatnonzero(~counted)
+        o_day = convictions["offence_day"].to_numpy(np.int64)[others]
+        o_out = convictions["outcome_day"].to_numpy(np.int64)[others]
+        o_pid = convictions["pid"].to_numpy(np.int64)[others]
+        del others
+        o_order = np.argsort(o_day, kind="stable")
+        ok_order = np.lexsort((o_day, o_pid))
+        by.update(ok_key=(o_pid * _SHIFT + o_day - base)[ok_order], ok_out=o_out[ok_order],
+                  o_day=o_day[o_order], o_out=o_out[o_order], o_pid=o_pid[o_order])
+        del o_day, o_out, o_pid, o_order, ok_order
         custody = custody.sort_values(["pid", "start"])
         links = persons.dropna(subset=["linked_person_key"])
         pid_of_key = pd.Series(links["pid"].to_numpy(), index=links["linked_person_key"])
@@ -113,17 +128,7 @@ class Histories:
             sex=persons["sex"].to_numpy(np.int8),
             ambiguous=persons["ambiguous_candidate"].to_numpy(bool),
             groups=groups, forces=forces,
-            c_day=day[by_day], c_out=out[by_day], c_pid=pid[by_day], c_group=g[by_day],
-            c_force=f[by_day], c_rank=rank[by_day],
-            k_key=pid[by_pid] * _SHIFT + (day[by_pid] - base), k_out=out[by_pid],
-            k_ptr=k_ptr,
-            k_day=day[by_pid], k_group=g[by_pid], k_force=f[by_pid],
-            ok_key=(other["pid"].to_numpy(np.int64) * _SHIFT
-                    + other["offence_day"].to_numpy(np.int64) - base)[ok_order],
-            ok_out=other["outcome_day"].to_numpy(np.int64)[ok_order],
-            o_day=other["offence_day"].to_numpy(np.int64)[o_order],
-            o_out=other["outcome_day"].to_numpy(np.int64)[o_order],
-            o_pid=other["pid"].to_numpy(np.int64)[o_order],
+            k_ptr=k_ptr, **by,
             s_start=custody["start"].to_numpy(np.int64), s_end=custody["end"].to_numpy(np.int64),
             s_ptr=np.searchsorted(custody["pid"].to_numpy(np.int64), np.arange(n + 1)),
             j_pid=j_pid[linked].astype(np.int64),
@@ -138,7 +143,7 @@ def _codes(column: pd.Series, rows: np.ndarray) -> tuple[list[str], np.ndarray]:
     (factorised: text columns of millions of rows never become Python strings)."""
     codes, uniques = pd.factorize(column)
     values = sorted(uniques[np.unique(codes[rows])].tolist()) if len(rows) else []
-    return values, pd.Index(values).get_indexer(uniques)[codes[rows]]
+    return values, pd.Index(values).get_indexer(uniques).astype(np.int32)[codes[rows]]
 
 
 def _ranges(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
