@@ -8,7 +8,7 @@ day (a window is one contiguous slice) and by (person, day) (a person's history 
 range), merged custody spells by (person, start), journeys of linked persons.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -77,6 +77,7 @@ class Histories:
     j_end: np.ndarray  # _OPEN while open
     base: int
     loc: np.ndarray  # scratch: a person's row in the current person-date table, else -1
+    marks: dict = field(default_factory=dict)  # scratch: `_journey_marks` of the last date
 
     @classmethod
     def build(cls, persons: pd.DataFrame, convictions: pd.DataFrame, custody: pd.DataFrame,
@@ -178,8 +179,18 @@ def _status(h: Histories, t: int, window: int, pids: np.ndarray):
     custody = np.bincount(owner, weights=np.clip(np.minimum(end, t)
                                                  - np.maximum(start, t - window), 0, None),
                           minlength=m)
-    near = (h.j_start <= t) & (t <= h.j_end) | (np.abs(h.j_start - t) <= START_MARGIN_DAYS)
-    return age_at(h.birth_month[pids], t), in_custody, custody, _marked(h.n, h.j_pid[near])[pids]
+    return age_at(h.birth_month[pids], t), in_custody, custody, _journey_marks(h, t)[0][pids]
+
+
+def _journey_marks(h: Histories, t: int) -> tuple[np.ndarray, np.ndarray]:
+    """Flags per person: a journey open on t or starting within 28 days of it; a journey
+    started before t. Kept for the last date asked: each date is asked twice in a row (its
+    eligible persons, its members)."""
+    if h.marks.get("t") != t:
+        near = (h.j_start <= t) & (t <= h.j_end) | (np.abs(h.j_start - t) <= START_MARGIN_DAYS)
+        h.marks = {"t": t, "near": _marked(h.n, h.j_pid[near]),
+                   "earlier": _marked(h.n, h.j_pid[h.j_start < t])}
+    return h.marks["near"], h.marks["earlier"]
 
 
 def _eligible_rows(h: Histories, t: int, window: int, wait: int, adult: int):
@@ -243,7 +254,7 @@ def person_dates(h: Histories, t: int, window: int, wait: int,
     placebo_ok = np.bincount(li[(outcome >= t - PLACEBO_OUTCOME_DAYS) & (outcome <= t - 1)],
                              minlength=m) > 0
     other = np.bincount(oli, minlength=m)
-    earlier = _marked(h.n, h.j_pid[h.j_start < t])[pids]
+    earlier = _journey_marks(h, t)[1][pids]
     rows = {
         "pid": pids, "sex": h.sex[pids].astype(np.int64), "age": age,
         "age_band": _band(age, _AGE_EDGES), "before": before,
