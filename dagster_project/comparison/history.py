@@ -61,7 +61,6 @@ class Histories:
     k_key: np.ndarray  # counted convictions by (person, day): pid * _SHIFT + day - base
     k_out: np.ndarray
     k_ptr: np.ndarray
-    k_day: np.ndarray
     k_group: np.ndarray
     k_force: np.ndarray
     ok_key: np.ndarray  # convictions that do not count, by (person, day)
@@ -94,7 +93,7 @@ class Histories:
         forces, f = _codes(convictions["force"], rows)
         base = int(min(convictions["offence_day"].min(), 0)) - 1 if len(convictions) else -1
         day = convictions["offence_day"].to_numpy(np.int64)[rows]
-        out = convictions["outcome_day"].to_numpy()[rows]
+        out = convictions["outcome_day"].to_numpy()[rows].astype(np.int32)  # days: 32 bits
         pid = convictions["pid"].to_numpy()[rows].astype(np.int64)
         del rows
         by_pid = np.lexsort((f, day, pid))
@@ -102,7 +101,7 @@ class Histories:
         rank = np.empty(len(pid), np.int32)
         rank[by_pid] = np.arange(len(pid)) - k_ptr[pid[by_pid]]
         by = {"k_key": pid[by_pid] * _SHIFT + (day[by_pid] - base), "k_out": out[by_pid],
-              "k_day": day[by_pid], "k_group": g[by_pid], "k_force": f[by_pid]}
+              "k_group": g[by_pid], "k_force": f[by_pid]}
         del by_pid
         by_day = np.lexsort((f, day))  # of one day, the last is the largest force code
         by.update(c_day=day[by_day], c_out=out[by_day], c_pid=pid[by_day], c_group=g[by_day],
@@ -110,7 +109,7 @@ class Histories:
         del by_day, day, out, pid, g, f, rank
         others = np.flatnonzero(~counted)
         o_day = convictions["offence_day"].to_numpy(np.int64)[others]
-        o_out = convictions["outcome_day"].to_numpy(np.int64)[others]
+        o_out = convictions["outcome_day"].to_numpy()[others].astype(np.int32)
         o_pid = convictions["pid"].to_numpy(np.int64)[others]
         del others
         o_order = np.argsort(o_day, kind="stable")
@@ -232,7 +231,8 @@ def person_dates(h: Histories, t: int, window: int, wait: int,
         li, pos = _window_rows(h.k_key, pids, t - window - h.base, t - h.base)
         known = h.k_out[pos] <= t - 1 + wait
         li, pos = li[known], pos[known]
-        day, group, force, outcome = h.k_day[pos], h.k_group[pos], h.k_force[pos], h.k_out[pos]
+        day = h.k_key[pos] % _SHIFT + h.base  # the key holds the day
+        group, force, outcome = h.k_group[pos], h.k_force[pos], h.k_out[pos]
         oli, opos = _window_rows(h.ok_key, pids, t - window - h.base, t - h.base)
         oli = oli[h.ok_out[opos] <= t - 1 + wait]
         history = (np.searchsorted(h.k_key, pids * _SHIFT + (t - window - h.base))
