@@ -9,6 +9,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from dagster_project.comparison import compare, pool_tables, publish_comparison
+from dagster_project.linkage.identities import ATTRIBUTOR
 from dagster_project.orchestration.io_manager import WarehouseResource
 from dagster_project.orchestration.metadata import settings_metadata, table_metadata
 from dagster_project.orchestration.partitions import cohort_years
@@ -24,10 +25,13 @@ _POOL = ("comparison_persons", "comparison_convictions", "comparison_custody")
 @dg.multi_asset(
     ins={
         "staged_pnc_nominals": dg.AssetIn(metadata={"columns": ["pncid", "dob", "sex"]}),
-        "client_links": dg.AssetIn(),
-        "client_link_candidates": dg.AssetIn(),
-        "client_identities": dg.AssetIn(),
-        "pnc_identity_variants": dg.AssetIn(),
+        # only the columns the pool reads: nationally the variants alone are 4M rows
+        "client_links": dg.AssetIn(metadata={"columns": ["person_key", "link_status",
+                                                         "pncid"]}),
+        "client_link_candidates": dg.AssetIn(metadata={"columns": ["person_key", "pncid",
+                                                                   "match_probability"]}),
+        "client_identities": dg.AssetIn(metadata={"columns": [*ATTRIBUTOR, "linkable"]}),
+        "pnc_identity_variants": dg.AssetIn(metadata={"columns": ["pncid", *ATTRIBUTOR]}),
     },
     # the offences are read by the step itself, only the rows it needs (SQL): nationally
     # the whole table would be gigabytes of text

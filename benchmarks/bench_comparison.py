@@ -1,14 +1,15 @@
 """Time the comparison step (METHOD.md §10) of one cohort year on a loaded warehouse.
 
     python benchmarks/bench_comparison.py WAREHOUSE_URL [--cohort-year 2006-07]
-        [--truth TRUTH_DIR]
+        [--truth TRUTH_DIR] [--save DIR]
 
 Reads what the `comparison_outcomes`/`comparison_balance` step reads (cohort_members,
 treatment_journeys and the per-delivery comparison_persons/_convictions/_custody) from a
 warehouse the pipeline has filled, runs `compare`, and prints the wall time of the step
 (reading included), the process's peak resident memory (`resource.getrusage`), the `all`
 and `placebo` rows, the largest |SMD| after weighting, and with `--truth` the generator's
-true effect for the year (comparison_truth.csv).
+true effect for the year (comparison_truth.csv). `--save` writes the unpublished outcomes
+and the balance table as CSV (to compare two versions of the step exactly).
 """
 
 import argparse
@@ -33,6 +34,7 @@ def main() -> None:
     parser.add_argument("warehouse_url")
     parser.add_argument("--cohort-year", default="2006-07")
     parser.add_argument("--truth")
+    parser.add_argument("--save", type=Path)
     args = parser.parse_args()
     settings = Settings.from_env(warehouse_url=args.warehouse_url)
     started = time.perf_counter()
@@ -53,6 +55,10 @@ def main() -> None:
     rows = published[published["dimension"].isin(["all", "placebo"])][_COLUMNS]
     print(rows.to_markdown(index=False, floatfmt=".4f"))
     print(f"max |SMD| after weighting: {result.balance['smd_after_weighting'].abs().max():.4f}")
+    if args.save:
+        args.save.mkdir(parents=True, exist_ok=True)
+        result.outcomes.to_csv(args.save / "outcomes.csv", index=False)
+        result.balance.to_csv(args.save / "balance.csv", index=False)
     if args.truth:
         truth = pd.read_csv(Path(args.truth) / "comparison_truth.csv")
         print(truth[truth["cohort_year"] == args.cohort_year].to_markdown(index=False,

@@ -8,7 +8,7 @@ day (a window is one contiguous slice) and by (person, day) (a person's history 
 range), merged custody spells by (person, start), journeys of linked persons.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -57,10 +57,10 @@ class Histories:
     c_pid: np.ndarray
     c_group: np.ndarray
     c_force: np.ndarray
+    c_rank: np.ndarray  # of each, its rank among the person's counted convictions by day
     k_key: np.ndarray  # counted convictions by (person, day): pid * _SHIFT + day - base
     k_out: np.ndarray
     k_ptr: np.ndarray
-    k_day: np.ndarray
     k_group: np.ndarray
     k_force: np.ndarray
     ok_key: np.ndarray  # convictions that do not count, by (person, day)
@@ -76,6 +76,7 @@ class Histories:
     j_end: np.ndarray  # _OPEN while open
     base: int
     loc: np.ndarray  # scratch: a person's row in the current person-date table, else -1
+    marks: dict = field(default_factory=dict)  # scratch: `_journey_marks` of the last date
 
     @classmethod
     def build(cls, persons: pd.DataFrame, convictions: pd.DataFrame, custody: pd.DataFrame,
@@ -84,19 +85,38 @@ class Histories:
         (`person_key`, `start`, `end`, `open`; day numbers in `start_day`, `end_day`)."""
         n = len(persons)
         persons = persons.sort_values("pid")
-        counted = convictions[convictions["counted"].to_numpy(bool)]
-        groups = sorted(counted["offence_group"].unique())
-        forces = sorted(counted["force"].unique())
+        # in stages, each stage's inputs dropped once sorted: nationally every array is
+        # ~10M rows, and the peak of the comparison step is here
+        counted = convictions["counted"].to_numpy(bool)
+        rows = np.flatnonzero(counted)
+        groups, g = _codes(convictions["offence_group"], rows)
+        forces, f = _codes(convictions["force"], rows)
         base = int(min(convictions["offence_day"].min(), 0)) - 1 if len(convictions) else -1
-        g = pd.Index(groups).get_indexer(counted["offence_group"])
-        f = pd.Index(forces).get_indexer(counted["force"])
-        day, out = counted["offence_day"].to_numpy(np.int64), counted["outcome_day"].to_numpy()
-        pid = counted["pid"].to_numpy(np.int64)
-        by_day = np.lexsort((f, day))  # of one day, the last is the largest force code
+        day = convictions["offence_day"].to_numpy(np.int64)[rows]
+        out = convictions["outcome_day"].to_numpy()[rows].astype(np.int32)  # days: 32 bits
+        pid = convictions["pid"].to_numpy()[rows].astype(np.int64)
+        del rows
         by_pid = np.lexsort((f, day, pid))
-        other = convictions[~convictions["counted"].to_numpy(bool)]
-        o_order = np.argsort(other["offence_day"].to_numpy(), kind="stable")
-        ok_order = np.lexsort((other["offence_day"].to_numpy(), other["pid"].to_numpy()))
+        k_ptr = np.searchsorted(pid[by_pid], np.arange(n + 1))
+        rank = np.empty(len(pid), np.int32)
+        rank[by_pid] = np.arange(len(pid)) - k_ptr[pid[by_pid]]
+        by = {"k_key": pid[by_pid] * _SHIFT + (day[by_pid] - base), "k_out": out[by_pid],
+              "k_group": g[by_pid], "k_force": f[by_pid]}
+        del by_pid
+        by_day = np.lexsort((f, day))  # of one day, the last is the largest force code
+        by.update(c_day=day[by_day], c_out=out[by_day], c_pid=pid[by_day], c_group=g[by_day],
+                  c_force=f[by_day], c_rank=rank[by_day])
+        del by_day, day, out, pid, g, f, rank
+        others = np.flatnonzero(~counted)
+        o_day = convictions["offence_day"].to_numpy(np.int64)[others]
+        o_out = convictions["outcome_day"].to_numpy()[others].astype(np.int32)
+        o_pid = convictions["pid"].to_numpy(np.int64)[others]
+        del others
+        o_order = np.argsort(o_day, kind="stable")
+        ok_order = np.lexsort((o_day, o_pid))
+        by.update(ok_key=(o_pid * _SHIFT + o_day - base)[ok_order], ok_out=o_out[ok_order],
+                  o_day=o_day[o_order], o_out=o_out[o_order], o_pid=o_pid[o_order])
+        del o_day, o_out, o_pid, o_order, ok_order
         custody = custody.sort_values(["pid", "start"])
         links = persons.dropna(subset=["linked_person_key"])
         pid_of_key = pd.Series(links["pid"].to_numpy(), index=links["linked_person_key"])
@@ -108,17 +128,7 @@ class Histories:
             sex=persons["sex"].to_numpy(np.int8),
             ambiguous=persons["ambiguous_candidate"].to_numpy(bool),
             groups=groups, forces=forces,
-            c_day=day[by_day], c_out=out[by_day], c_pid=pid[by_day], c_group=g[by_day],
-            c_force=f[by_day],
-            k_key=pid[by_pid] * _SHIFT + (day[by_pid] - base), k_out=out[by_pid],
-            k_ptr=np.searchsorted(pid[by_pid], np.arange(n + 1)),
-            k_day=day[by_pid], k_group=g[by_pid], k_force=f[by_pid],
-            ok_key=(other["pid"].to_numpy(np.int64) * _SHIFT
-                    + other["offence_day"].to_numpy(np.int64) - base)[ok_order],
-            ok_out=other["outcome_day"].to_numpy(np.int64)[ok_order],
-            o_day=other["offence_day"].to_numpy(np.int64)[o_order],
-            o_out=other["outcome_day"].to_numpy(np.int64)[o_order],
-            o_pid=other["pid"].to_numpy(np.int64)[o_order],
+            k_ptr=k_ptr, **by,
             s_start=custody["start"].to_numpy(np.int64), s_end=custody["end"].to_numpy(np.int64),
             s_ptr=np.searchsorted(custody["pid"].to_numpy(np.int64), np.arange(n + 1)),
             j_pid=j_pid[linked].astype(np.int64),
@@ -126,6 +136,14 @@ class Histories:
             j_end=j_end[linked].astype(np.int64),
             base=base, loc=np.full(n, -1, np.int64),
         )
+
+
+def _codes(column: pd.Series, rows: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """The sorted distinct values of `column` at `rows` and each row's place among them
+    (factorised: text columns of millions of rows never become Python strings)."""
+    codes, uniques = pd.factorize(column)
+    values = sorted(uniques[np.unique(codes[rows])].tolist()) if len(rows) else []
+    return values, pd.Index(values).get_indexer(uniques).astype(np.int32)[codes[rows]]
 
 
 def _ranges(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -150,33 +168,79 @@ def _marked(n: int, pids: np.ndarray) -> np.ndarray:
     return mark
 
 
+def _status(h: Histories, t: int, window: int, pids: np.ndarray):
+    """Of persons `pids` at t: age, in custody on t, custody days in the before window, a
+    journey open on t or starting within 28 days of it."""
+    owner, pos = _ranges(h.s_ptr[pids], h.s_ptr[pids + 1])
+    start, end = h.s_start[pos], h.s_end[pos]
+    m = len(pids)
+    in_custody = np.bincount(owner, weights=(start <= t) & (end > t), minlength=m) > 0
+    custody = np.bincount(owner, weights=np.clip(np.minimum(end, t)
+                                                 - np.maximum(start, t - window), 0, None),
+                          minlength=m)
+    return age_at(h.birth_month[pids], t), in_custody, custody, _journey_marks(h, t)[0][pids]
+
+
+def _journey_marks(h: Histories, t: int) -> tuple[np.ndarray, np.ndarray]:
+    """Flags per person: a journey open on t or starting within 28 days of it; a journey
+    started before t. Kept for the last date asked: each date is asked twice in a row (its
+    eligible persons, its members)."""
+    if h.marks.get("t") != t:
+        near = (h.j_start <= t) & (t <= h.j_end) | (np.abs(h.j_start - t) <= START_MARGIN_DAYS)
+        h.marks = {"t": t, "near": _marked(h.n, h.j_pid[near]),
+                   "earlier": _marked(h.n, h.j_pid[h.j_start < t])}
+    return h.marks["near"], h.marks["earlier"]
+
+
+def _eligible_rows(h: Histories, t: int, window: int, wait: int, adult: int):
+    """Every person eligible at t (METHOD.md §10) and their rows of the window: one day
+    slice of the counted convictions; eligibility is settled first, so that the rest is
+    computed for the eligible only."""
+    lo, hi = np.searchsorted(h.c_day, [t - window, t])
+    known = h.c_out[lo:hi] <= t - 1 + wait
+    candidates = np.flatnonzero(_marked(h.n, h.c_pid[lo:hi][known]))  # sorted, no sort
+    age, in_custody, custody, near = _status(h, t, window, candidates)
+    ok = (age >= adult) & ~in_custody & ~near & ~h.ambiguous[candidates]
+    pids = candidates[ok]
+    m = len(pids)
+    h.loc[pids] = np.arange(m)  # a person's row, for the rows of the window
+    every = h.loc[h.c_pid[lo:hi]]
+    olo, ohi = np.searchsorted(h.o_day, [t - window, t])
+    oli = h.loc[h.o_pid[olo:ohi][h.o_out[olo:ohi] <= t - 1 + wait]]
+    h.loc[pids] = -1
+    # counted convictions before the window: the rank, among the person's, of their first
+    # in the window (every eligible person has one there)
+    history = np.full(m, np.iinfo(np.int64).max)
+    mine = every >= 0
+    # (one dtype: `ufunc.at` is some 25 times slower when it must cast)
+    np.minimum.at(history, every[mine], h.c_rank[lo:hi][mine].astype(np.int64))
+    rows = mine & known
+    window_rows = (every[rows], *(a[lo:hi][rows] for a in (h.c_day, h.c_group, h.c_force,
+                                                            h.c_out)))
+    return pids, window_rows, oli[oli >= 0], history, (age[ok], in_custody[ok], custody[ok],
+                                                        near[ok])
+
+
 def person_dates(h: Histories, t: int, window: int, wait: int,
                  pids: np.ndarray | None = None, adult: int = 18) -> dict[str, np.ndarray]:
     """What persons carry at t. With `pids` None: every person eligible at t (METHOD.md
     §10), else exactly the persons `pids` (cohort members at their index date)."""
-    only_eligible = pids is None
-    if only_eligible:  # everyone with a counted conviction in the window: one day slice
-        lo, hi = np.searchsorted(h.c_day, [t - window, t])
-        known = h.c_out[lo:hi] <= t - 1 + wait
-        pid = h.c_pid[lo:hi][known]
-        pids = np.flatnonzero(_marked(h.n, pid))  # sorted, as np.unique, without a sort
-        m = len(pids)
-        h.loc[pids] = np.arange(m)  # a person's row, for the rows of the window
-        li = h.loc[pid]
-        olo, ohi = np.searchsorted(h.o_day, [t - window, t])
-        oli = h.loc[h.o_pid[olo:ohi][h.o_out[olo:ohi] <= t - 1 + wait]]
-        h.loc[pids] = -1
-        oli = oli[oli >= 0]
-        day, group = h.c_day[lo:hi][known], h.c_group[lo:hi][known]
-        force, outcome = h.c_force[lo:hi][known], h.c_out[lo:hi][known]
+    if pids is None:
+        pids, (li, day, group, force, outcome), oli, history, status = _eligible_rows(
+            h, t, window, wait, adult)
     else:  # a few persons: their own rows, by (person, day)
-        m = len(pids)
         li, pos = _window_rows(h.k_key, pids, t - window - h.base, t - h.base)
         known = h.k_out[pos] <= t - 1 + wait
         li, pos = li[known], pos[known]
-        day, group, force, outcome = h.k_day[pos], h.k_group[pos], h.k_force[pos], h.k_out[pos]
+        day = h.k_key[pos] % _SHIFT + h.base  # the key holds the day
+        group, force, outcome = h.k_group[pos], h.k_force[pos], h.k_out[pos]
         oli, opos = _window_rows(h.ok_key, pids, t - window - h.base, t - h.base)
         oli = oli[h.ok_out[opos] <= t - 1 + wait]
+        history = (np.searchsorted(h.k_key, pids * _SHIFT + (t - window - h.base))
+                   - h.k_ptr[pids])
+        status = _status(h, t, window, pids)
+    age, in_custody, custody, treated_near = status
+    m = len(pids)
     before = np.bincount(li, minlength=m)
     block = np.minimum((t - 1 - day) // BLOCK_DAYS, BLOCKS - 1)
     blocks = np.bincount(li * BLOCKS + block, minlength=m * BLOCKS).reshape(m, BLOCKS)
@@ -191,18 +255,7 @@ def person_dates(h: Histories, t: int, window: int, wait: int,
     placebo_ok = np.bincount(li[(outcome >= t - PLACEBO_OUTCOME_DAYS) & (outcome <= t - 1)],
                              minlength=m) > 0
     other = np.bincount(oli, minlength=m)
-    history = (np.searchsorted(h.k_key, pids * _SHIFT + (t - window - h.base))
-               - h.k_ptr[pids])
-    owner, pos = _ranges(h.s_ptr[pids], h.s_ptr[pids + 1])
-    start, end = h.s_start[pos], h.s_end[pos]
-    in_custody = np.bincount(owner, weights=(start <= t) & (end > t), minlength=m) > 0
-    custody = np.bincount(owner, weights=np.clip(np.minimum(end, t)
-                                                 - np.maximum(start, t - window), 0, None),
-                          minlength=m)
-    age = age_at(h.birth_month[pids], t)
-    near = (h.j_start <= t) & (t <= h.j_end) | (np.abs(h.j_start - t) <= START_MARGIN_DAYS)
-    treated_near = _marked(h.n, h.j_pid[near])[pids]
-    earlier = _marked(h.n, h.j_pid[h.j_start < t])[pids]
+    earlier = _journey_marks(h, t)[1][pids]
     rows = {
         "pid": pids, "sex": h.sex[pids].astype(np.int64), "age": age,
         "age_band": _band(age, _AGE_EDGES), "before": before,
@@ -215,7 +268,7 @@ def person_dates(h: Histories, t: int, window: int, wait: int,
     }
     rows["eligible"] = ((age >= adult) & (before > 0) & ~in_custody & ~treated_near
                         & ~h.ambiguous[pids])
-    return select(rows, rows["eligible"]) if only_eligible else rows
+    return rows
 
 
 def select(rows: dict[str, np.ndarray], mask: np.ndarray) -> dict[str, np.ndarray]:

@@ -10,7 +10,11 @@ person-date while they number at most `comparison_fit_rows` (the letter of §10)
 that a seeded sample of dates whose eligible person-dates are in turn sampled (Bernoulli,
 weighted back) to the cap: members and controls of a sampled date enter alike. The main
 pass visits every date once: the unweighted balance sums, the placebo's draw (seeded per
-date, so that both passes draw the same pseudo-members), scoring and matching.
+date, so that both passes draw the same pseudo-members), scoring and matching. The model's
+columns are never built for all of a date's eligible persons (nationally some 370,000 a
+date): the balance sums and the eligible persons' scores come from their parts
+(`column_sums`, `Logit.logit_of_rows`); only the rows fitted on, the pseudo-members and
+the controls chosen get their design matrix.
 """
 
 from dataclasses import dataclass
@@ -19,7 +23,13 @@ import numpy as np
 import pandas as pd
 
 from dagster_project.comparison.history import Histories, person_dates, select
-from dagster_project.comparison.propensity import Logit, cells, design, nearest_within_caliper
+from dagster_project.comparison.propensity import (
+    Logit,
+    cells,
+    column_sums,
+    design,
+    nearest_within_caliper,
+)
 from dagster_project.settings import Settings
 
 FIT_DATES_MIN = 90  # dates sampled for the fit, at least, when the rows must be sampled
@@ -57,13 +67,19 @@ def _members_at(t: int, group: pd.DataFrame, h: Histories, s: Settings):
 
 
 def _date(t: int, group: pd.DataFrame, h: Histories, s: Settings):
-    """Eligible rows at t with their design and strata, the members' likewise, and the
-    pseudo-members drawn for the placebo (rows of the eligible ones, -1 none)."""
+    """Eligible rows at t with their strata, the members' rows and design, and the
+    pseudo-members drawn for the placebo (rows of the eligible ones, -1 none). The
+    eligible rows' design is left to the caller: only some rows need it."""
     pool = person_dates(h, t, s.window_days, s.waiting_period_days, adult=s.adult_age)
     mem, mx = _members_at(t, group, h, s)
     pcell, mcell = cells(pool), cells(mem)
     pick = _pick_pseudo(np.random.default_rng([s.comparison_seed, t]), pool, pcell, mcell)
-    return pool, design(pool, len(h.forces)), pcell, mem, mx, pick
+    return pool, pcell, mem, mcell, mx, pick
+
+
+def _design_of(pool: dict, rows: np.ndarray, n_forces: int) -> np.ndarray:
+    """The design of some of one date's eligible rows (most rows never need theirs)."""
+    return design(select(pool, rows), n_forces)
 
 
 def _pick_pseudo(rng, pool: dict, pool_cell, member_cell) -> np.ndarray:
@@ -100,13 +116,13 @@ def _fit(members: pd.DataFrame, h: Histories, s: Settings):
         if t not in fit_dates:
             parts["mx"].append(_members_at(int(t), group, h, s)[1])
             continue
-        pool, x, _, _, mx, pick = _date(int(t), group, h, s)
-        sample = rng.random(len(x)) < rate
-        pseudo = np.zeros(len(x), bool)
+        pool, _, _, _, mx, pick = _date(int(t), group, h, s)
+        sample = rng.random(len(pool["pid"])) < rate
+        pseudo = np.zeros(len(sample), bool)
         pseudo[pick[pick >= 0]] = True
         parts["mx"].append(mx)
-        parts["px"].append(x[pick[pick >= 0]])
-        parts["fx"].append(x[sample])
+        parts["px"].append(_design_of(pool, pick[pick >= 0], len(h.forces)))
+        parts["fx"].append(_design_of(pool, np.flatnonzero(sample), len(h.forces)))
         parts["fp"].append(pseudo[sample])
     fx, fp = np.vstack(parts["fx"]), np.concatenate(parts["fp"])
     models = []
@@ -125,14 +141,15 @@ def _fit(members: pd.DataFrame, h: Histories, s: Settings):
                                                                    len(fit_dates) < len(dates))
 
 
-def _match(model, s, t, tx, tcell, tpid, pool, x, pcell, keep):
+def _match(model, s, tx, tcell, tpid, pool, pcell, keep, n_forces):
     """Controls of the treated rows of one date: (treated row, pool row, weight)."""
     if model is None or len(tx) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
     rows = np.flatnonzero(keep & np.isin(pcell, tcell))
     member, at = nearest_within_caliper(tcell, model.logit(tx), tpid, pcell[rows],
-                                        model.logit(x[rows]), pool["pid"][rows],
-                                        s.comparison_controls, s.comparison_caliper_sd * model.sd)
+                                        model.logit_of_rows(pool, n_forces)[rows],
+                                        pool["pid"][rows], s.comparison_controls,
+                                        s.comparison_caliper_sd * model.sd)
     k = np.bincount(member, minlength=len(tx))
     return member, rows[at], 1.0 / k[member] if len(member) else np.zeros(0)
 
@@ -146,19 +163,19 @@ def match_cohort(members: pd.DataFrame, h: Histories, s: Settings) -> tuple[Matc
     pool_n = 0
     for t, group in members.groupby("index_day", sort=True):
         t = int(t)
-        pool, x, pcell, mem, mx, pick = _date(t, group, h, s)
-        if sums is None:
-            sums, sq = np.zeros(x.shape[1]), np.zeros(x.shape[1])
-        sums += x.sum(axis=0, dtype=np.float64)
-        sq += np.einsum("ij,ij->j", x, x, dtype=np.float64)
-        pool_n += len(x)
+        pool, pcell, mem, mcell, mx, pick = _date(t, group, h, s)
+        date_sums, date_sq = column_sums(pool, len(h.forces))
+        sums = date_sums if sums is None else sums + date_sums
+        sq = date_sq if sq is None else sq + date_sq
+        pool_n += len(pcell)
         has = pick >= 0
         pseudo = select(pool, pick[has])
-        everyone = np.ones(len(x), bool)
+        everyone = np.ones(len(pcell), bool)
         designs = (
             ("members", model, mem, mx, group["row"].to_numpy(), everyone),
             # the pseudo-members are not each other's controls
-            ("placebo", placebo_model, pseudo, x[pick[has]], group["row"].to_numpy()[has],
+            ("placebo", placebo_model, pseudo, _design_of(pool, pick[has], len(h.forces)),
+             group["row"].to_numpy()[has],
              ~np.isin(pool["pid"], pseudo["pid"])),
         )
         for which, m, rows, tx, member_of, keep in designs:
@@ -166,12 +183,12 @@ def match_cohort(members: pd.DataFrame, h: Histories, s: Settings) -> tuple[Matc
             offset = sum(len(f) for f in o["treated"])
             o["treated"].append(_flat(rows, t, member_of))
             o["tx"].append(tx)
-            treated, chosen, weight = _match(m, s, t, tx, cells(rows), rows["pid"], pool, x,
-                                             pcell, keep)
+            treated, chosen, weight = _match(m, s, tx, cells(rows), rows["pid"], pool, pcell,
+                                             keep, len(h.forces))
             o["uses"].append(pd.DataFrame({"treated": offset + treated,
                                            "pid": pool["pid"][chosen], "t": t,
                                            "weight": weight}))
-            o["ux"].append(x[chosen])
+            o["ux"].append(_design_of(pool, chosen, len(h.forces)))
     results = []
     for which in ("members", "placebo"):
         o = out[which]

@@ -76,22 +76,30 @@ def pool_tables(nominals: pd.DataFrame, offences: pd.DataFrame, links: pd.DataFr
         "ambiguous_candidate": persons["pncid"].isin(ambiguous).to_numpy(),
     })
     outcomes = ["C", "K"] if settings.count_cautions else ["C"]
-    convicted = offences[offences["outcome"].isin(outcomes).to_numpy()
-                         & offences["outcome_date"].notna().to_numpy()
-                         & offences["offence_start"].notna().to_numpy()]
-    # duplicate transmissions are one conviction (METHOD.md §2)
-    convicted = convicted.drop_duplicates(["pncid", "cjs_code", "offence_start", "outcome_date"])
+    convicted = offences.loc[offences["outcome"].isin(outcomes).to_numpy()
+                             & offences["outcome_date"].notna().to_numpy()
+                             & offences["offence_start"].notna().to_numpy(),
+                             ["pncid", "cjs_code", "offence_start", "outcome_date", "trigger",
+                              "offence_group", "force"]]
+    # duplicate transmissions are one conviction (METHOD.md §2); on factorised text (no
+    # Python string per row)
+    same = pd.DataFrame({c: pd.factorize(convicted[c])[0] for c in ("pncid", "cjs_code")})
+    same = same.assign(start=convicted["offence_start"].to_numpy(),
+                       outcome=convicted["outcome_date"].to_numpy())
+    convicted = convicted[~same.duplicated().to_numpy()]
     convictions = pd.DataFrame({
         "pid": pid_of.get_indexer(convicted["pncid"].astype(str)),
         "offence_day": to_days(convicted["offence_start"]),
         "outcome_day": to_days(convicted["outcome_date"]),
         "counted": convicted["trigger"].fillna(False).astype(bool).to_numpy(),
-        "offence_group": convicted["offence_group"].fillna("unknown").astype(str).to_numpy(),
+        # text stays text (`.array`, not `.to_numpy()`: millions of Python strings)
+        "offence_group": convicted["offence_group"].fillna("unknown").astype(str).array,
         "force": convicted["force"].fillna("unknown").astype(str).replace("", "unknown")
-        .to_numpy(),
+        .array,
     })
     convictions = convictions[convictions["pid"] >= 0]
-    cus = offences[offences["disposal"].eq("CUS").fillna(False).to_numpy()]
+    cus = offences.loc[offences["disposal"].eq("CUS").fillna(False).to_numpy(),
+                       ["pncid", "disposal", "outcome_date", "custody_days"]]
     spells = custody_spells(cus.assign(person_key=cus["pncid"].astype(str)), persons["pncid"])
     custody = pd.DataFrame({
         "pid": pid_of.get_indexer(spells["person_key"]),

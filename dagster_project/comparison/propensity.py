@@ -1,6 +1,6 @@
 """The propensity score and the matching of METHOD.md §10.
 
-Exports `covariate_names`, `design`, `cells`, `fit_logit`, `nearest_within_caliper`.
+Exports `covariate_names`, `design`, `column_sums`, `cells`, `fit_logit`, `nearest_within_caliper`.
 """
 
 import numpy as np
@@ -37,22 +37,44 @@ def _one_hot(codes: np.ndarray, levels: int) -> np.ndarray:
     return out
 
 
+def _parts(rows: dict, n_forces: int) -> list[tuple[np.ndarray, int]]:
+    """The model's columns as (codes, levels) for indicators, (values, 0) for numbers,
+    `covariate_names` order (a 2-d block of numbers: one column each)."""
+    return [
+        (rows["sex"] - 1, 2), (rows["age_band"], len(AGE_BANDS)),
+        (rows["before_band"], len(BEFORE_BANDS)), (rows["history_band"], len(HISTORY_BANDS)),
+        (rows["recent"], 0), (rows["age"], 0), (rows["blocks"], 0),
+        (rows["days_since_latest"], 0), (rows["by_group"], 0),
+        (np.c_[rows["other"], rows["history"], rows["custody_days"]], 0),
+        (rows["force"], n_forces), (rows["earlier_journey"], 0),
+    ]
+
+
 def design(rows: dict, n_forces: int) -> np.ndarray:
     """The model's columns (`covariate_names` order) of person-date rows."""
     return np.hstack([
-        _one_hot(rows["sex"] - 1, 2),
-        _one_hot(rows["age_band"], len(AGE_BANDS)),
-        _one_hot(rows["before_band"], len(BEFORE_BANDS)),
-        _one_hot(rows["history_band"], len(HISTORY_BANDS)),
-        rows["recent"][:, None].astype(np.float32),
-        rows["age"][:, None].astype(np.float32),
-        rows["blocks"].astype(np.float32),
-        rows["days_since_latest"][:, None].astype(np.float32),
-        rows["by_group"].astype(np.float32),
-        np.c_[rows["other"], rows["history"], rows["custody_days"]].astype(np.float32),
-        _one_hot(rows["force"], n_forces),
-        rows["earlier_journey"][:, None].astype(np.float32),
+        _one_hot(v, levels) if levels else (v if v.ndim == 2 else v[:, None]).astype(np.float32)
+        for v, levels in _parts(rows, n_forces)
     ])
+
+
+def column_sums(rows: dict, n_forces: int) -> tuple[np.ndarray, np.ndarray]:
+    """Σ x and Σ x² of each column of `design(rows)`, from the rows' parts without the
+    matrix: every value is a whole number, so the sums are exact and equal those of the
+    matrix in float64 whatever the order of addition."""
+    sums, squares = [], []
+    for v, levels in _parts(rows, n_forces):
+        if levels:
+            ok = (v >= 0) & (v < levels)
+            count = np.bincount(v[ok], minlength=levels).astype(np.float64)
+            sums.append(count)
+            squares.append(count)
+            continue
+        v = (v if v.ndim == 2 else v[:, None]).astype(np.float64 if v.dtype.kind == "f"
+                                                       else np.int64, copy=False)
+        sums.append(v.sum(axis=0).astype(np.float64))
+        squares.append(np.einsum("ij,ij->j", v, v).astype(np.float64))
+    return np.concatenate(sums), np.concatenate(squares)
 
 
 def cells(rows: dict) -> np.ndarray:
@@ -90,6 +112,25 @@ class Logit:
         if len(x) == 0:
             return np.zeros(0)
         return self.model.decision_function(self.standardise(x))
+
+    def logit_of_rows(self, rows: dict, n_forces: int) -> np.ndarray:
+        """`logit(design(rows))` from the rows' parts, without the matrix: the model is
+        linear in the columns, so an indicator adds its coefficient and a number its value
+        times its coefficient (per unstandardised unit). Equal to `logit` up to the
+        rounding of the last digits."""
+        coef = self.model.coef_.ravel() / self.scale
+        out = np.full(len(rows["pid"]), float(self.model.intercept_[0]) - self.mean @ coef)
+        col = 0
+        for v, levels in _parts(rows, n_forces):
+            if levels:  # a code outside the levels is no indicator: adds nothing
+                table = np.r_[coef[col:col + levels], 0.0]
+                out += table[np.where((v >= 0) & (v < levels), v, levels)]
+                col += levels
+                continue
+            v = v if v.ndim == 2 else v[:, None]
+            out += v.astype(np.float64) @ coef[col:col + v.shape[1]]
+            col += v.shape[1]
+        return out
 
 
 def nearest_within_caliper(member_cell, member_logit, member_pid, pool_cell, pool_logit,
