@@ -56,3 +56,16 @@ def test_the_report_shows_blanked_rows_as_suppressed():
     assert "NTA rule" in html and "threshold 0.95" in html
     assert "*" in html and ">306<" in html  # the configured rule's before: 3 × 102
     assert ">300<" not in html  # the NTA rule's before is blanked
+
+
+def test_a_cohort_count_suppressed_under_one_rule_is_blank_beside_the_others():
+    # one rule's funnel suppressed its cohort count (NA); the rest are counts (found in CI)
+    n = {("deterministic", np.nan): 100, ("probabilistic", 0.95): 140}
+    study = {("deterministic", np.nan): 1000, ("probabilistic", 0.95): 1100}
+    rows = _rows(n, study)
+    rows["cohort"] = pd.Series([pd.NA, 140], dtype=object)
+    rows[["n", "before", "after"]] = rows[["n", "before", "after"]].astype("Int64")
+    table = _suppress_differences(rows, Settings()).set_index(["method", "match_threshold"])
+    assert pd.isna(table.loc[("deterministic", np.nan), "cohort"])
+    assert table.loc[("probabilistic", 0.95), "cohort"] == 140
+    assert table.loc[("deterministic", np.nan), "n"] == 100

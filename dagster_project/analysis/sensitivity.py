@@ -103,7 +103,8 @@ def _suppress_differences(table: pd.DataFrame, settings: Settings) -> pd.DataFra
                      | np.isclose(table["match_threshold"], settings.match_threshold)))
     table = pd.concat([table[configured], table[~configured]], ignore_index=True)
     numeric = [*_ROW_VALUES, "study_population", "cohort"]
-    table[numeric] = table[numeric].astype("float64")
+    # a stage the funnel suppressed under one rule is NA beside other rules' counts (object)
+    table[numeric] = table[numeric].apply(pd.to_numeric).astype("float64")
     for column, key in (("n", ["dimension", "group"]), ("study_population", ["dimension"])):
         values = table[column].astype("float64")
         for _, positions in table.groupby(key, sort=False).indices.items():
