@@ -172,18 +172,18 @@ def match_cohort(members: pd.DataFrame, h: Histories, s: Settings) -> tuple[Matc
         pseudo = select(pool, pick[has])
         everyone = np.ones(len(pcell), bool)
         designs = (
-            ("members", model, mem, mx, group["row"].to_numpy(), everyone),
+            ("members", model, mem, mcell, mx, group["row"].to_numpy(), everyone),
             # the pseudo-members are not each other's controls
-            ("placebo", placebo_model, pseudo, _design_of(pool, pick[has], len(h.forces)),
-             group["row"].to_numpy()[has],
+            ("placebo", placebo_model, pseudo, pcell[pick[has]],
+             _design_of(pool, pick[has], len(h.forces)), group["row"].to_numpy()[has],
              ~np.isin(pool["pid"], pseudo["pid"])),
         )
-        for which, m, rows, tx, member_of, keep in designs:
+        for which, m, rows, cell, tx, member_of, keep in designs:
             o = out[which]
             offset = sum(len(f) for f in o["treated"])
             o["treated"].append(_flat(rows, t, member_of))
             o["tx"].append(tx)
-            treated, chosen, weight = _match(m, s, tx, cells(rows), rows["pid"], pool, pcell,
+            treated, chosen, weight = _match(m, s, tx, cell, rows["pid"], pool, pcell,
                                              keep, len(h.forces))
             o["uses"].append(pd.DataFrame({"treated": offset + treated,
                                            "pid": pool["pid"][chosen], "t": t,
