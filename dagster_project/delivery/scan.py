@@ -9,6 +9,7 @@ Exports `RecordScan`, `hash_and_scan`, `scan_records`.
 """
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,21 +37,25 @@ def hash_and_scan(file_path: Path | str, records: bool = True) -> tuple[str, Rec
     lines, in one read."""
     sha = hashlib.sha256()
     scanner = _RecordScanner(want_lines=True) if records else None
-    with Path(file_path).open("rb") as f:
-        while chunk := f.read(CHUNK_BYTES):
-            sha.update(chunk)
-            if scanner:
-                scanner.feed(chunk)
+    for chunk in _chunks(file_path):
+        sha.update(chunk)
+        if scanner:
+            scanner.feed(chunk)
     return sha.hexdigest(), scanner.finish() if scanner else None
 
 
 def scan_records(file_path: Path | str, want_lines: bool = True) -> RecordScan:
     """Count the CSV records of a file, and where each starts (unless `want_lines` is false)."""
     scanner = _RecordScanner(want_lines)
+    for chunk in _chunks(file_path):
+        scanner.feed(chunk)
+    return scanner.finish()
+
+
+def _chunks(file_path: Path | str) -> Iterator[bytes]:
     with Path(file_path).open("rb") as f:
         while chunk := f.read(CHUNK_BYTES):
-            scanner.feed(chunk)
-    return scanner.finish()
+            yield chunk
 
 
 class _RecordScanner:
