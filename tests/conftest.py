@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from dagster_project.settings import project_data_dir
 from tests.checkout_guard import changes, snapshot
+from tests.synth_support import delivery_of
 
 POSTGRES_SERVER_URL = os.environ.get(
     "RECONVICTION_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -101,3 +102,14 @@ def warehouse_url(request, tmp_path):
     with admin.begin() as conn:
         conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
+
+
+# synthetic deliveries of the generator's tests (test_synth*.py), made once per module
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return delivery_of(tmp_path_factory, "tiny")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    return delivery_of(tmp_path_factory, "demo")

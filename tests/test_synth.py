@@ -17,21 +17,10 @@ from tests.synth_support import (
     NDTMS_DATES,
     PNC_DATES,
     PNCID,
-    delivery_of,
 )
 from tests.synth_support import planted as _planted
 from tests.synth_support import read as _read
 from tests.synth_support import valid as _valid
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    return delivery_of(tmp_path_factory, "tiny")
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    return delivery_of(tmp_path_factory, "demo")
 
 
 def _manifest(delivery) -> dict:

@@ -3,23 +3,12 @@ clients are, how offending responds to treatment, custody, and the law of the da
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from dagster_project.synth import SynthConfig
-from tests.synth_support import EXTRACT_DATE, delivery_of
+from tests.synth_support import EXTRACT_DATE
 from tests.synth_support import read as _read
 from tests.synth_support import truth as _truth
 from tests.synth_support import valid as _valid
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    return delivery_of(tmp_path_factory, "tiny")
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    return delivery_of(tmp_path_factory, "demo")
 
 
 def test_clients_are_three_men_to_one_woman_born_around_1975(demo):
