@@ -12,6 +12,7 @@ from dagster_project.analysis.summary import extract_date_in_use
 from dagster_project.cohort import check_mature, publish_funnel, select_cohort
 from dagster_project.orchestration.io_manager import WarehouseResource
 from dagster_project.orchestration.metadata import settings_metadata, table_metadata
+from dagster_project.orchestration.outs import table_outs
 from dagster_project.orchestration.partitions import cohort_years
 from dagster_project.orchestration.resources import SettingsResource
 from dagster_project.vocabulary.groups import COHORT_GROUP
@@ -24,22 +25,15 @@ _DEPS = [*_INPUTS, "treatment_episodes"]
 @dg.multi_asset(
     partitions_def=cohort_years,
     deps=_DEPS,
-    outs={
-        "cohort_funnel": dg.AssetOut(
-            group_name=COHORT_GROUP, kinds={"pandas"},
-            description="Starters → adults → matched/absent/ambiguous → study population → "
-            "cohort (published: disclosure-controlled).",
-        ),
-        "cohort_members": dg.AssetOut(
-            group_name=COHORT_GROUP, kinds={"pandas"},
-            description="One row per cohort member with every attribute of METHOD.md §4 "
-            "(pseudonymised; warehouse-internal).",
-        ),
-        "cohort_convictions_by_group": dg.AssetOut(
-            group_name=COHORT_GROUP, kinds={"pandas"},
-            description="Counted convictions per member and offence group, before and after.",
-        ),
-    },
+    outs=table_outs(
+        COHORT_GROUP,
+        cohort_funnel="Starters → adults → matched/absent/ambiguous → study population → "
+        "cohort (published: disclosure-controlled).",
+        cohort_members="One row per cohort member with every attribute of METHOD.md §4 "
+        "(pseudonymised; warehouse-internal).",
+        cohort_convictions_by_group="Counted convictions per member and offence group, before "
+        "and after.",
+    ),
 )
 def cohort_tables(
     context: dg.AssetExecutionContext, settings: SettingsResource, warehouse: WarehouseResource

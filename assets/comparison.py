@@ -12,6 +12,7 @@ from dagster_project.comparison import compare, pool_tables, publish_comparison
 from dagster_project.linkage.identities import ATTRIBUTOR
 from dagster_project.orchestration.io_manager import WarehouseResource
 from dagster_project.orchestration.metadata import settings_metadata, table_metadata
+from dagster_project.orchestration.outs import table_outs
 from dagster_project.orchestration.partitions import cohort_years
 from dagster_project.orchestration.resources import SettingsResource
 from dagster_project.vocabulary.groups import COMPARISON_GROUP, POOL_GROUP
@@ -36,23 +37,15 @@ _POOL = ("comparison_persons", "comparison_convictions", "comparison_custody")
     # the offences are read by the step itself, only the rows it needs (SQL): nationally
     # the whole table would be gigabytes of text
     deps=["staged_pnc_offences"],
-    outs={
-        "comparison_persons": dg.AssetOut(
-            group_name=POOL_GROUP, kinds={"pandas"},
-            description="Every PNC person: a surrogate id (the rank of the PNCID, which is "
-            "not kept), birth month (not the date), sex, the pseudonym of the client it is "
-            "linked to, whether an ambiguous client might be it.",
-        ),
-        "comparison_convictions": dg.AssetOut(
-            group_name=POOL_GROUP, kinds={"pandas"},
-            description="Every conviction of every PNC person as day numbers: counted (§2) "
-            "or not, offence group, force.",
-        ),
-        "comparison_custody": dg.AssetOut(
-            group_name=POOL_GROUP, kinds={"pandas"},
-            description="Merged custody spells [start, end) of every PNC person (§4).",
-        ),
-    },
+    outs=table_outs(
+        POOL_GROUP,
+        comparison_persons="Every PNC person: a surrogate id (the rank of the PNCID, which is "
+        "not kept), birth month (not the date), sex, the pseudonym of the client it is "
+        "linked to, whether an ambiguous client might be it.",
+        comparison_convictions="Every conviction of every PNC person as day numbers: counted "
+        "(§2) or not, offence group, force.",
+        comparison_custody="Merged custody spells [start, end) of every PNC person (§4).",
+    ),
 )
 def comparison_pool(context: dg.AssetExecutionContext, settings: SettingsResource,
                     warehouse: WarehouseResource, **inputs: pd.DataFrame):
@@ -76,18 +69,13 @@ def comparison_pool(context: dg.AssetExecutionContext, settings: SettingsResourc
 @dg.multi_asset(
     partitions_def=cohort_years,
     ins={name: dg.AssetIn() for name in ("cohort_members", "treatment_journeys", *_POOL)},
-    outs={
-        "comparison_outcomes": dg.AssetOut(
-            group_name=COMPARISON_GROUP, kinds={"pandas"},
-            description="Naive, control and adjusted reductions with a bootstrap interval, "
-            "by group, and the placebo row (METHOD.md §10; published: disclosure-controlled).",
-        ),
-        "comparison_balance": dg.AssetOut(
-            group_name=COMPARISON_GROUP, kinds={"pandas"},
-            description="Covariate means of matched members, all eligible person-dates and "
-            "weighted controls, with standardised differences before and after weighting.",
-        ),
-    },
+    outs=table_outs(
+        COMPARISON_GROUP,
+        comparison_outcomes="Naive, control and adjusted reductions with a bootstrap interval, "
+        "by group, and the placebo row (METHOD.md §10; published: disclosure-controlled).",
+        comparison_balance="Covariate means of matched members, all eligible person-dates and "
+        "weighted controls, with standardised differences before and after weighting.",
+    ),
 )
 def comparison_tables(context: dg.AssetExecutionContext, settings: SettingsResource,
                       warehouse: WarehouseResource, cohort_members: pd.DataFrame,

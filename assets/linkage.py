@@ -22,20 +22,10 @@ from dagster_project.linkage.evaluation import (
     evaluate_links,
     record_persons,
 )
-from dagster_project.linkage.handover import (
-    OFFENCE_COLUMNS,
-    client_keys,
-    client_links_table,
-)
-from dagster_project.linkage.handover import (
-    client_link_status as link_status_of,
-)
-from dagster_project.linkage.handover import (
-    linked_offences as offences_of_matched,
-)
-from dagster_project.linkage.handover import (
-    treatment_episodes as pseudonymised_episodes,
-)
+from dagster_project.linkage.handover import OFFENCE_COLUMNS, client_keys, client_links_table
+from dagster_project.linkage.handover import client_link_status as link_status_of
+from dagster_project.linkage.handover import linked_offences as offences_of_matched
+from dagster_project.linkage.handover import treatment_episodes as pseudonymised_episodes
 from dagster_project.linkage.rules import candidate_pairs, links_from_candidates
 from dagster_project.orchestration.io_manager import WarehouseResource
 from dagster_project.orchestration.metadata import settings_metadata, table_metadata

@@ -12,6 +12,7 @@ from dagster_project.delivery.manifest import DeliveryError, newest_complete_del
 from dagster_project.delivery.raw import read_extract
 from dagster_project.delivery.schemas import DELIVERY_FILES, RAW_TABLES
 from dagster_project.orchestration.metadata import settings_metadata, table_metadata
+from dagster_project.orchestration.outs import table_outs
 from dagster_project.orchestration.refresh import (
     RAW_CODE_VERSION,
     delivery_version,
@@ -32,16 +33,11 @@ def landing(settings: SettingsResource) -> dg.DataVersion:
 
 @dg.multi_asset(
     deps=[landing],
-    outs={
-        RAW_TABLES[f]: dg.AssetOut(
-            group_name=RAW_GROUP,
-            kinds={"pandas"},
-            code_version=RAW_CODE_VERSION,
-            description=f"`{f}` of the newest complete delivery, every value as delivered "
-            "(text), with extract date, file and line number.",
-        )
+    outs=table_outs(RAW_GROUP, RAW_CODE_VERSION, **{
+        RAW_TABLES[f]: f"`{f}` of the newest complete delivery, every value as delivered "
+        "(text), with extract date, file and line number."
         for f in DELIVERY_FILES
-    },
+    }),
 )
 def raw_delivery(context: dg.AssetExecutionContext, settings: SettingsResource):
     """Verify the newest complete delivery against its manifest, then load its four files."""

@@ -25,13 +25,9 @@ from dagster_project.vocabulary.groups import OUTCOMES_GROUP
     kinds={"pandas"},
     deps=["treatment_journeys", "linkage_alternatives", "alternative_linked_offences"],
 )
-def replication(
-    context: dg.AssetExecutionContext,
-    settings: SettingsResource,
-    warehouse: WarehouseResource,
-    cohort_funnel: pd.DataFrame,
-    outcome_table: pd.DataFrame,
-) -> dg.MaterializeResult:
+def replication(context: dg.AssetExecutionContext, settings: SettingsResource,
+                warehouse: WarehouseResource, cohort_funnel: pd.DataFrame,
+                outcome_table: pd.DataFrame) -> dg.MaterializeResult:
     """Each figure of REFERENCE_FIGURES.md (F1–F25) beside the pipeline's, for both linkage
     rules, with pass/fail against the tolerance (counts ±5%, reductions ±3 points)."""
     run_settings, wh = settings.get(), warehouse.warehouse()

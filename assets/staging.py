@@ -20,6 +20,7 @@ from dagster_project.delivery.schemas import (
 )
 from dagster_project.orchestration.io_manager import WarehouseResource
 from dagster_project.orchestration.metadata import settings_metadata, table_metadata
+from dagster_project.orchestration.outs import table_outs
 from dagster_project.orchestration.refresh import STAGING_CODE_VERSION
 from dagster_project.orchestration.resources import SettingsResource
 from dagster_project.staging import (
@@ -53,23 +54,10 @@ _CODE_LISTS = ["offence_codes", "referral_sources", "drug_codes", "discharge_rea
         STAGED_TABLES[f]: {dg.AssetKey(k) for k in keys} for f, keys in _SOURCES.items()
     }
     | {REJECTS_TABLE: {dg.AssetKey(RAW_TABLES[f]) for f in DELIVERY_FILES}},
-    outs={
-        STAGED_TABLES[f]: dg.AssetOut(
-            group_name=STAGING_GROUP,
-            kinds={"pandas"},
-            code_version=STAGING_CODE_VERSION,
-            description=f"`{f}` typed and validated; codes mapped through the reference tables.",
-        )
+    outs=table_outs(STAGING_GROUP, STAGING_CODE_VERSION, **{
+        STAGED_TABLES[f]: f"`{f}` typed and validated; codes mapped through the reference tables."
         for f in DELIVERY_FILES
-    }
-    | {
-        REJECTS_TABLE: dg.AssetOut(
-            group_name=STAGING_GROUP,
-            kinds={"pandas"},
-            code_version=STAGING_CODE_VERSION,
-            description="Every delivered row that was not staged: file, line and reason.",
-        )
-    },
+    }, **{REJECTS_TABLE: "Every delivered row that was not staged: file, line and reason."}),
 )
 def staged_delivery(
     context: dg.AssetExecutionContext,

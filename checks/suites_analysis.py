@@ -4,16 +4,7 @@ Exports `SUITES` (asset -> rules), `INDEX_COLUMNS` (asset -> columns that locate
 row without identifying anyone).
 """
 
-from checks.rules import (
-    Rule,
-    between,
-    columns_exist,
-    in_set,
-    not_before,
-    not_null,
-    types,
-    unique,
-)
+from checks.rules import Rule, between, columns_exist, in_set, not_before, not_null, types, unique
 from checks.suites_delivery import NDTMS_SEX, codes
 from dagster_project.cohort.attributes import AGE_BANDS, DRUG_GROUPS, RETENTION_BANDS
 from dagster_project.cohort.outcomes import DIMENSIONS

@@ -9,16 +9,7 @@ Exports `reference_suite`, `raw_suite`, `staged_suite`, `rejects_suite`, `WARN_R
 
 from functools import cache
 
-from checks.rules import (
-    Rule,
-    between,
-    columns_exist,
-    in_set,
-    not_before,
-    not_null,
-    types,
-    unique,
-)
+from checks.rules import Rule, between, columns_exist, in_set, not_before, not_null, types, unique
 from dagster_project.delivery.reference import REFERENCE_TABLES, load_reference
 from dagster_project.delivery.schemas import (
     DELIVERY_FILES,

@@ -11,13 +11,7 @@ from checks.layers import LAYERS, PARTITIONED_LAYERS
 from dagster_project.cli.runs import failure_messages
 from dagster_project.settings import Settings
 from dagster_project.warehouse.engine import Warehouse
-from tests.checks_support import (  # noqa: F401  (clean_run is a fixture)
-    COHORT_YEAR,
-    check_definitions,
-    clean_run,
-    run_job,
-    tiny_delivery,
-)
+from tests.checks_support import COHORT_YEAR, check_definitions, clean_run, run_job, tiny_delivery  # noqa: F401  (clean_run is a fixture)
 from tests.defective_deliveries import DEFECTS, make_defective
 
 DOWNSTREAM_OF_STAGING = ["client_identities", "treatment_episodes", "client_links"]

@@ -4,15 +4,7 @@ import pandas as pd
 import pytest
 
 from dagster_project.cohort import FUNNEL_STAGES, MEMBER_COLUMNS, select_cohort, treatment_journeys
-from tests.cohort_support import (
-    SETTINGS,
-    YEAR,
-    cohort,
-    day,
-    episodes,
-    member,
-    offences,
-)
+from tests.cohort_support import SETTINGS, YEAR, cohort, day, episodes, member, offences
 
 PRIOR = {"cjs_code": "BU68001", "offence_group": "burglary", "offence_start": day(-200)}
 

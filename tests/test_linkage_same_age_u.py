@@ -5,11 +5,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dagster_project.linkage.same_age_u import (
-    MIN_PAIRS,
-    area_u_same_age,
-    with_same_age_area_u,
-)
+from dagster_project.linkage.same_age_u import MIN_PAIRS, area_u_same_age, with_same_age_area_u
 
 AROUND = "elsewhere, offended around the treatment"
 ELSE = "All other comparisons"

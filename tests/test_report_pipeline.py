@@ -17,11 +17,7 @@ from assets.report import report_assets
 from dagster_project.cli.runs import execute_job, failure_messages
 from dagster_project.report import SECTIONS, WORKBOOK
 from dagster_project.synth import SynthConfig, generate_delivery
-from tests.test_report import (
-    assert_csv_published,
-    assert_html_published,
-    assert_workbook_published,
-)
+from tests.test_report import assert_csv_published, assert_html_published, assert_workbook_published
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 COHORT_YEAR = "2006-07"

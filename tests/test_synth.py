@@ -12,12 +12,7 @@ import pytest
 from dagster_project.delivery.reference import load_reference
 from dagster_project.delivery.schemas import DELIVERY_FILES, REQUIRED_COLUMNS
 from dagster_project.synth import SCALES, SynthConfig, generate_delivery, truth_dir
-from tests.synth_support import (
-    EXTRACT_DATE,
-    NDTMS_DATES,
-    PNC_DATES,
-    PNCID,
-)
+from tests.synth_support import EXTRACT_DATE, NDTMS_DATES, PNC_DATES, PNCID
 from tests.synth_support import planted as _planted
 from tests.synth_support import read as _read
 from tests.synth_support import valid as _valid

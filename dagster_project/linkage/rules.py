@@ -29,10 +29,7 @@ def link_clients(
     if settings.linkage_method == "deterministic":
         return LinkageResult(links=nta_links(clients, variants))
     # Splink and its DuckDB engine are imported only when the model is wanted
-    from dagster_project.linkage.probabilistic import (
-        model_parameters_markdown,
-        probabilistic_links,
-    )
+    from dagster_project.linkage.probabilistic import model_parameters_markdown, probabilistic_links
 
     links, model = probabilistic_links(clients, variants, offences, settings)
     return LinkageResult(

@@ -6,12 +6,7 @@
 - `output_dir`, `report_path`, `code_version` — where reports go, which code made them
 """
 
-from dagster_project.report.document import (
-    SECTIONS,
-    ReportInputs,
-    headline_markdown,
-    render_report,
-)
+from dagster_project.report.document import SECTIONS, ReportInputs, headline_markdown, render_report
 from dagster_project.report.exports import WORKBOOK, export_tables
 from dagster_project.report.provenance import (
     OUTPUT_DIR_VARIABLE,

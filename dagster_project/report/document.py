@@ -8,12 +8,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from dagster_project.report.cells import (
-    fmt_count,
-    fmt_pct,
-    gate,
-    value,
-)
+from dagster_project.report.cells import fmt_count, fmt_pct, gate, value
 from dagster_project.report.comparison import comparison_card, comparison_section
 from dagster_project.report.provenance import shown_settings
 from dagster_project.report.sections import (

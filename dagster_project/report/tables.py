@@ -10,15 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dagster_project.report.cells import (
-    fmt_count,
-    fmt_pct,
-    fmt_rate,
-    hidden,
-    label,
-    shown,
-    value,
-)
+from dagster_project.report.cells import fmt_count, fmt_pct, fmt_rate, hidden, label, shown, value
 from dagster_project.report.templating import Markup, render
 from dagster_project.vocabulary.disclosure import SUPPRESSED
 from dagster_project.vocabulary.link_status import LINK_STATUSES

@@ -8,16 +8,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..delivery.reference import load_reference
-from .columns import (
-    NO_DAY,
-    code_column,
-    concat_text,
-    date_column,
-    date_parts,
-    draw,
-    int_column,
-    padded,
-)
+from . import columns as col
 from .config import SynthConfig
 from .geography import Geography
 from .offending import DISPOSALS, OUTCOMES
@@ -39,13 +30,13 @@ def _code_strings() -> tuple[list[str], dict[str, int]]:
 def _draw_codes(rng, mix: dict, day: np.ndarray, index: dict, config) -> np.ndarray:
     """Reference code indices from a mix; 'FRAUD' is TH68014 before the Fraud Act."""
     keys = list(mix)
-    drawn = draw(rng, mix, len(day))
+    drawn = col.draw(rng, mix, len(day))
     code = np.array([index.get(k, -1) for k in keys])[drawn]
     fraud = code == -1
     after = fraud & (day >= config.day("fraud_act_date"))
     code[fraud & ~after] = index["TH68014"]
     fraud_act = np.array([index[c] for c in _FRAUD_ACT_CODES])
-    code[after] = fraud_act[draw(rng, _FRAUD_ACT_CODES, int(after.sum()))]
+    code[after] = fraud_act[col.draw(rng, _FRAUD_ACT_CODES, int(after.sum()))]
     return code
 
 
@@ -77,7 +68,7 @@ def offences_table(
     force[away] = rng.integers(0, len(geography.force_codes), int(away.sum()))
     # ASN: year, force, station, then a serial unique within the year (the case's rank in
     # a random order of the year's cases), so that the ASN identifies the case
-    yy = date_parts(day)[0] % 100
+    yy = col.date_parts(day)[0] % 100
     serial = np.empty(n_cases, np.int64)
     order = np.lexsort((rng.random(n_cases), yy))
     first = np.searchsorted(yy[order], yy[order], side="left")
@@ -123,7 +114,7 @@ def offences_table(
         _draw_codes(rng, config.other_offence_mix, start, index, config),
     )
     suffixed = rng.random(n) < config.suffix_share
-    code[suffixed] += len(index) * (1 + draw(rng, _SUFFIXES, int(suffixed.sum())))
+    code[suffixed] += len(index) * (1 + col.draw(rng, _SUFFIXES, int(suffixed.sum())))
     outcome_day = cases["outcome_day"].to_numpy()[c]
     end = start + rng.integers(1, 61, n)
     end = np.where(
@@ -153,26 +144,27 @@ def offences_table(
         row_case, row_seq, row_serial, source = (
             a[written] for a in (row_case, row_seq, row_serial, source)
         )
-    asn = concat_text(
-        padded(yy[row_case], 2),
-        code_column(force[row_case], geography.force_codes),
-        padded(station[row_case], 2),
-        padded(row_serial, 7),
+    asn = col.concat_text(
+        col.padded(yy[row_case], 2),
+        col.code_column(force[row_case], geography.force_codes),
+        col.padded(station[row_case], 2),
+        col.padded(row_serial, 7),
         pa.array(check_letter(yy[row_case], row_serial)),
     )
+    outcome_on = np.where(pending, col.NO_DAY, outcome_day)
     table = pa.table(
         {
             "PNCID": records.pncid.take(pa.array(case_record[row_case])),
             "ASN": asn,
-            "OFFENCE_SEQ": int_column(row_seq),
-            "CJS_CODE": code_column(code[source], codes),
-            "OFFENCE_START": date_column(start[source], "iso"),
-            "OFFENCE_END": date_column(np.where(end < 0, NO_DAY, end)[source], "iso"),
-            "FORCE": code_column(force[row_case], geography.force_codes),
-            "OUTCOME": code_column(outcome[source], _ROW_OUTCOMES),
-            "OUTCOME_DATE": date_column(np.where(pending, NO_DAY, outcome_day)[source], "iso"),
-            "DISPOSAL": code_column(disposal[source], DISPOSALS),
-            "CUSTODY_DAYS": int_column(custody_days[source], missing=custody_days[source] < 0),
+            "OFFENCE_SEQ": col.int_column(row_seq),
+            "CJS_CODE": col.code_column(code[source], codes),
+            "OFFENCE_START": col.date_column(start[source], "iso"),
+            "OFFENCE_END": col.date_column(np.where(end < 0, col.NO_DAY, end)[source], "iso"),
+            "FORCE": col.code_column(force[row_case], geography.force_codes),
+            "OUTCOME": col.code_column(outcome[source], _ROW_OUTCOMES),
+            "OUTCOME_DATE": col.date_column(outcome_on[source], "iso"),
+            "DISPOSAL": col.code_column(disposal[source], DISPOSALS),
+            "CUSTODY_DAYS": col.int_column(custody_days[source], missing=custody_days[source] < 0),
         }
     )
     return table, len(dup)

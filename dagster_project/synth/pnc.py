@@ -14,16 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from .columns import (
-    NO_DAY,
-    code_column,
-    concat_text,
-    date_column,
-    date_parts,
-    draw,
-    padded,
-    unrecorded,
-)
+from . import columns as col
 from .config import SynthConfig
 from .geography import Geography
 from .people import ETHNIC_PNC, People, draw_names, name_pools, slip_dob
@@ -51,8 +42,8 @@ def check_letter(year: np.ndarray, serial: np.ndarray) -> np.ndarray:
 
 def pncid_text(year: np.ndarray, serial: np.ndarray) -> pa.Array:
     """PNCIDs `YYYY/NNNNNNNL`."""
-    return concat_text(
-        padded(year, 4), "/", padded(serial, 7), pa.array(check_letter(year, serial))
+    return col.concat_text(
+        col.padded(year, 4), "/", col.padded(serial, 7), pa.array(check_letter(year, serial))
     )
 
 
@@ -83,9 +74,9 @@ def build_records(rng, cases, people: People, config: SynthConfig):
     first_day = np.full(len(rec_person), np.iinfo(np.int64).max)
     np.minimum.at(first_day, case_record, cases["day"].to_numpy())
     # records whose history starts with the simulation were opened earlier
-    year = date_parts(first_day)[0]
+    year = col.date_parts(first_day)[0]
     history_year = int(config.history_start[:4])
-    birth_year = date_parts(people.dob[rec_person])[0]
+    birth_year = col.date_parts(people.dob[rec_person])[0]
     earliest = np.minimum(np.maximum(config.first_record_year_min, birth_year + 10), history_year)
     year = np.where(
         year == history_year,
@@ -119,16 +110,16 @@ def forename_text(names: dict, male: np.ndarray) -> pa.Array:
     text = np.concatenate([pools["male"].names, pools["female"].names])
     shift = np.where(male, 0, len(pools["male"].names))
     second = names["forename2"]
-    return concat_text(
-        code_column(names["forename"] + shift, text),
-        code_column(np.where(second >= 0, second + shift, -1), text),
+    return col.concat_text(
+        col.code_column(names["forename"] + shift, text),
+        col.code_column(np.where(second >= 0, second + shift, -1), text),
         sep=" ",
     )
 
 
 def surname_text(names: dict) -> pa.Array:
     """SURNAME as filed."""
-    return code_column(names["surname"], name_pools()["surname"].names)
+    return col.code_column(names["surname"], name_pools()["surname"].names)
 
 
 def nominals_table(
@@ -155,17 +146,17 @@ def nominals_table(
             "PNCID": records.pncid,
             "SURNAME": surname_text(records.names),
             "FORENAMES": forename_text(records.names, male),
-            "DOB": date_column(records.dob, "iso"),
-            "SEX": code_column(sex, ["M", "F", "U"]),
-            "POSTCODE": code_column(
-                unrecorded(rng, people.area_at(p, last_day), config.postcode_missing_share),
+            "DOB": col.date_column(records.dob, "iso"),
+            "SEX": col.code_column(sex, ["M", "F", "U"]),
+            "POSTCODE": col.code_column(
+                col.unrecorded(rng, people.area_at(p, last_day), config.postcode_missing_share),
                 geography.outward_codes,
             ),
-            "FORCE": code_column(
+            "FORCE": col.code_column(
                 geography.district_force[people.area_at(p, first_day)], geography.force_codes
             ),
-            "ETHNICITY": code_column(
-                unrecorded(rng, people.pnc_ethnic[p].astype(np.int64),
+            "ETHNICITY": col.code_column(
+                col.unrecorded(rng, people.pnc_ethnic[p].astype(np.int64),
                            config.ethnicity_missing_share),
                 ETHNIC_PNC,
             ),
@@ -182,7 +173,7 @@ def aliases_table(rng, records: PncRecords, people: People, config: SynthConfig)
     male = people.male[records.person[rec]]
     names = {k: v[rec].copy() for k, v in records.names.items()}
     kinds = list(config.alias_kind_shares)
-    kind = draw(rng, config.alias_kind_shares, len(rec))
+    kind = col.draw(rng, config.alias_kind_shares, len(rec))
     fresh = draw_names(rng, male, config.initial_skew, config.second_forename_share)
     is_forename = kind == kinds.index("forename")
     names["forename"][is_forename] = fresh["forename"][is_forename]
@@ -197,7 +188,7 @@ def aliases_table(rng, records: PncRecords, people: People, config: SynthConfig)
         pool = pools[sex]
         letter = pool.letter[names["forename"][rows]]
         names["forename"][rows] = pool.start[letter] + rng.integers(0, pool.size[letter])
-    dob = np.full(len(rec), NO_DAY)
+    dob = np.full(len(rec), col.NO_DAY)
     is_dob = kind == kinds.index("dob")
     dob[is_dob] = slip_dob(rng, records.dob[rec[is_dob]], rng.integers(0, 3, is_dob.sum()))
     return pa.table(
@@ -205,6 +196,6 @@ def aliases_table(rng, records: PncRecords, people: People, config: SynthConfig)
             "PNCID": records.pncid.take(pa.array(rec)),
             "SURNAME": surname_text(names),
             "FORENAMES": forename_text(names, male),
-            "DOB": date_column(dob, "iso"),
+            "DOB": col.date_column(dob, "iso"),
         }
     )
