@@ -15,6 +15,7 @@ from dagster_project.analysis.trends import cohort_trends as tabulate_trends
 from dagster_project.analysis.trends import year_column
 from dagster_project.orchestration.metadata import table_metadata
 from dagster_project.vocabulary.groups import TRENDS_GROUP
+from dagster_project.vocabulary.partition import PARTITION_COLUMN
 
 # eager() waits for every upstream partition to exist; most cohort years never will (immature
 # or simply not analysed), so that part of eager() is dropped.
@@ -30,7 +31,7 @@ def cohort_trends(outcome_table: pd.DataFrame) -> dg.MaterializeResult:
     """Headline outcomes (all, drug group, referral route, retention, exit) of every analysed
     cohort year side by side: n, convictions before and after, reduction and its 95% CI."""
     trends = tabulate_trends(outcome_table)
-    years = sorted(outcome_table["cohort_year"].unique())
+    years = sorted(outcome_table[PARTITION_COLUMN].unique())
     reductions = trends[trends["measure"] == "reduction"].drop(columns="measure")
     reductions = reductions.rename(columns={year_column(y): y for y in years})
     return dg.MaterializeResult(

@@ -15,6 +15,7 @@ from dagster_project.vocabulary.link_status import (
     MATCHED,
     STUDY_STATUSES,
 )
+from dagster_project.vocabulary.partition import PARTITION_COLUMN
 
 MEMBER_COLUMNS = [
     "person_key", "link_status", "age_band", "sex", "drug_group", "referral_route",
@@ -81,7 +82,7 @@ def _cohort() -> dict[str, list[Rule]]:
                                             "custody_days_after")]
     return {
         "cohort_funnel": [
-            not_null("cohort_year"), in_set("stage", FUNNEL_STAGES, "METHOD.md §8"),
+            not_null(PARTITION_COLUMN), in_set("stage", FUNNEL_STAGES, "METHOD.md §8"),
             unique("stage"), between("persons", 0, None),
         ],
         "cohort_members": [
@@ -107,13 +108,13 @@ def _cohort() -> dict[str, list[Rule]]:
 def _outcomes() -> dict[str, list[Rule]]:
     return {
         "outcome_table": [
-            not_null("cohort_year"), in_set("dimension", DIMENSIONS, "METHOD.md §5"),
+            not_null(PARTITION_COLUMN), in_set("dimension", DIMENSIONS, "METHOD.md §5"),
             unique("dimension", "group"), between("n", 0, None),
             not_before("ci_high", "ci_low"), between("reduction", None, 1),
         ],
         "replication": [not_null("id"), unique("id"), not_null("figure")],
         "linkage_sensitivity": [
-            not_null("cohort_year"), in_set("method", LINKAGE_METHODS),
+            not_null(PARTITION_COLUMN), in_set("method", LINKAGE_METHODS),
             in_set("dimension", DIMENSIONS, "METHOD.md §5"),
             unique("method", "match_threshold", "dimension", "group"),
             between("n", 0, None), between("reduction", None, 1),

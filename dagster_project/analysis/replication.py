@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from dagster_project.vocabulary.link_status import ADULT_STARTERS, COHORT, STUDY_POPULATION
+
 COUNT_TOLERANCE = 0.05
 POINTS_TOLERANCE = 0.03
 
@@ -79,8 +81,8 @@ def _observed(funnel: pd.DataFrame, outcomes: pd.DataFrame) -> dict[str, object]
     f4 = red("all", "all")
     steps = np.diff(band_reductions)
     return {
-        "F1": persons.get("adult_starters"), "F2": persons.get("study_population"),
-        "F3": persons.get("cohort"), "F4": f4,
+        "F1": persons.get(ADULT_STARTERS), "F2": persons.get(STUDY_POPULATION),
+        "F3": persons.get(COHORT), "F4": f4,
         "F5": red("drug_group", "opiate_and_crack"), "F6": red("drug_group", "opiate_only"),
         "F7": red("drug_group", "crack_only") > max(
             red("drug_group", "opiate_and_crack"), red("drug_group", "opiate_only")),

@@ -25,6 +25,7 @@ from dagster_project.cohort.outcomes import COMBINATIONS, SHARE_DIMENSIONS
 from dagster_project.linkage.alternatives import DETERMINISTIC, links_under
 from dagster_project.linkage.resolve import PROBABILISTIC
 from dagster_project.settings import Settings
+from dagster_project.vocabulary.link_status import COHORT, STUDY_POPULATION
 
 SENSITIVITY_DIMENSIONS = ["all", *COMBINATIONS, *SHARE_DIMENSIONS]
 SENSITIVITY_COLUMNS = [
@@ -88,7 +89,7 @@ def linkage_sensitivity_table(
         rows = tables.outcomes[tables.outcomes["dimension"].isin(SENSITIVITY_DIMENSIONS)]
         frames.append(rows.assign(
             method=method, match_threshold=np.nan if threshold is None else threshold,
-            study_population=persons.get("study_population"), cohort=persons.get("cohort"),
+            study_population=persons.get(STUDY_POPULATION), cohort=persons.get(COHORT),
             suppressed_by_difference=False))
     table = pd.concat(frames, ignore_index=True)
     return _suppress_differences(table, settings)[SENSITIVITY_COLUMNS]

@@ -62,7 +62,7 @@ def _published(frame: pd.DataFrame) -> str:
     from dagster_project.cohort import to_published_text
 
     return to_published_text(frame).drop(
-        columns=["suppressed", "suppressed_cells", "cohort_year"], errors="ignore"
+        columns=["suppressed", "suppressed_cells", PARTITION_COLUMN], errors="ignore"
     ).to_markdown(index=False)
 
 
@@ -86,7 +86,7 @@ def headline_table(settings: Settings, cohort_year: str) -> str:
 def replication_summary(settings: Settings, cohort_year: str) -> str:
     wh = Warehouse(settings.warehouse_url)
     table = wh.read_table("replication", partition=(PARTITION_COLUMN, cohort_year))
-    table = table.drop(columns="cohort_year").sort_values(
+    table = table.drop(columns=PARTITION_COLUMN).sort_values(
         "id", key=lambda ids: ids.str[1:].astype(int)
     )
     return f"cohort year {cohort_year}: published figures beside the pipeline's\n\n" + (

@@ -6,6 +6,7 @@ Exports `cohort_trends`, `year_column`, `TREND_MEASURES`.
 import pandas as pd
 
 from dagster_project.vocabulary.dimensions import HEADLINE_DIMENSIONS
+from dagster_project.vocabulary.partition import PARTITION_COLUMN
 
 TREND_MEASURES = ["n", "before", "after", "reduction", "ci_low", "ci_high"]
 _KEYS = ["dimension", "group", "measure"]
@@ -24,12 +25,12 @@ def cohort_trends(outcomes: pd.DataFrame) -> pd.DataFrame:
     Suppressed cells stay missing; a group absent from a year is missing in that column."""
     headline = outcomes[outcomes["dimension"].isin(HEADLINE_DIMENSIONS)]
     long = headline.melt(
-        id_vars=["cohort_year", "dimension", "group"],
+        id_vars=[PARTITION_COLUMN, "dimension", "group"],
         value_vars=TREND_MEASURES,
         var_name="measure",
     )
     long["value"] = pd.to_numeric(long["value"], errors="coerce").astype("float64")
-    wide = long.pivot(index=_KEYS, columns="cohort_year", values="value")
+    wide = long.pivot(index=_KEYS, columns=PARTITION_COLUMN, values="value")
     wide = wide[sorted(wide.columns)].rename(columns=year_column)
     wide.columns.name = None
     wide = wide.reset_index()

@@ -21,9 +21,10 @@ from dagster_project.vocabulary.link_status import (
     MATCHED,
     STUDY_STATUSES,
 )
+from dagster_project.vocabulary.partition import PARTITION_COLUMN
 
 MEMBER_COLUMNS = [
-    "cohort_year", "person_key", "link_status", "age_band", "sex", "drug_group",
+    PARTITION_COLUMN, "person_key", "link_status", "age_band", "sex", "drug_group",
     "referral_route", "retention_days", "retention_band", "exit_group", "reentered",
     "before", "after", "after_post_exit", "custody_days_before", "custody_days_after",
     # extras
@@ -65,7 +66,7 @@ def _funnel(starters: pd.DataFrame, cohort_size: int, cohort_year: str) -> pd.Da
         status.get(AMBIGUOUS, 0), status.get(MATCHED, 0) + status.get(ABSENT, 0),
         cohort_size,
     ]
-    return pd.DataFrame({"cohort_year": cohort_year, "stage": list(FUNNEL_STAGES),
+    return pd.DataFrame({PARTITION_COLUMN: cohort_year, "stage": list(FUNNEL_STAGES),
                          "persons": np.asarray(persons, dtype=np.int64)})
 
 
@@ -136,8 +137,8 @@ def _by_group(convictions: pd.DataFrame, cohort_year: str) -> pd.DataFrame:
         .reset_index()
     )
     table.columns.name = None
-    return table.assign(cohort_year=cohort_year)[
-        ["cohort_year", "person_key", "offence_group", "before", "after"]
+    return table.assign(**{PARTITION_COLUMN: cohort_year})[
+        [PARTITION_COLUMN, "person_key", "offence_group", "before", "after"]
     ].astype({"before": np.int64, "after": np.int64})
 
 
@@ -168,7 +169,7 @@ def select_cohort(
     members = members.assign(days_at_risk_after=members["at_risk_end_day"]
                              - members["index_day"] - members["custody_days_at_risk_after"])
     members = members.assign(
-        cohort_year=cohort_year,
+        **{PARTITION_COLUMN: cohort_year},
         age=members["age_at_start"],
         age_band=age_band(members["age_at_start"]),
         drug_group=drug_group(members),

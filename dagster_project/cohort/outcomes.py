@@ -25,6 +25,7 @@ import pandas as pd
 
 from dagster_project.cohort.intervals import CI_METHOD, fieller_ratio, reduction_interval
 from dagster_project.settings import Settings
+from dagster_project.vocabulary.partition import PARTITION_COLUMN
 
 DAYS_PER_YEAR = 365.25
 IMPRECISE_BELOW = 50  # persons (METHOD.md §5)
@@ -201,6 +202,6 @@ def outcome_table(
     parts += [_summarise(frame, d, days) for d, frame in _combination_groups(members).items()]
     parts.append(_share_rows(members, parts[0], days))
     table = pd.concat([p for p in parts if len(p)], ignore_index=True)[OUTCOME_COLUMNS]
-    if "cohort_year" in members and members["cohort_year"].nunique() == 1:
-        table.insert(0, "cohort_year", members["cohort_year"].iloc[0])
+    if PARTITION_COLUMN in members and members[PARTITION_COLUMN].nunique() == 1:
+        table.insert(0, PARTITION_COLUMN, members[PARTITION_COLUMN].iloc[0])
     return table

@@ -27,17 +27,25 @@ import pandas as pd
 
 from dagster_project.cohort.audit import AuditModel
 from dagster_project.cohort.outcomes import person_row_sets
-from dagster_project.vocabulary.link_status import ABSENT, AMBIGUOUS, MATCHED
+from dagster_project.vocabulary.link_status import (
+    ABSENT,
+    ADULT_STARTERS,
+    AMBIGUOUS,
+    COHORT,
+    MATCHED,
+    STARTERS,
+    STUDY_POPULATION,
+)
 
 OUTCOME_TABLE, FUNNEL_TABLE = "outcome_table", "cohort_funnel"
 OUTCOME_COUNTS = ["n", "persons_before", "persons_after", "before", "after"]
 _OUTSIDE = {  # unit -> funnel stages it belongs to
-    "under_18": ["starters"],
-    "ambiguous": ["starters", "adult_starters", AMBIGUOUS],
-    "matched_outside_cohort": ["starters", "adult_starters", MATCHED, "study_population"],
-    "absent_outside_cohort": ["starters", "adult_starters", ABSENT, "study_population"],
+    "under_18": [STARTERS],
+    AMBIGUOUS: [STARTERS, ADULT_STARTERS, AMBIGUOUS],
+    "matched_outside_cohort": [STARTERS, ADULT_STARTERS, MATCHED, STUDY_POPULATION],
+    "absent_outside_cohort": [STARTERS, ADULT_STARTERS, ABSENT, STUDY_POPULATION],
 }
-_MEMBER_STAGES = ["starters", "adult_starters", "study_population", "cohort"]
+_MEMBER_STAGES = [STARTERS, ADULT_STARTERS, STUDY_POPULATION, COHORT]
 
 
 @dataclass(frozen=True)
@@ -52,7 +60,7 @@ def _outside_counts(funnel: pd.DataFrame, members: pd.DataFrame) -> list[float]:
     """Persons of each outside unit, NaN where the funnel does not show what it needs."""
     p = funnel.set_index("stage")["persons"].astype("Float64").astype(float)
     status = members["link_status"].value_counts()
-    return [p["starters"] - p["adult_starters"], p[AMBIGUOUS],
+    return [p[STARTERS] - p[ADULT_STARTERS], p[AMBIGUOUS],
             p[MATCHED] - status.get(MATCHED, 0), p[ABSENT] - status.get(ABSENT, 0)]
 
 

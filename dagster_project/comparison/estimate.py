@@ -22,15 +22,16 @@ from dagster_project.comparison.history import (
 from dagster_project.comparison.matching import Matches, match_cohort
 from dagster_project.comparison.propensity import covariate_names
 from dagster_project.settings import Settings
+from dagster_project.vocabulary.partition import PARTITION_COLUMN
 
 OUTCOME_COLUMNS = [
-    "cohort_year", "dimension", "group", "n", "n_treated", "n_controls",
+    PARTITION_COLUMN, "dimension", "group", "n", "n_treated", "n_controls",
     "controls_treated_later", "before_treated", "after_treated", "before_controls",
     "after_controls", "naive_reduction", "control_reduction", "adjusted_reduction", "ci_low",
     "ci_high", "max_abs_smd",
 ]
 BALANCE_COLUMNS = [
-    "cohort_year", "covariate", "mean_treated", "mean_controls_unweighted",
+    PARTITION_COLUMN, "covariate", "mean_treated", "mean_controls_unweighted",
     "mean_controls_weighted", "smd_before_weighting", "smd_after_weighting",
 ]
 DIMENSIONS = ("all", "sex", "age_band", "before_band")
@@ -145,9 +146,9 @@ def _members(cohort_members: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFram
 def _nothing_to_compare(cohort_members, names, cohort_year) -> ComparisonResult:
     """No member to match (a cohort year without members, a PNC without convictions)."""
     row = dict.fromkeys(OUTCOME_COLUMNS, np.nan)
-    row.update(cohort_year=cohort_year, dimension="all", group="all", n=len(cohort_members),
+    row.update({PARTITION_COLUMN: cohort_year}, dimension="all", group="all", n=len(cohort_members),
                n_treated=0, n_controls=0, controls_treated_later=0)
-    balance = pd.DataFrame({"covariate": names}).assign(cohort_year=cohort_year)
+    balance = pd.DataFrame({"covariate": names}).assign(**{PARTITION_COLUMN: cohort_year})
     for column in BALANCE_COLUMNS[2:]:
         balance[column] = np.nan
     return ComparisonResult(pd.DataFrame([row])[OUTCOME_COLUMNS], balance[BALANCE_COLUMNS],
@@ -211,6 +212,7 @@ def compare(cohort_members: pd.DataFrame, persons: pd.DataFrame, convictions: pd
             "smd_before_weighting": _smd(mean_t, pool_mean, denom),
             "smd_after_weighting": _smd(mean_t, mean_w, denom),
         })
-    outcomes = pd.DataFrame(rows).assign(cohort_year=cohort_year)[OUTCOME_COLUMNS]
-    return ComparisonResult(outcomes, balance.assign(cohort_year=cohort_year)[BALANCE_COLUMNS],
+    year = {PARTITION_COLUMN: cohort_year}
+    outcomes = pd.DataFrame(rows).assign(**year)[OUTCOME_COLUMNS]
+    return ComparisonResult(outcomes, balance.assign(**year)[BALANCE_COLUMNS],
                             m.fit_rows, m.sampled, m.pool_n)

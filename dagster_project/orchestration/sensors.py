@@ -56,7 +56,7 @@ def newly_mature_cohort_years(
 
 def cohort_year_run_key(cohort_year: str, extract_date: str) -> str:
     """One run per cohort year and delivery, whoever requests it."""
-    return f"cohort_year-{cohort_year}@{extract_date}"
+    return f"{COHORT_YEAR_JOB}-{cohort_year}@{extract_date}"
 
 
 def _instance(context: dg.SensorEvaluationContext) -> dg.DagsterInstance | None:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from html import escape
 
 from dagster_project.report.cells import fmt_count, fmt_pct
+from dagster_project.vocabulary.disclosure import SUPPRESSED
+from dagster_project.vocabulary.link_status import AMBIGUOUS
 
 WIDTH, LABEL_W, RIGHT_W, ROW_H, TOP, BOTTOM = 760, 210, 120, 30, 24, 30
 PLOT_W = WIDTH - LABEL_W - RIGHT_W
@@ -139,7 +141,8 @@ def paired_chart(bars: list[Bar], title: str, threshold: int,
             body.append(f'<rect class="bar" data-label="{escape(bar.label)}" x="{LABEL_W}" '
                         f'y="{row_top + offset}" width="{x(number) - LABEL_W:.1f}" height="10" '
                         f'fill="{colour}"/>')
-        pair = " → ".join("*" if v is None else fmt_count(v) for v in (bar.value, bar.second))
+        pair = " → ".join(SUPPRESSED if v is None else fmt_count(v)
+                          for v in (bar.value, bar.second))
         body.append(_text(x(max(bar.value or 0, bar.second or 0)) + 6, row_top + ROW_H / 2 + 4,
                           pair, fill=COLOURS["muted"], font_size="11", class_="count"))
     body += _row_labels(bars, threshold)
@@ -166,7 +169,7 @@ def funnel_chart(bars: list[Bar], title: str, threshold: int) -> str:
         if bar.value is None:
             continue  # suppressed
         status = bar.label.startswith("↳")
-        colour = COLOURS["grey"] if "ambiguous" in bar.label else (
+        colour = COLOURS["grey"] if AMBIGUOUS in bar.label else (
             COLOURS["light"] if status else COLOURS["bar"])
         width = bar.value / top * PLOT_W
         row_top = TOP + i * ROW_H

@@ -72,7 +72,7 @@ def _write_csv(name: str, frame: pd.DataFrame, path: Path, threshold: int) -> No
 
 def _write_workbook(frames: dict[str, pd.DataFrame], path: Path, threshold: int) -> None:
     readme = pd.DataFrame(
-        [("(every table)", "*", SUPPRESSED_NOTE.format(t=threshold))]
+        [("(every table)", SUPPRESSED, SUPPRESSED_NOTE.format(t=threshold))]
         + [(name, column, column_note(column))
            for name, frame in frames.items() for column in frame.columns],
         columns=["table", "column", "meaning"],

@@ -13,7 +13,7 @@ import pandas as pd
 from dagster_project.report.cells import fmt_count, fmt_pct, fmt_rate, hidden, label, shown, value
 from dagster_project.report.templating import Markup, render
 from dagster_project.vocabulary.disclosure import SUPPRESSED
-from dagster_project.vocabulary.link_status import LINK_STATUSES
+from dagster_project.vocabulary.link_status import ADULT_STARTERS, LINK_STATUSES
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ def funnel_rows(funnel: pd.DataFrame) -> pd.DataFrame:
     """The funnel with each link status's share of adult starters (`share`), suppressed
     wherever either count is."""
     rows = funnel.set_index("stage", drop=False)
-    adults = rows.loc["adult_starters"] if "adult_starters" in rows.index else None
+    adults = rows.loc[ADULT_STARTERS] if ADULT_STARTERS in rows.index else None
     out = funnel.copy()
     shares, hide = [], []
     for _, row in funnel.iterrows():

@@ -6,6 +6,9 @@ Exports `method_paragraphs`, `LIMITS`, `COLUMN_NOTES`, `column_note`, `SUPPRESSE
 
 from collections.abc import Mapping
 
+from dagster_project.vocabulary.disclosure import SUPPRESSED
+from dagster_project.vocabulary.partition import PARTITION_COLUMN
+
 LINKAGE_WORDS = {
     "deterministic": (
         "the NTA rule: a treatment client and a police record are the same person when they "
@@ -89,10 +92,10 @@ LIMITS = [
      "Subgroups (by retention, say) still differ in more than their treatment."),
 ]
 
-SUPPRESSED_NOTE = ("'*' = suppressed: fewer than {t} persons, or recoverable from a total "
-                   "(secondary suppression)")
+SUPPRESSED_NOTE = (f"'{SUPPRESSED}' = suppressed: fewer than {{t}} persons, or recoverable "
+                   "from a total (secondary suppression)")
 COLUMN_NOTES = {
-    "cohort_year": "cohort year: the English financial year of the treatment start",
+    PARTITION_COLUMN: "cohort year: the English financial year of the treatment start",
     "stage": "funnel stage: starters, adult_starters, matched, absent, ambiguous, "
              "study_population (matched + absent), cohort (convicted before)",
     "persons": "persons at this stage",

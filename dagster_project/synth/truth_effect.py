@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..delivery.reference import load_reference
 from ..staging.codes import classify_offences
+from ..vocabulary.partition import PARTITION_COLUMN
 from .columns import date_parts
 
 WINDOW, WAIT = 730, 183
@@ -68,7 +69,7 @@ def effect_truth(world, charges: dict) -> pd.DataFrame:
     table = members.groupby("fy").agg(members=("before", "size"), before=("before", "sum"),
                                       after_treated=("after_treated", "sum"),
                                       after_untreated=("after_untreated", "sum")).reset_index()
-    table.insert(0, "cohort_year", [f"{y}-{(y + 1) % 100:02d}" for y in table["fy"]])
+    table.insert(0, PARTITION_COLUMN, [f"{y}-{(y + 1) % 100:02d}" for y in table["fy"]])
     table["true_reduction"] = 1 - table["after_treated"] / table["after_untreated"]
     table["naive_reduction"] = 1 - table["after_treated"] / table["before"]
     table["treatment_effect"] = world.config.treatment_effect
