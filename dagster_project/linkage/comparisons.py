@@ -6,9 +6,18 @@ Exports `COMPARISONS`, `PREDICTION_BLOCKING_RULES`, `TRAINING_BLOCKING_RULES`,
 Every SQL condition reads the same with `l` and `r` exchanged, because the two input
 tables carry the same columns (features.py) and Splink decides which side is which.
 Levels run from the most to the least specific; the first that holds decides. Splink's
-library levels are used where it has one (exact match, reversed columns, a date
-difference); the clerks' slips it has no level for are custom, each measured by the
-benchmark's breakdown by kind of identity error (benchmarks/bench_linkage.py).
+library levels are used where it has one (null, exact match with term frequencies, reversed
+columns, a date difference, else); the clerks' slips it has no level for are custom, each
+measured by the benchmark's breakdown by kind of identity error (benchmarks/bench_linkage.py).
+Why each custom level is not a library one:
+- second forename, both women, broad ethnic group: a condition across two columns or on
+  another column (`sex`), which no library level expresses;
+- the date-of-birth slips: Splink's `DamerauLevenshteinLevel` would compute the dear
+  distance on every pair of the block; `_ONE_CHARACTER_SLIP` computes it only where two
+  characters differ. Placeholder, day/month swap and year-off-by-one compare parts of the
+  date (the swap excludes day = month, which `ColumnsReversedLevel` would not);
+- the area levels: one joint comparison of postcode, force and offending quarters (bitwise
+  masks), for the reason `_area_and_offending` gives.
 """
 
 import splink.comparison_level_library as cll

@@ -21,7 +21,7 @@ import time
 import pandas as pd
 import sqlalchemy as sa
 
-from dagster_project.warehouse.sql import quote
+from dagster_project.warehouse.sql import quote, table_clause
 
 POINTER_TABLE = "current_delivery"
 REGISTRY_TABLE = "delivery_schemas"  # every schema a refresh of this warehouse created
@@ -47,6 +47,20 @@ def _pointer(base: str) -> str:
     return f"{quote(base)}.{quote(POINTER_TABLE)}"
 
 
+def _pointer_table(base: str) -> sa.TableClause:
+    return table_clause(POINTER_TABLE, "namespace", "extract_date", "delivery_version",
+                        "switched_at", schema=base)
+
+
+def _registry_table(base: str) -> sa.TableClause:
+    return table_clause(REGISTRY_TABLE, "namespace", schema=base)
+
+
+def _tables_of(schema: str) -> sa.Select:
+    tables = table_clause("tables", "table_name", "table_schema", schema="information_schema")
+    return sa.select(tables.c.table_name).where(tables.c.table_schema == schema)
+
+
 def _registry(base: str) -> str:
     return f"{quote(base)}.{quote(REGISTRY_TABLE)}"
 
@@ -58,6 +72,11 @@ def _fetch(dbapi_connection, sql: str, params: tuple = ()) -> list[tuple]:
         return list(cursor.fetchall())
     finally:
         cursor.close()
+
+
+# The two functions below run on a driver connection while SQLAlchemy is still setting it up
+# (warehouse/connection.py), so their statements are text; every name in them is checked by
+# `quote`. Everything else here is SQLAlchemy Core.
 
 
 def namespace_as_of(dbapi_connection, base: str) -> str | None:
@@ -108,24 +127,17 @@ def switch_delivery(
     """Make `namespace` the delivery readers use, in one transaction, once it holds every
     required table; then drop the deliveries beyond the ones kept, and schemas left by
     refreshes that never finished (except `in_progress` ones). Returns the dropped schemas."""
-    pointer = _pointer(warehouse.base_schema)
     with warehouse.transaction() as conn:
-        held = set(
-            conn.execute(
-                sa.text("SELECT table_name FROM information_schema.tables WHERE table_schema = :s"),
-                {"s": namespace},
-            ).scalars()
-        )
+        held = set(conn.execute(_tables_of(namespace)).scalars())
         missing = sorted(set(required_tables) - held)
         if missing:
             raise RuntimeError(
                 f"refresh schema {namespace} lacks {', '.join(missing)}: not switched"
             )
-        conn.execute(sa.text(_CREATE.format(pointer=pointer)))
-        conn.execute(
-            sa.text(f"INSERT INTO {pointer} VALUES (:n, :d, :v, :t)"),
-            {"n": namespace, "d": extract_date, "v": delivery_version, "t": time.time()},
-        )
+        conn.execute(sa.text(_CREATE.format(pointer=_pointer(warehouse.base_schema))))
+        conn.execute(sa.insert(_pointer_table(warehouse.base_schema)).values(
+            namespace=namespace, extract_date=extract_date, delivery_version=delivery_version,
+            switched_at=time.time()))
     return _prune(warehouse, in_progress | {namespace})
 
 
@@ -134,9 +146,8 @@ def loaded_deliveries(warehouse) -> pd.DataFrame:
     if POINTER_TABLE not in _base_tables(warehouse):
         return pd.DataFrame(columns=["namespace", "extract_date", "delivery_version",
                                      "switched_at"])
-    return warehouse.query(
-        f"SELECT * FROM {_pointer(warehouse.base_schema)} ORDER BY switched_at DESC"
-    )
+    pointer = _pointer_table(warehouse.base_schema)
+    return warehouse.query(sa.select(pointer).order_by(pointer.c.switched_at.desc()))
 
 
 def kept_delivery(warehouse, extract_date: str) -> str | None:
@@ -148,27 +159,20 @@ def kept_delivery(warehouse, extract_date: str) -> str | None:
 
 
 def _base_tables(warehouse) -> set[str]:
-    found = warehouse.query(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = :s",
-        {"s": warehouse.base_schema},
-    )
-    return set(found["table_name"])
+    return set(warehouse.query(_tables_of(warehouse.base_schema))["table_name"])
 
 
 def _prune(warehouse, protected: set[str]) -> list[str]:
     history = loaded_deliveries(warehouse)["namespace"].drop_duplicates().tolist()
     kept = set(history[: keep_deliveries()]) | protected
-    registered = warehouse.query(
-        f"SELECT DISTINCT namespace FROM {_registry(warehouse.base_schema)}"
-    )["namespace"]
+    pointer, registry = (_pointer_table(warehouse.base_schema),
+                         _registry_table(warehouse.base_schema))
+    registered = warehouse.query(sa.select(registry.c.namespace).distinct())["namespace"]
     dropped = sorted(set(registered) - kept)
     for schema in dropped:
-        marks = {"s": schema}
         # forget the switches to it first, so no reader is pointed at a schema that is gone
         with warehouse.transaction() as conn:
-            conn.execute(sa.text(f"DELETE FROM {_pointer(warehouse.base_schema)} "
-                                 "WHERE namespace = :s"), marks)
+            conn.execute(sa.delete(pointer).where(pointer.c.namespace == schema))
             conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {quote(schema)} CASCADE"))
-            conn.execute(sa.text(f"DELETE FROM {_registry(warehouse.base_schema)} "
-                                 "WHERE namespace = :s"), marks)
+            conn.execute(sa.delete(registry).where(registry.c.namespace == schema))
     return dropped

@@ -23,9 +23,12 @@ def clear_for_write(conn: sa.Connection, backend: str, schema: str, name: str,
     wanted = types.frame_types(frame)
     if partition is None:
         if existing == wanted:
-            # Same shape: keep the table (and anything that depends on it), clear the rows.
-            clear = "TRUNCATE" if backend == "postgresql" else "DELETE FROM"
-            conn.execute(sa.text(f"{clear} {table}"))
+            # Same shape: keep the table (and anything that depends on it), clear the rows
+            # (PostgreSQL's TRUNCATE is DDL, for which Core has no statement).
+            if backend == "postgresql":
+                conn.execute(sa.text(f"TRUNCATE {table}"))
+            else:
+                conn.execute(sa.delete(table_clause(name, schema=schema)))
         else:
             conn.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
             conn.execute(sa.text(types.create_table_sql(table, wanted)))
@@ -52,7 +55,7 @@ def lock_table(conn: sa.Connection, backend: str, qualified_name: str) -> None:
     """Concurrent PostgreSQL writers of one table (say two cohort years) would race to create
     or alter it; an advisory lock held to commit serialises them. DuckDB has one writer."""
     if backend == "postgresql":
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:n))"), {"n": qualified_name})
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(qualified_name))))
 
 
 def stored_types(conn: sa.Connection, name: str, schema: str) -> dict[str, str]:
