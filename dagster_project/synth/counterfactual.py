@@ -116,11 +116,6 @@ def _after_custody(rng, start: np.ndarray, cases: pd.DataFrame, config) -> np.nd
     return start
 
 
-def _convictions(cases: pd.DataFrame, n_clients: int):
-    convicted = (cases["outcome"].to_numpy() == 0) & (cases["person"].to_numpy() < n_clients)
-    return cases["person"].to_numpy()[convicted], cases["outcome_day"].to_numpy()[convicted]
-
-
 def treated_away(rng, cases: pd.DataFrame, journeys: pd.DataFrame, effect: float) -> np.ndarray:
     """Cases taken away by treatment: in the two years from a journey's start, each case
     whose uniform draw is below the effect (one draw per case: common random numbers)."""
