@@ -13,10 +13,10 @@ from types import SimpleNamespace
 import dagster as dg
 import pytest
 
-from assets.report import report_assets
 from dagster_project.cli.runs import execute_job, failure_messages
 from dagster_project.report import SECTIONS, WORKBOOK
 from dagster_project.synth import SynthConfig, generate_delivery
+from dagster_project.vocabulary.groups import COHORT_GROUP, OUTCOMES_GROUP, REPORT_GROUP
 from tests.test_report import assert_csv_published, assert_html_published, assert_workbook_published
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -24,18 +24,15 @@ COHORT_YEAR = "2006-07"
 
 
 def _definitions() -> dg.Definitions:
-    """The code location plus the report assets (unless already wired) and a job running a
-    cohort year through to its report."""
+    """The code location plus a job running a cohort year to its report without the
+    comparison group (tested on its own in test_comparison_world.py)."""
     from dagster_project.definitions import defs
 
-    wired = any(k == dg.AssetKey("cohort_report")
-                for a in defs.assets or [] for k in getattr(a, "keys", []))
     job = dg.define_asset_job(
         "cohort_year_with_report",
-        selection=dg.AssetSelection.groups("cohort", "outcomes", "report"),
+        selection=dg.AssetSelection.groups(COHORT_GROUP, OUTCOMES_GROUP, REPORT_GROUP),
     )
-    extra = dg.Definitions(assets=[] if wired else report_assets, jobs=[job])
-    return dg.Definitions.merge(defs, extra)
+    return dg.Definitions.merge(defs, dg.Definitions(jobs=[job]))
 
 
 @pytest.fixture(scope="module")

@@ -79,7 +79,7 @@ def funnel_section(funnel: pd.DataFrame, method: str, threshold: int) -> str:
 def headline_section(outcomes: pd.DataFrame, threshold: int) -> str:
     row = overall(outcomes)
     if row is None:
-        return Markup("<p>No outcome table for this cohort year.</p>")
+        return render("headline.html.j2", missing=True, table="", note="")
     reduction, low, high = (value(row, c) for c in ("reduction", "ci_low", "ci_high"))
     everyone = outcomes[outcomes["dimension"] == "all"]
     return render(
