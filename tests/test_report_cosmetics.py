@@ -89,3 +89,10 @@ def test_exports_carry_the_report_words_beside_the_codes(crafted, tmp_path):  # 
     assert (outcomes["group_label"] == outcomes["group"].map(label)).all()
     funnel = pd.read_csv(tmp_path / "cohort_funnel.csv", comment="#", dtype=str)
     assert funnel.set_index("stage").loc["adult_starters", "stage_label"] == "adult starters"
+
+
+def test_the_subgroup_charts_are_the_headline_dimensions_but_all():
+    from dagster_project.report.sections import SUBGROUP_CHARTS
+    from dagster_project.vocabulary.dimensions import HEADLINE_DIMENSIONS
+
+    assert sorted(SUBGROUP_CHARTS) == sorted(set(HEADLINE_DIMENSIONS) - {"all"})

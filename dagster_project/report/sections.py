@@ -20,7 +20,9 @@ from dagster_project.report.tables import (
 from dagster_project.report.templating import Markup, render
 from dagster_project.vocabulary.link_status import AMBIGUOUS, LINK_STATUSES
 
-# dimension -> (section title, the order its groups read in; others follow sorted)
+# dimension -> (section title, the order its groups read in; others follow sorted). The
+# headline dimensions but `all` (vocabulary/dimensions.py; tests/test_report_cosmetics.py), in the
+# report's reading order: time in treatment first, the study's main finding.
 SUBGROUP_CHARTS = {
     "retention_band": ("Reduction by time in treatment",
                        ["<3m", "3-6m", "6-12m", "12-24m", "retained_2y"]),
