@@ -66,3 +66,26 @@ def test_noisy_and_sparse_deliveries_carry_their_defects(tmp_path):
     for share in (episodes["PC"].eq("").mean(), nominals["POSTCODE"].eq("").mean(),
                   nominals["ETHNICITY"].eq("").mean()):
         assert 0.3 < share < 0.5
+
+
+def test_the_age_decline_dial_reaches_the_world_and_deepens_the_fall_without_treatment(
+        data_dir):
+    """`synth --age-decline` sets the world's ageing; people who age out of crime faster
+    show a larger naive reduction where treatment does nothing (the comparison group's
+    hard case)."""
+    import json
+
+    from dagster_project.cli.main import main
+
+    naive = {}
+    for rate in (0.02, 0.10):
+        out = data_dir / f"ageing-{rate}" / "landing"
+        assert main(["synth", "--scale", "demo", "--seed", "3", "--treatment-effect", "0",
+                     "--age-decline", str(rate), "--out", str(out)]) == 0
+        truth = next((out.parent / "truth").iterdir())
+        assert json.loads((truth / "parameters.json").read_text())["effect"][
+            "age_decline"] == rate
+        effect = pd.read_csv(truth / "comparison_truth.csv").set_index("cohort_year")
+        assert effect.loc["2006-07", "true_reduction"] == 0
+        naive[rate] = effect.loc["2006-07", "naive_reduction"]
+    assert naive[0.10] > naive[0.02] + 0.1

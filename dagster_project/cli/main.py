@@ -34,6 +34,8 @@ def _synth(args: argparse.Namespace) -> int:
         config = replace(config, extract_date=date.fromisoformat(args.extract_date))
     if getattr(args, "treatment_effect", None) is not None:
         config = replace(config, treatment_effect=args.treatment_effect)
+    if getattr(args, "age_decline", None) is not None:
+        config = replace(config, age_decline=args.age_decline)
     started = time.perf_counter()
     # like `demo` and `run`: the landing folder of the environment unless --out says otherwise
     out = Path(args.out) if args.out else Settings.from_env().landing_dir
@@ -210,6 +212,12 @@ def _parser() -> argparse.ArgumentParser:
         help="a world with a counterfactual (synth/counterfactual.py): treatment takes away "
         "this share of cases over two years from a start (0: it does nothing); the true "
         "effect per cohort year goes to the truth folder. Default: the calibrated world",
+    )
+    synth.add_argument(
+        "--age-decline", type=float, default=None, metavar="RATE",
+        help="how fast offending falls with age past its peak: the rate is multiplied by "
+        "exp(-RATE x years past the peak). Default 0.02, the calibrated world's; a larger "
+        "RATE gives a world whose convictions fall more without treatment",
     )
     synth.set_defaults(handler=_synth)
     run = sub.add_parser("run", help="materialise every stage from the newest delivery")
