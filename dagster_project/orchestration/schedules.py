@@ -18,16 +18,11 @@ from datetime import date, datetime
 import dagster as dg
 
 from dagster_project.cohort.years import ImmatureCohortYear, newest_mature_cohort_year
-from dagster_project.orchestration.instance_state import (
-    cohort_year_is_current,
-    runs_under_way,
-    warehouse_state,
-)
+from dagster_project.orchestration import instance_state, sensors
 from dagster_project.orchestration.jobs import cohort_year_job
 from dagster_project.orchestration.partitions import COHORT_YEAR_KEYS
 from dagster_project.orchestration.refresh import newest_landed_delivery
 from dagster_project.orchestration.resources import SettingsResource
-from dagster_project.orchestration.sensors import EXTRACT_DATE_TAG, cohort_year_run_key
 from dagster_project.settings import Settings
 from dagster_project.vocabulary.job_names import REFRESH_JOB
 
@@ -59,9 +54,9 @@ def yearly_cohort_year_request(
             f"nothing is mature: the newest cohort year the delivery {extract_date} covers is "
             f"{cohort_year}, before the first cohort year {COHORT_YEAR_KEYS[0]}"
         )
-    if runs_under_way(instance, REFRESH_JOB):
+    if instance_state.runs_under_way(instance, REFRESH_JOB):
         return dg.SkipReason("a refresh is queued or running; a cohort year must not read it")
-    state = warehouse_state(instance)
+    state = instance_state.warehouse_state(instance)
     if state.extract_date != extract_date:
         loaded = state.extract_date or "nothing"
         return dg.SkipReason(
@@ -69,12 +64,12 @@ def yearly_cohort_year_request(
             f"loaded: the warehouse holds {loaded} for readers (refresh unfinished or not "
             "run); the delivery sensor or `reconviction run` loads it"
         )
-    if cohort_year_is_current(instance, cohort_year, state):
+    if instance_state.cohort_year_is_current(instance, cohort_year, state):
         return dg.SkipReason(f"cohort year {cohort_year} is already done from {extract_date}")
     return dg.RunRequest(
-        run_key=cohort_year_run_key(cohort_year, extract_date),
+        run_key=sensors.cohort_year_run_key(cohort_year, extract_date),
         partition_key=cohort_year,
-        tags={EXTRACT_DATE_TAG: extract_date},
+        tags={sensors.EXTRACT_DATE_TAG: extract_date},
     )
 
 
