@@ -9,19 +9,12 @@ from datetime import datetime
 import dagster as dg
 import pandas as pd
 
+import dagster_project.report as reporting
 from dagster_project.analysis.summary import extract_date_in_use
 from dagster_project.orchestration.io_manager import WarehouseResource
 from dagster_project.orchestration.metadata import settings_metadata
 from dagster_project.orchestration.partitions import cohort_years
 from dagster_project.orchestration.resources import SettingsResource
-from dagster_project.report import (
-    ReportInputs,
-    code_version,
-    export_tables,
-    headline_markdown,
-    output_dir,
-    render_report,
-)
 from dagster_project.report.provenance import REPORT_FILE, is_synthetic
 from dagster_project.vocabulary.groups import REPORT_GROUP
 from dagster_project.vocabulary.partition import PARTITION_COLUMN
@@ -76,20 +69,20 @@ def cohort_report(
     cohort_year = context.partition_key
     replication = _replication(wh, cohort_year)
     sensitivity = _sensitivity(wh, cohort_year)
-    inputs = ReportInputs(
+    inputs = reporting.ReportInputs(
         cohort_year=cohort_year, funnel=cohort_funnel, outcomes=outcome_table,
         settings=run_settings.as_metadata(), extract_date=extract_date_in_use(wh),
-        code_version=code_version(),
+        code_version=reporting.code_version(),
         generated_at=datetime.now().astimezone().isoformat(timespec="seconds"),
         replication=replication, sensitivity=sensitivity,
         comparison=_partition_of(wh, "comparison_outcomes", cohort_year),
         balance=_partition_of(wh, "comparison_balance", cohort_year),
         synthetic=is_synthetic(run_settings.landing_dir, extract_date_in_use(wh)),
     )
-    folder = output_dir(cohort_year)
+    folder = reporting.output_dir(cohort_year)
     folder.mkdir(parents=True, exist_ok=True)
     report = folder / REPORT_FILE
-    report.write_text(render_report(inputs), encoding="utf-8")
+    report.write_text(reporting.render_report(inputs), encoding="utf-8")
     tables = {"cohort_funnel": cohort_funnel, "outcome_table": outcome_table}
     if replication is not None:
         tables["replication"] = replication
@@ -99,13 +92,14 @@ def cohort_report(
                         ("comparison_balance", inputs.balance)):
         if table is not None:
             tables[name] = table
-    files = export_tables(tables, folder, inputs.threshold)
+    files = reporting.export_tables(tables, folder, inputs.threshold)
     context.log.info(f"wrote the report {report} and {len(files)} exported files")
+    headline = reporting.headline_markdown(outcome_table, inputs.threshold)
     return dg.MaterializeResult(metadata={
         "report_path": dg.MetadataValue.path(str(report)),
         "report_url": dg.MetadataValue.url(report.resolve().as_uri()),
         "exports": dg.MetadataValue.json([str(f) for f in files]),
-        "headline": dg.MetadataValue.md(headline_markdown(outcome_table, inputs.threshold)),
+        "headline": dg.MetadataValue.md(headline),
         "extract_date": inputs.extract_date,
         "code_version": inputs.code_version,
         **settings_metadata(run_settings),
