@@ -15,6 +15,7 @@ import checks.comparison as comparison
 import checks.disclosure as disclosure
 import checks.reconcile as reconcile
 import checks.soft as soft
+from checks.chunks import needs_slices, sliced_suite
 from checks.framework import Check, Tables, layer_checks
 from checks.ge_runner import needed_columns, run_suite
 from checks.suites_analysis import INDEX_COLUMNS, SUITES
@@ -40,6 +41,8 @@ _FAMILIES = (soft, reconcile, disclosure, comparison)
 def _suite(table: str, rules, index_columns, tables: Tables):
     # only the columns the rules read are loaded; table-level rules get the column names
     present = tables.columns(table)
+    if needs_slices(tables, table, present):
+        return sliced_suite(table, rules, index_columns, tables, present)
     wanted = [c for c in needed_columns(rules, index_columns) if c in present]
     frame = tables.read(table, columns=wanted)
     return run_suite(table, frame, rules, index_columns, all_columns=present)

@@ -87,3 +87,40 @@ def test_suite_passes_clean_and_each_rule_fails_on_damage(tables, check):
         assert not outcome.passed, (check.asset, rule.rule)
         if outcome.failing_rows and index_columns and rule.expectation != "types":
             assert outcome.examples, rule.rule
+
+
+_SLICED = [c for c in CONTRACTS if c.asset in ("raw_ndtms_episodes", "staged_pnc_offences")]
+
+
+@pytest.mark.parametrize("check", _SLICED, ids=lambda c: f"{c.asset}:{c.name}")
+def test_a_suite_read_in_slices_of_lines_finds_what_it_finds_whole(tables, check,
+                                                                     warehouse_url, monkeypatch):
+    """A large delivery table's suite runs its row-wise rules a slice of lines at a time
+    (checks/chunks.py): every rule, on the clean table and on one damaged to break every rule
+    the warehouse can hold the damage of, passes or fails as on the whole table, with as
+    many failing rows."""
+    from checks import chunks
+
+    suite, index_columns = check.evaluate.args[1], check.evaluate.args[2]
+    clean = tables.read(check.asset)
+    monkeypatch.setattr(chunks, "SLICE_ROWS", len(clean) // 2 + 1)
+    damaged = clean
+    for rule in suite:
+        if rule.expectation not in ("types", "ExpectTableColumnsToMatchSet"):
+            damaged = _damage(damaged, rule)  # object() and a lost column: not storable
+    for frame in (clean, damaged):
+        warehouse = Warehouse(warehouse_url)
+        warehouse.write_table(check.asset, frame)
+        sliced_tables = Tables(warehouse, Settings())
+        present = sliced_tables.columns(check.asset)
+        assert chunks.needs_slices(sliced_tables, check.asset, present)
+        whole = run_suite(check.asset, warehouse.read_table(check.asset), suite, index_columns,
+                          all_columns=present)
+        sliced = chunks.sliced_suite(check.asset, suite, index_columns, sliced_tables, present)
+        for w, s in zip(whole, sliced, strict=True):
+            assert (s.rule, s.passed, s.failing_rows) == (w.rule, w.passed, w.failing_rows)
+            assert len(s.examples) == len(w.examples)
+        if frame is damaged:
+            assert not all(s.passed for s in sliced)
+        warehouse.drop_table(check.asset)
+        warehouse.dispose()
