@@ -4,6 +4,7 @@ STARTED, and Dagster's run monitoring cannot see it (that launcher has no worker
 check). The delivery sensor, evaluated in the code server, marks it failed once its worker
 has gone, and then requests the refresh it was holding back."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -81,6 +82,25 @@ def _parent(pid: int) -> int:
         return int(stat.read().rsplit(")", 1)[1].split()[1])
 
 
+def _kill_tree(root: int) -> None:
+    """SIGKILL `root` and every process below it at once, as when the machine dies: the
+    worker's step process and its log tailers (`tail -F`) must not outlive the test."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                parents[int(entry)] = _parent(int(entry))
+            except (FileNotFoundError, ProcessLookupError):
+                continue  # ended while we looked
+    tree, grew = {root}, True
+    while grew:
+        below = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree, grew = tree | below, bool(below)
+    for pid in tree:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
 def test_a_launched_run_whose_worker_and_code_server_died_no_longer_holds_the_sensor(
         data_dir, landing):
     _launch_slow_run(data_dir)
@@ -89,8 +109,7 @@ def test_a_launched_run_whose_worker_and_code_server_died_no_longer_holds_the_se
         worker = _worker_pid(instance, run.run_id)
         # the worker and the code server that launched it die together, as when the
         # machine or `dagster dev` is killed: nobody is left to report the run's end
-        os.kill(_parent(worker), signal.SIGKILL)
-        os.kill(worker, signal.SIGKILL)
+        _kill_tree(_parent(worker))
         time.sleep(1)
         assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.STARTED
         # the command line, which may run on another host, leaves launched runs alone
@@ -116,5 +135,4 @@ def test_a_launched_run_whose_worker_lives_still_holds_the_sensor(data_dir, land
             assert "waiting for 1 refresh" in skip.skip_message
             assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.STARTED
         finally:
-            os.kill(_parent(worker), signal.SIGKILL)
-            os.kill(worker, signal.SIGKILL)
+            _kill_tree(_parent(worker))
