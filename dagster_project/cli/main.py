@@ -32,10 +32,9 @@ def _synth(args: argparse.Namespace) -> int:
     config = with_profile(SynthConfig.for_scale(args.scale), args.profile)
     if args.extract_date:
         config = replace(config, extract_date=date.fromisoformat(args.extract_date))
-    if getattr(args, "treatment_effect", None) is not None:
-        config = replace(config, treatment_effect=args.treatment_effect)
-    if getattr(args, "age_decline", None) is not None:
-        config = replace(config, age_decline=args.age_decline)
+    # world dials given on the command line (None: the scale's own value)
+    dials = {k: getattr(args, k, None) for k in ("treatment_effect", "age_decline")}
+    config = replace(config, **{k: v for k, v in dials.items() if v is not None})
     started = time.perf_counter()
     # like `demo` and `run`: the landing folder of the environment unless --out says otherwise
     out = Path(args.out) if args.out else Settings.from_env().landing_dir
