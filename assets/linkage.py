@@ -22,7 +22,7 @@ from dagster_project.linkage.evaluation import (
     evaluate_links,
     record_persons,
 )
-from dagster_project.linkage.handover import OFFENCE_COLUMNS, client_keys, client_links_table
+from dagster_project.linkage.handover import client_keys, client_links_table
 from dagster_project.linkage.handover import client_link_status as link_status_of
 from dagster_project.linkage.handover import linked_offences as offences_of_matched
 from dagster_project.linkage.handover import treatment_episodes as pseudonymised_episodes
@@ -56,9 +56,8 @@ def pnc_identity_variants(
     )
 
 
-# what linkage and the hand-over read of the offences: not the whole staged table
+# what linkage reads of the offences: not the whole staged table
 LINKAGE_OFFENCE_COLUMNS = ["pncid", "offence_start", "force"]
-HANDOVER_OFFENCE_COLUMNS = ["pncid", *OFFENCE_COLUMNS]
 
 
 @dg.asset(
@@ -188,19 +187,13 @@ def linkage_alternatives(
     )
 
 
-@dg.asset(
-    group_name=LINKAGE_GROUP,
-    kinds={"pandas"},
-    ins={"staged_pnc_offences": dg.AssetIn(metadata={"columns": HANDOVER_OFFENCE_COLUMNS})},
-)
+@dg.asset(group_name=LINKAGE_GROUP, kinds={"pandas", "sql"}, deps=["staged_pnc_offences"])
 def alternative_linked_offences(
-    settings: SettingsResource,
-    linkage_alternatives: pd.DataFrame,
-    staged_pnc_offences: pd.DataFrame,
+    settings: SettingsResource, warehouse: WarehouseResource, linkage_alternatives: pd.DataFrame
 ) -> dg.MaterializeResult:
     """The offences of every PNC person some rule matched, keyed by `pnc_key` (no PNCID)."""
     offences = alternative_offences(
-        linkage_alternatives, staged_pnc_offences, settings.get().resolved_pseudonym_key())
+        linkage_alternatives, warehouse.warehouse(), settings.get().resolved_pseudonym_key())
     return dg.MaterializeResult(value=offences, metadata=table_metadata(offences))
 
 
@@ -224,16 +217,13 @@ def client_link_status(client_links: pd.DataFrame) -> dg.MaterializeResult:
     return dg.MaterializeResult(value=status, metadata=table_metadata(status))
 
 
-@dg.asset(
-    group_name=LINKAGE_GROUP,
-    kinds={"pandas"},
-    ins={"staged_pnc_offences": dg.AssetIn(metadata={"columns": HANDOVER_OFFENCE_COLUMNS})},
-)
+@dg.asset(group_name=LINKAGE_GROUP, kinds={"pandas", "sql"}, deps=["staged_pnc_offences"])
 def linked_offences(
-    client_links: pd.DataFrame, staged_pnc_offences: pd.DataFrame
+    warehouse: WarehouseResource, client_links: pd.DataFrame
 ) -> dg.MaterializeResult:
-    """Offences of matched persons keyed by the client's `person_key` (no PNCID, no ASN)."""
-    offences = offences_of_matched(client_links, staged_pnc_offences)
+    """Offences of matched persons keyed by the client's `person_key` (no PNCID, no ASN),
+    joined in the warehouse."""
+    offences = offences_of_matched(client_links, warehouse.warehouse())
     return dg.MaterializeResult(value=offences, metadata=table_metadata(offences))
 
 

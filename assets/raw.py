@@ -1,16 +1,19 @@
 """Raw stage: the newest complete delivery, every column as text, with provenance.
 
-All four files are read before anything is written, so a malformed delivery fails the
-step and the warehouse keeps the raw tables it had.
+The four files are written in one transaction, a block at a time as they are read, so a
+malformed delivery fails the step and the warehouse keeps the raw tables it had, and a
+national delivery is never whole in memory.
 
 Exports `landing`, `raw_delivery`.
 """
 
 import dagster as dg
+import sqlalchemy as sa
 
 from dagster_project.delivery.manifest import DeliveryError, newest_complete_delivery
-from dagster_project.delivery.raw import read_extract
+from dagster_project.delivery.raw import extract_slices
 from dagster_project.delivery.schemas import DELIVERY_FILES, RAW_TABLES
+from dagster_project.orchestration.io_manager import WarehouseResource
 from dagster_project.orchestration.metadata import settings_metadata, table_metadata
 from dagster_project.orchestration.outs import table_outs
 from dagster_project.orchestration.refresh import (
@@ -20,6 +23,7 @@ from dagster_project.orchestration.refresh import (
 )
 from dagster_project.orchestration.resources import SettingsResource
 from dagster_project.vocabulary.groups import RAW_GROUP
+from dagster_project.warehouse.sql import table_clause
 
 
 @dg.observable_source_asset(group_name=RAW_GROUP)
@@ -39,7 +43,9 @@ def landing(settings: SettingsResource) -> dg.DataVersion:
         for f in DELIVERY_FILES
     }),
 )
-def raw_delivery(context: dg.AssetExecutionContext, settings: SettingsResource):
+def raw_delivery(
+    context: dg.AssetExecutionContext, settings: SettingsResource, warehouse: WarehouseResource
+):
     """Verify the newest complete delivery against its manifest, then load its four files."""
     run_settings = settings.get()
     delivery, skipped = newest_complete_delivery(run_settings.landing_dir)
@@ -48,17 +54,21 @@ def raw_delivery(context: dg.AssetExecutionContext, settings: SettingsResource):
         path, reason = skipped[0]
         raise DeliveryError(f"newest delivery {path.name} refused: {reason}; not falling "
                             f"back to {delivery.path.name}")
-    extracts = {f: read_extract(delivery, f) for f in DELIVERY_FILES}
+    extracts = {f: extract_slices(delivery, f) for f in DELIVERY_FILES}
     for f, (_, warnings) in extracts.items():
         for warning in warnings:
             context.log.warning(f"{f}: {warning}")
-    for f, (frame, _) in extracts.items():
-        entry = delivery.files[f]
+    # one transaction for the four files, written a block at a time as they are read: a
+    # malformed record anywhere leaves the warehouse as it was
+    wh = warehouse.warehouse()
+    rows = wh.write_tables({RAW_TABLES[f]: slices for f, (slices, _) in extracts.items()})
+    for f in DELIVERY_FILES:
+        entry, table = delivery.files[f], RAW_TABLES[f]
         yield dg.MaterializeResult(
-            asset_key=RAW_TABLES[f],
-            value=frame,
+            asset_key=table,
             metadata=table_metadata(
-                frame,
+                wh.query(sa.select(sa.text("*")).select_from(table_clause(table)).limit(0)),
+                **{"dagster/row_count": dg.MetadataValue.int(rows[table])},
                 extract_date=delivery.extract_date.isoformat(),
                 delivery_version=delivery_version(delivery.path),
                 manifest_rows=entry.rows,

@@ -3,10 +3,14 @@ every row that could not be staged kept in `staging_rejects` with its file, line
 
 Files are staged one at a time in `staging.stage_files`' order, each raw table read just
 before and its staged table handed over just after, so that a national delivery never holds
-all four raw tables and their staged copies in memory at once; the offences in slices.
+all four raw tables and their staged copies in memory at once; the offences are staged and
+written in slices.
 
 Exports `staged_delivery`.
 """
+
+from collections import Counter
+from dataclasses import dataclass
 
 import dagster as dg
 import pandas as pd
@@ -74,12 +78,18 @@ def staged_delivery(
     )
     for file_name, raw_rows, table, rejected in files:
         rejects[file_name] = rejected
+        # the offences are in the warehouse already, written slice by slice
+        written = isinstance(table, WrittenSlices)
         yield dg.MaterializeResult(
             asset_key=STAGED_TABLES[file_name],
-            value=table,
+            value=None if written else table,
             metadata=table_metadata(
-                table, raw_rows=raw_rows, rejected_rows=len(rejected),
-                unknown_codes=dg.MetadataValue.json(unknown_code_counts(table)), **provenance,
+                table.columns if written else table,
+                **({"dagster/row_count": dg.MetadataValue.int(table.rows)} if written else {}),
+                raw_rows=raw_rows, rejected_rows=len(rejected),
+                unknown_codes=dg.MetadataValue.json(
+                    table.unknown_codes if written else unknown_code_counts(table)),
+                **provenance,
             ),
         )
         del table, rejected  # only the pending file's tables in memory
@@ -99,25 +109,42 @@ def staged_delivery(
 OFFENCE_SLICE_ROWS = 2_000_000
 
 
+@dataclass
+class WrittenSlices:
+    """A staged table written to the warehouse a slice at a time: what its metadata needs."""
+
+    rows: int
+    columns: pd.DataFrame  # no rows: the column schema
+    unknown_codes: dict[str, int]
+
+
 def _stage_offences_in_slices(wh, nominals: pd.DataFrame, offence_codes: pd.DataFrame):
-    """The offences (the largest file: ~10 million rows nationally) staged a slice of rows at
-    a time, so that only one slice of raw text is in memory; the one rule that needs the
-    whole file, a repeated (ASN, OFFENCE_SEQ), is judged first on the keys alone.
-    Returns (raw rows, staged, rejects)."""
+    """The offences (the largest file: ~10 million rows nationally) staged and written a slice
+    of rows at a time, so that only one slice of raw text and its staged rows are in memory;
+    the one rule that needs the whole file, a repeated (ASN, OFFENCE_SEQ), is judged first
+    on the keys alone. Returns (raw rows, `WrittenSlices`, rejects)."""
     table = table_clause(RAW_TABLES[OFFENCES], "asn", "offence_seq", "line_number")
     keys = wh.query(sa.select(table.c.asn, table.c.offence_seq).order_by(table.c.line_number))
     repeats = repeats_earlier_row(keys, ["asn", "offence_seq"])
     raw_rows = len(keys)
     del keys
-    staged, rejected = [], []
-    for start in range(0, max(raw_rows, 1), OFFENCE_SLICE_ROWS):
-        raw = wh.query(
-            sa.select(sa.text("*")).select_from(table).order_by(table.c.line_number)
-            .limit(OFFENCE_SLICE_ROWS).offset(start)
-        )
-        part, part_rejects = stage_pnc_offences(
-            raw, nominals, offence_codes, repeats=repeats[start : start + len(raw)]
-        )
-        staged.append(part)
-        rejected.append(part_rejects)
-    return raw_rows, pd.concat(staged, ignore_index=True), pd.concat(rejected, ignore_index=True)
+    rejected, unknown, columns = [], Counter(), []
+
+    def staged_slices():
+        for start in range(0, max(raw_rows, 1), OFFENCE_SLICE_ROWS):
+            raw = wh.query(
+                sa.select(sa.text("*")).select_from(table).order_by(table.c.line_number)
+                .limit(OFFENCE_SLICE_ROWS).offset(start)
+            )
+            part, part_rejects = stage_pnc_offences(
+                raw, nominals, offence_codes, repeats=repeats[start : start + len(raw)]
+            )
+            del raw
+            rejected.append(part_rejects)
+            unknown.update(unknown_code_counts(part))
+            columns[:] = [part.iloc[:0]]
+            yield part
+
+    rows = wh.write_tables({STAGED_TABLES[OFFENCES]: staged_slices()})[STAGED_TABLES[OFFENCES]]
+    return raw_rows, WrittenSlices(rows, columns[0], dict(unknown)), pd.concat(
+        rejected, ignore_index=True)

@@ -1,5 +1,6 @@
-"""Offences staged in slices of rows give exactly what staging the whole file gives,
-including repeated (ASN, OFFENCE_SEQ) keys whose first occurrence is in another slice."""
+"""Offences staged and written in slices of rows give exactly what staging the whole file
+gives, including repeated (ASN, OFFENCE_SEQ) keys whose first occurrence is in another slice,
+on both backends."""
 
 import pandas as pd
 
@@ -7,12 +8,12 @@ import assets.staging as staging_assets
 from dagster_project.delivery.manifest import verify_delivery
 from dagster_project.delivery.raw import read_extract
 from dagster_project.delivery.reference import load_reference
-from dagster_project.staging import stage_pnc_nominals, stage_pnc_offences
+from dagster_project.staging import stage_pnc_nominals, stage_pnc_offences, unknown_code_counts
 from dagster_project.synth import SynthConfig, generate_delivery
 from dagster_project.warehouse.engine import Warehouse
 
 
-def test_sliced_offence_staging_equals_whole_file(tmp_path, monkeypatch):
+def test_sliced_offence_staging_equals_whole_file(tmp_path, monkeypatch, warehouse_url):
     delivery = verify_delivery(
         generate_delivery(SynthConfig.for_scale("tiny"), out=tmp_path / "landing", seed=2)
     )
@@ -22,16 +23,20 @@ def test_sliced_offence_staging_equals_whole_file(tmp_path, monkeypatch):
     raw_offences = pd.concat([raw_offences, repeat], ignore_index=True)
     nominals = stage_pnc_nominals(read_extract(delivery, "pnc_nominals.csv")[0])[0]
     codes = load_reference("offence_codes")
-    wh = Warehouse(f"duckdb:///{tmp_path / 'wh.duckdb'}")
+    wh = Warehouse(warehouse_url)
     wh.write_table("raw_pnc_offences", raw_offences)
 
     monkeypatch.setattr(staging_assets, "OFFENCE_SLICE_ROWS", 997)
-    rows, sliced, sliced_rejects = staging_assets._stage_offences_in_slices(
+    rows, written, sliced_rejects = staging_assets._stage_offences_in_slices(
         wh, nominals[["pncid"]], codes
     )
     whole, whole_rejects = stage_pnc_offences(raw_offences, nominals, codes)
 
     assert rows == len(raw_offences) > 3 * 997
-    assert sliced.equals(whole)
+    assert written.rows == len(whole) and list(written.columns.columns) == list(whole.columns)
+    assert written.unknown_codes == unknown_code_counts(whole)
+    # written in slice order: the warehouse's rows are the whole file's, in order
+    sliced = wh.read_table("staged_pnc_offences")
+    pd.testing.assert_frame_equal(sliced, whole, check_dtype=False)
     assert sliced_rejects.equals(whole_rejects)
     assert (sliced_rejects["line_number"] == repeat["line_number"].iloc[0]).any()

@@ -8,6 +8,8 @@ import time
 import duckdb
 import numpy as np
 import pandas as pd
+import psycopg
+import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
@@ -183,6 +185,36 @@ def test_write_tables_is_all_or_nothing(wh, monkeypatch):
         wh.write_tables({"first": starters(9), "second": starters(9), "third": starters(1)})
     assert wh.row_count("first") == 2 and wh.row_count("second") == 3
     assert not wh.table_exists("third")
+
+
+def test_write_tables_takes_slices_and_a_failing_slice_rolls_every_table_back(wh):
+    def slices(n: int, fail_after: int | None = None):
+        for i in range(n):
+            if i == fail_after:
+                raise RuntimeError("malformed record")
+            yield pa.Table.from_pandas(starters(2).assign(age=[2 * i, 2 * i + 1]),
+                                       preserve_index=False)
+
+    assert wh.write_tables({"first": slices(3), "second": starters(1)}) == {
+        "first": 6, "second": 1}
+    assert sorted(wh.read_table("first")["age"]) == list(range(6))
+    with pytest.raises(RuntimeError, match="malformed"):
+        wh.write_tables({"first": slices(5, fail_after=3), "second": starters(4)})
+    assert wh.row_count("first") == 6 and wh.row_count("second") == 1
+    with pytest.raises(ValueError, match="not even an empty slice"):
+        wh.write_tables({"first": iter([])})
+    assert wh.row_count("first") == 6
+
+
+def test_a_query_joins_a_small_frame_inside_the_engine(wh):
+    wh.write_table("starts", starters(5))
+    keys = pd.DataFrame({"person_key": ["a1", "a3", "zz"], "weight": [0.5, 2.0, 9.0]})
+    found = wh.query("SELECT s.age, k.weight FROM starts s JOIN wanted k USING (person_key) "
+                     "ORDER BY s.age", frames={"wanted": keys})
+    assert found.to_dict("list") == {"age": [1, 3], "weight": [0.5, 2.0]}
+    # seen by that statement only
+    with pytest.raises((sa.exc.DBAPIError, duckdb.Error, psycopg.Error), match="wanted"):
+        wh.query("SELECT * FROM wanted")
 
 
 def test_query_execute_and_drop(wh):

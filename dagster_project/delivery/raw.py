@@ -1,15 +1,16 @@
 """Read one delivered CSV file as delivered: every value as text, nothing converted.
 
-The fast path is pyarrow's multi-threaded CSV reader with every column typed as a string;
-only when it fails (or disagrees with the record scan) is the file re-read line by line in
-Python to name the first offending line and column. That path is slow but only runs on
-bad input.
+The fast path is pyarrow's streaming CSV reader with every column typed as a string, one
+block of the file at a time (a national offences file never whole in memory); only when it
+fails (or disagrees with the record scan) is the file re-read line by line in Python to
+name the first offending line and column. That path is slow but only runs on bad input.
 
-Exports `read_extract`.
+Exports `extract_slices`, `read_extract`.
 """
 
 import csv
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -27,16 +28,30 @@ _FIELD = re.compile(r'"(?:[^"]|"")*"|[^",\r\n]*')
 _BOM = b"\xef\xbb\xbf"
 # files a delivery cannot do without: with no rows, a refresh would load an empty world (and
 # replace a good one). A delivery may well have no aliases.
+# one block of the file parsed at a time: the raw load's memory is a few blocks, not a file
+BLOCK_BYTES = 1 << 24
 MUST_HAVE_ROWS = ("ndtms_episodes.csv", "pnc_nominals.csv", "pnc_offences.csv")
 
 
 def read_extract(delivery: Delivery, file_name: str) -> tuple[pd.DataFrame, list[str]]:
-    """One file of a delivery as a DataFrame of text, with provenance, and any warnings.
+    """One file of a delivery as one DataFrame of text (`extract_slices`' slices joined),
+    and any warnings: for tests and small deliveries; the raw load writes the slices."""
+    slices, warnings = extract_slices(delivery, file_name)
+    return _to_text_frame(pa.concat_tables(list(slices))), warnings
+
+
+def extract_slices(delivery: Delivery, file_name: str) -> tuple[Iterator[pa.Table], list[str]]:
+    """One file of a delivery as Arrow slices of text, with provenance, and any warnings.
 
     Columns: the required and optional columns of the contract, lower-cased (an absent
     optional column is all missing), then `extract_date`, `source_file` and `line_number`
     (the physical line where the record starts; header = line 1). Empty fields are
-    missing; every other value is kept exactly as delivered ('NA' stays 'NA')."""
+    missing; every other value is kept exactly as delivered ('NA' stays 'NA').
+
+    The header is checked at once; the records as the slices are read (one block of the
+    file in memory at a time), and a malformed record, a count that disagrees with the
+    manifest or an empty file raises `DeliveryError` from the iterator, after the slices
+    before it: write them in a transaction that the error rolls back."""
     path = delivery.path / file_name
     fail = _raiser(file_name, delivery.path)
     header = _read_header(path, fail)
@@ -46,28 +61,37 @@ def read_extract(delivery: Delivery, file_name: str) -> tuple[pd.DataFrame, list
             fail("required column missing", line=1, column=name)
     extra = [name for name in header if name not in wanted]
     warnings = [f"extra column(s) ignored: {', '.join(extra)}"] if extra else []
-
     # verification scanned the file already; a delivery not verified with counts is scanned here
     scan = delivery.scans.get(file_name) or scan_records(path)
-    table = _parse(path, header, multiline=scan.quoted_newlines > 0, fail=fail)
-    if table.num_rows != scan.rows:
-        # pyarrow read quoting more leniently than RFC 4180 (a stray quote): find where
-        _raise_located(path, header, fail, fallback="records could not be delimited")
-    expected = delivery.files[file_name].rows
-    if table.num_rows != expected:
-        fail(f"{table.num_rows} data rows, the manifest says {expected}")
-    if table.num_rows == 0 and file_name in MUST_HAVE_ROWS:
-        fail("no data rows: a delivery needs every episode, nominal and offence known on its "
-             "extract date", line=1)
-    _refuse_nul(table, scan.start_lines, fail)
-
     provenance = {"extract_date": delivery.extract_date.isoformat(), "source_file": file_name}
-    frame = _to_text_frame(table, wanted, provenance)
-    frame["line_number"] = scan.start_lines
-    return frame, warnings
+
+    def slices() -> Iterator[pa.Table]:
+        done = 0
+        for batch in _parse(path, header, multiline=scan.quoted_newlines > 0, fail=fail):
+            if done + batch.num_rows > scan.rows:
+                break  # pyarrow delimits more records than RFC 4180: located below
+            lines = scan.start_lines[done : done + batch.num_rows]
+            _refuse_nul(batch, lines, fail)
+            yield _contract_columns(batch, wanted, provenance, lines)
+            done += batch.num_rows
+        if done != scan.rows:
+            # pyarrow read quoting more leniently than RFC 4180 (a stray quote): find where
+            _raise_located(path, header, fail, fallback="records could not be delimited")
+        expected = delivery.files[file_name].rows
+        if done != expected:
+            fail(f"{done} data rows, the manifest says {expected}")
+        if done == 0:
+            if file_name in MUST_HAVE_ROWS:
+                fail("no data rows: a delivery needs every episode, nominal and offence known "
+                     "on its extract date", line=1)
+            yield _contract_columns(pa.table({name: pa.array([], pa.large_string())
+                                              for name in header}),
+                                    wanted, provenance, scan.start_lines[:0])
+
+    return slices(), warnings
 
 
-def _refuse_nul(table: pa.Table, start_lines: np.ndarray, fail) -> None:
+def _refuse_nul(table: pa.Table | pa.RecordBatch, start_lines: np.ndarray, fail) -> None:
     """A NUL character is no text any supplier means, and PostgreSQL cannot store it: refuse
     the file at the first one, before anything is written on either backend."""
     for name in table.column_names:
@@ -109,8 +133,9 @@ def _read_header(path: Path, fail) -> list[str]:
     return header
 
 
-def _parse(path: Path, header: list[str], multiline: bool, fail) -> pa.Table:
-    """The whole file through pyarrow, every column as a string, empty as null."""
+def _parse(path: Path, header: list[str], multiline: bool, fail) -> Iterator[pa.RecordBatch]:
+    """The file through pyarrow's streaming reader, block by block, every column as a
+    string, empty as null."""
     convert = pv.ConvertOptions(
         # large_string is pandas' own storage for `str`: to_pandas then copies nothing
         column_types={name: pa.large_string() for name in header},
@@ -121,32 +146,40 @@ def _parse(path: Path, header: list[str], multiline: bool, fail) -> pa.Table:
     # quoted newlines force pyarrow's slower serial chunking: ask only when there are some
     parse = pv.ParseOptions(newlines_in_values=multiline, ignore_empty_lines=True)
     try:
-        return pv.read_csv(
+        reader = pv.open_csv(
             path,
-            read_options=pv.ReadOptions(block_size=1 << 24),
+            read_options=pv.ReadOptions(block_size=BLOCK_BYTES),
             parse_options=parse,
             convert_options=convert,
         )
+        yield from reader
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         # pyarrow's message quotes the offending row: keep delivered values out of it
         summary = str(exc).split(":", 2)[:2]
         _raise_located(path, header, fail, fallback=":".join(summary).strip())
 
 
-def _to_text_frame(table: pa.Table, wanted: list[str], constants: dict[str, str]) -> pd.DataFrame:
-    """The contract's columns, lower-cased, and constant text columns, as pandas `str`
-    columns backed by pyarrow (built in pyarrow: a Python scalar broadcast is slow)."""
-    columns = {}
-    for name in wanted:
-        if name in table.column_names:
-            columns[name.lower()] = table.column(name)
-        else:
-            columns[name.lower()] = pa.nulls(table.num_rows, pa.large_string())
+def _contract_columns(batch: pa.RecordBatch | pa.Table, wanted: list[str],
+                      constants: dict[str, str], lines: np.ndarray) -> pa.Table:
+    """The contract's columns, lower-cased (absent ones all null), constant text columns and
+    the line numbers (built in pyarrow: a Python scalar broadcast is slow)."""
+    rows = batch.num_rows
+    columns = {
+        name.lower(): batch.column(name) if name in batch.schema.names
+        else pa.nulls(rows, pa.large_string())
+        for name in wanted
+    }
     for name, value in constants.items():
-        columns[name] = pa.repeat(pa.scalar(value, pa.large_string()), table.num_rows)
-    frame = pa.table(columns).to_pandas()
+        columns[name] = pa.repeat(pa.scalar(value, pa.large_string()), rows)
+    columns["line_number"] = pa.array(lines, pa.int64())
+    return pa.table(columns)
+
+
+def _to_text_frame(table: pa.Table) -> pd.DataFrame:
+    """Slices as pandas `str` columns backed by pyarrow."""
+    frame = table.to_pandas()
     for name in frame.columns:  # an all-null column may come back as object
-        if frame[name].dtype != "str":
+        if name != "line_number" and frame[name].dtype != "str":
             frame[name] = frame[name].astype("str")
     return frame
 

@@ -12,14 +12,19 @@ pseudonym of the PNCID, so the PNCID stays in the linkage stage.
 
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 
+from dagster_project.delivery.schemas import STAGED_TABLES
 from dagster_project.linkage.deterministic import nta_links
-from dagster_project.linkage.handover import OFFENCE_COLUMNS, client_keys
+from dagster_project.linkage.handover import OFFENCE_COLUMNS, client_keys, offences_of
 from dagster_project.linkage.pseudonym import pnc_key
 from dagster_project.linkage.resolve import PROBABILISTIC, links_from_pairs
 from dagster_project.vocabulary.link_status import MATCHED
+from dagster_project.warehouse.engine import Warehouse
+from dagster_project.warehouse.sql import table_clause
 
 DETERMINISTIC = "deterministic"
+STAGED_NOMINALS = STAGED_TABLES["pnc_nominals.csv"]
 ALTERNATIVE_COLUMNS = ["method", "match_threshold", "person_key", "link_status", "pnc_key"]
 
 
@@ -52,16 +57,18 @@ def alternative_links(
     ], ignore_index=True)[ALTERNATIVE_COLUMNS]
 
 
-def alternative_offences(
-    alternatives: pd.DataFrame, staged_offences: pd.DataFrame, key: str
-) -> pd.DataFrame:
+def alternative_offences(alternatives: pd.DataFrame, wh: Warehouse, key: str) -> pd.DataFrame:
     """The offences of every PNC person some rule matched, keyed by `pnc_key` (no PNCID,
-    no ASN): one copy however many rules matched the person."""
+    no ASN): one copy however many rules matched the person. The persons are found by
+    pseudonymising every staged nominal's PNCID (one column); their offences are joined in
+    the warehouse."""
     matched = alternatives.loc[alternatives["link_status"].eq(MATCHED), "pnc_key"].unique()
-    keys = pnc_key(staged_offences["pncid"], key)
+    nominals = table_clause(STAGED_NOMINALS, "pncid")
+    pncids = wh.query(sa.select(nominals.c.pncid).distinct())["pncid"]
+    keys = pnc_key(pncids, key)
     wanted = keys.isin(matched).to_numpy()
-    offences = staged_offences.loc[wanted, OFFENCE_COLUMNS].reset_index(drop=True)
-    return offences.assign(pnc_key=keys[wanted].to_numpy())[["pnc_key", *OFFENCE_COLUMNS]]
+    persons = pd.DataFrame({"pncid": pncids[wanted].to_numpy(), "pnc_key": keys[wanted].to_numpy()})
+    return offences_of(wh, persons, "pnc_key")
 
 
 def links_under(

@@ -3,16 +3,23 @@ with every identifier (names, initials, date of birth, CLIENTID, PNCID) left beh
 (METHOD.md §6).
 
 Exports `age_in_completed_years`, `treatment_episodes`, `client_links_table`,
-`client_link_status`, `linked_offences`, `client_keys`, `CLIENT_LINKS_COLUMNS`.
+`client_link_status`, `linked_offences`, `offences_of`, `client_keys`,
+`CLIENT_LINKS_COLUMNS`.
 """
 
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 
 from dagster_project.cohort.journeys import index_start_candidates
+from dagster_project.delivery.schemas import STAGED_TABLES
 from dagster_project.linkage.pseudonym import person_key
 from dagster_project.vocabulary.link_status import MATCHED
+from dagster_project.warehouse.engine import Warehouse
+from dagster_project.warehouse.sql import table_clause
 
+STAGED_OFFENCES = STAGED_TABLES["pnc_offences.csv"]
+_PERSONS = "persons_wanted"  # the persons whose offences a join selects, seen by it only
 CLIENT_LINKS_COLUMNS = ["person_key", "link_status", "pncid", "match_probability", "method"]
 
 # staged episode columns that may leave the linkage stage; DOB becomes an age where an index
@@ -72,11 +79,26 @@ def client_link_status(client_links: pd.DataFrame) -> pd.DataFrame:
     return client_links[["person_key", "link_status", "match_probability", "method"]].copy()
 
 
-def linked_offences(client_links: pd.DataFrame, staged_offences: pd.DataFrame) -> pd.DataFrame:
-    """The offences of matched persons, keyed by the client's `person_key` (no PNCID, no ASN).
+def linked_offences(client_links: pd.DataFrame, wh: Warehouse) -> pd.DataFrame:
+    """The offences of matched persons, keyed by the client's `person_key` (no PNCID, no ASN),
+    joined in the warehouse: only the matched persons' rows leave the staged offences.
     A matched PNC person is linked to one client only, so the join cannot duplicate rows."""
     matched = client_links.loc[client_links["link_status"].eq(MATCHED), ["pncid", "person_key"]]
     if matched["pncid"].duplicated().any():
         raise ValueError("a PNC person is matched to two clients: links are not one-to-one")
-    offences = staged_offences.merge(matched, on="pncid", how="inner")
-    return offences[["person_key", *OFFENCE_COLUMNS]].reset_index(drop=True)
+    return offences_of(wh, matched, "person_key")
+
+
+def offences_of(wh: Warehouse, persons: pd.DataFrame, key: str) -> pd.DataFrame:
+    """`key` and `OFFENCE_COLUMNS` of the staged offences of `persons` (`pncid`, `key`), in one
+    order whatever the engine's join did (key, then every column)."""
+    offences = table_clause(STAGED_OFFENCES, "pncid", *OFFENCE_COLUMNS)
+    wanted = table_clause(_PERSONS, "pncid", key)
+    columns = [wanted.c[key], *(offences.c[c] for c in OFFENCE_COLUMNS)]
+    statement = (
+        sa.select(*columns)
+        .select_from(offences.join(wanted, offences.c.pncid == wanted.c.pncid))
+        .order_by(*columns)
+    )
+    found = wh.query(statement, frames={_PERSONS: persons[["pncid", key]].astype("str")})
+    return found[[key, *OFFENCE_COLUMNS]]

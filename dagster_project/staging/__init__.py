@@ -22,8 +22,9 @@ from dagster_project.staging.rules import empty_rejects
 NOMINALS, ALIASES, OFFENCES, EPISODES = (
     "pnc_nominals.csv", "pnc_aliases.csv", "pnc_offences.csv", "ndtms_episodes.csv",
 )
-# (raw rows, staged, rejects) of the offences, staged some other way (in slices, say)
-OffenceStager = Callable[[pd.DataFrame, pd.DataFrame], tuple[int, pd.DataFrame, pd.DataFrame]]
+# (raw rows, staged, rejects) of the offences, staged some other way: in slices, say, where
+# "staged" may stand for rows written already (the caller's own type)
+OffenceStager = Callable[[pd.DataFrame, pd.DataFrame], tuple[int, object, pd.DataFrame]]
 
 
 def stage_files(

@@ -4,11 +4,12 @@ URL"): `DataFrame.to_sql` and row-by-row fetches are 10–100× too slow.
 DuckDB scans a registered Arrow table (`INSERT … SELECT`) and returns Arrow; PostgreSQL
 receives CSV through `COPY … FROM STDIN` and sends it back through `COPY … TO STDOUT`.
 
-Exports `insert_arrow`, `select_arrow`.
+Exports `insert_arrow`, `select_arrow`, `attached_frames`.
 """
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import pyarrow as pa
@@ -44,6 +45,31 @@ def insert_arrow(conn: sa.Connection, backend: str, table: str, frame: pa.Table)
             sink = pa.BufferOutputStream()
             pacsv.write_csv(batch, sink, options)
             copy.write(memoryview(sink.getvalue()))
+
+
+@contextmanager
+def attached_frames(conn: sa.Connection, backend: str, frames: Mapping[str, pa.Table]
+                    ) -> Iterator[None]:
+    """Arrow tables visible under their (unquoted, validated) names to the statements run on
+    `conn` meanwhile: a registered view on DuckDB (no copy), a temporary table on PostgreSQL
+    (COPY), which ends with the connection: the warehouse closes it after each operation."""
+    for name in frames:
+        quote(name)
+    raw = conn.connection.driver_connection
+    if backend == "duckdb":
+        for name, frame in frames.items():
+            raw.register(name, frame)
+        try:
+            yield
+        finally:
+            for name in frames:
+                raw.unregister(name)
+        return
+    for name, frame in frames.items():
+        columns = types.create_table_sql(quote(name), types.frame_types(frame))
+        conn.exec_driver_sql(columns.replace("CREATE TABLE", "CREATE TEMPORARY TABLE", 1))
+        insert_arrow(conn, backend, quote(name), frame)
+    yield
 
 
 def select_arrow(conn: sa.Connection, backend: str, compiled: sa.sql.compiler.Compiled,

@@ -4,11 +4,15 @@ process holds a DuckDB file, and pointed at the schemas their tables resolve in.
 Why: a DuckDB file admits one process at a time, so every operation opens its own connection,
 closes it at once (NullPool), and waits with backoff while another process holds the file.
 
-Exports `connect`, `current_schema`, `run_statement`, `set_search_path`.
+Exports `connect`, `current_schema`, `run_statement`, `set_search_path`, `bound_duckdb`,
+`DUCKDB_MEMORY_VARIABLE`.
 """
 
 import logging
+import os
 import random
+import re
+import tempfile
 import time
 
 import sqlalchemy as sa
@@ -17,6 +21,12 @@ from dagster_project.warehouse.private_files import private_umask
 from dagster_project.warehouse.sql import quote
 
 log = logging.getLogger(__name__)
+
+# DuckDB would take 80% of the machine's memory before spilling; the steps of a backfill run
+# side by side, so each warehouse connection gets a bound (DuckDB's size syntax: "3GB").
+DUCKDB_MEMORY_VARIABLE = "RECONVICTION_DUCKDB_MEMORY"
+DUCKDB_MEMORY_DEFAULT = "3GB"
+_SIZE = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
 
 
 def connect(engine: sa.Engine, lock_timeout: float, private: bool) -> sa.Connection:
@@ -73,3 +83,14 @@ def run_statement(dbapi_connection, sql: str) -> None:
 def _is_lock_error(exc: BaseException) -> bool:
     text = str(getattr(exc, "orig", None) or exc)
     return "Could not set lock on file" in text or "Conflicting lock" in text
+
+
+def bound_duckdb(dbapi_connection) -> None:
+    """Cap a DuckDB connection's memory and give it a spill folder of this process's own (an
+    in-memory database would otherwise spill into the working directory)."""
+    limit = os.environ.get(DUCKDB_MEMORY_VARIABLE) or DUCKDB_MEMORY_DEFAULT
+    if not _SIZE.fullmatch(limit.strip()):
+        raise ValueError(f"{DUCKDB_MEMORY_VARIABLE}={limit!r} is not a size such as 3GB")
+    spill = os.path.join(tempfile.gettempdir(), f"reconviction-duckdb-{os.getpid()}")
+    run_statement(dbapi_connection, f"SET memory_limit = '{limit}'")
+    run_statement(dbapi_connection, f"SET temp_directory = '{spill}'")

@@ -16,7 +16,7 @@ Why it looks like this (DESIGN.md, "Warehouse: SQLAlchemy URL"):
   schema (`main` on DuckDB, `public` on PostgreSQL).
 """
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -27,8 +27,9 @@ import sqlalchemy as sa
 from sqlalchemy.pool import NullPool, StaticPool
 
 from dagster_project.warehouse import types
-from dagster_project.warehouse.bulk import insert_arrow, select_arrow
+from dagster_project.warehouse.bulk import attached_frames, insert_arrow, select_arrow
 from dagster_project.warehouse.connection import (
+    bound_duckdb,
     connect,
     current_schema,
     run_statement,
@@ -45,6 +46,8 @@ from dagster_project.warehouse.writes import (
 )
 
 Partition = tuple[str, str | Sequence[str]]
+# a table's rows: one frame, or slices of it (see `write_tables`)
+Rows = pd.DataFrame | pa.Table | Iterable[pd.DataFrame | pa.Table]
 
 
 class Warehouse:
@@ -140,6 +143,8 @@ class Warehouse:
                 current = self.delivery or namespace_as_of(dbapi_connection, self._base)
                 self._path = [s for s in (current, self._base) if s]
         set_search_path(dbapi_connection, self.backend, self._path)
+        if self.backend == "duckdb":
+            bound_duckdb(dbapi_connection)
 
     def _qualified(self, name: str, schema: str | None = None) -> str:
         return f"{quote(schema or self.write_schema)}.{quote(name)}"
@@ -189,17 +194,34 @@ class Warehouse:
             self._write(conn, name, frame, partition)
         return frame.num_rows
 
-    def write_tables(self, tables: Mapping[str, pd.DataFrame]) -> dict[str, int]:
-        """Replace several whole tables in one transaction: all of them or none."""
+    def write_tables(self, tables: Mapping[str, Rows]) -> dict[str, int]:
+        """Replace several whole tables in one transaction: all of them or none.
+
+        A table's rows come as one DataFrame, or as an iterable of slices (DataFrames or
+        Arrow tables of the same columns, at least one) inserted as they come, so that a
+        table larger than memory is written holding one slice at a time. An error raised
+        while a slice is made rolls every table back."""
         for name in tables:
             quote(name)
-        frames = {name: types.prepare(df) for name, df in tables.items()}
         with self._transaction() as conn:
-            for name in sorted(frames):  # one order for every writer, so none deadlock
+            for name in sorted(tables):  # one order for every writer, so none deadlock
                 self._lock_table(conn, name)
-            for name, frame in frames.items():
-                self._write(conn, name, frame, None)
-        return {name: frame.num_rows for name, frame in frames.items()}
+            return {name: self._write_slices(conn, name, rows) for name, rows in tables.items()}
+
+    def _write_slices(self, conn: sa.Connection, name: str, rows: Rows) -> int:
+        slices = iter([rows] if isinstance(rows, pd.DataFrame | pa.Table) else rows)
+        first = next(slices, None)
+        if first is None:
+            raise ValueError(f"no rows for table {name}, not even an empty slice naming columns")
+        frame = types.prepare(first)
+        self._write(conn, name, frame, None)
+        written = frame.num_rows
+        for piece in slices:
+            frame = types.prepare(piece)
+            if frame.num_rows:
+                self._bulk_insert(conn, name, frame)
+            written += frame.num_rows
+        return written
 
     def _lock_table(self, conn: sa.Connection, name: str) -> None:
         lock_table(conn, self.backend, f"{self.write_schema}.{name}")
@@ -232,10 +254,17 @@ class Warehouse:
         return self.query(statement)
 
     def query(
-        self, sql: str | sa.Executable, params: Mapping[str, Any] | None = None
+        self,
+        sql: str | sa.Executable,
+        params: Mapping[str, Any] | None = None,
+        frames: Mapping[str, pd.DataFrame] | None = None,
     ) -> pd.DataFrame:
         """Run a SELECT (SQLAlchemy Core, or text with `:name` parameters) and return its rows
-        as a DataFrame."""
+        as a DataFrame.
+
+        `frames`: small DataFrames the statement may name as tables (a key list to join a
+        large table with, say), visible to this statement only: the join runs in the engine,
+        so the large table never comes into memory."""
         if isinstance(sql, str):
             # Trailing semicolons would break the wrapping of the query in COPY (…) on PostgreSQL.
             sql = sa.text(sql.strip().rstrip(";"))
@@ -245,7 +274,9 @@ class Warehouse:
         values = compiled.construct_params(dict(params or {}))
         conn = self._connect()
         try:
-            table = select_arrow(conn, self.backend, compiled, values)
+            attached = {name: types.prepare(frame) for name, frame in (frames or {}).items()}
+            with attached_frames(conn, self.backend, attached):
+                table = select_arrow(conn, self.backend, compiled, values)
         finally:
             conn.close()
         return types.to_pandas(table)

@@ -89,14 +89,15 @@ def _arrow_family(arrow_type: pa.DataType) -> str:
     raise TypeError(f"no warehouse type for Arrow type {arrow_type}")
 
 
-def prepare(df: pd.DataFrame) -> pa.Table:
+def prepare(df: pd.DataFrame | pa.Table) -> pa.Table:
     """`df` as an Arrow table of the types both backends take; raises on what they cannot."""
-    for column in df.columns:
+    names = pd.Index(df.column_names if isinstance(df, pa.Table) else df.columns)
+    for column in names:
         quote(column)
-    if df.columns.duplicated().any():
-        raise ValueError(f"duplicate column names: {list(df.columns[df.columns.duplicated()])}")
+    if names.duplicated().any():
+        raise ValueError(f"duplicate column names: {list(names[names.duplicated()])}")
     try:
-        table = pa.Table.from_pandas(df, preserve_index=False)
+        table = df if isinstance(df, pa.Table) else pa.Table.from_pandas(df, preserve_index=False)
     except (pa.ArrowTypeError, pa.ArrowInvalid) as exc:
         raise TypeError(f"cannot store DataFrame: {exc}") from exc
     for i, field in enumerate(table.schema):
