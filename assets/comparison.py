@@ -8,10 +8,20 @@ import dagster as dg
 import pandas as pd
 import sqlalchemy as sa
 
-from dagster_project.comparison import compare, pool_tables, publish_comparison
+from dagster_project.comparison import compare, publish_comparison
+from dagster_project.comparison.pool import (
+    PERSON_COLUMNS,
+    pool_convictions,
+    pool_custody,
+    pool_persons,
+)
 from dagster_project.linkage.identities import ATTRIBUTOR
 from dagster_project.orchestration.io_manager import WarehouseResource
-from dagster_project.orchestration.metadata import settings_metadata, table_metadata
+from dagster_project.orchestration.metadata import (
+    settings_metadata,
+    table_metadata,
+    written_table_metadata,
+)
 from dagster_project.orchestration.outs import table_outs
 from dagster_project.orchestration.partitions import cohort_years
 from dagster_project.orchestration.resources import SettingsResource
@@ -21,6 +31,9 @@ from dagster_project.warehouse.sql import table_clause
 _OFFENCE_COLUMNS = ["pncid", "cjs_code", "offence_group", "trigger", "force", "offence_start",
                     "outcome", "outcome_date", "disposal", "custody_days"]
 _POOL = ("comparison_persons", "comparison_convictions", "comparison_custody")
+_PERSONS = "pool_persons_slice"  # the persons of one slice, seen by its query only
+# persons per slice of the convictions: nationally ~0.4 of a slice's offences in memory
+POOL_SLICE_PERSONS = 500_000
 
 
 @dg.multi_asset(
@@ -49,21 +62,39 @@ _POOL = ("comparison_persons", "comparison_convictions", "comparison_custody")
 )
 def comparison_pool(context: dg.AssetExecutionContext, settings: SettingsResource,
                     warehouse: WarehouseResource, **inputs: pd.DataFrame):
-    """What the comparison needs of the whole PNC, once per delivery (and linkage rule)."""
-    run_settings = settings.get()
-    outcomes = ["C", "K"] if run_settings.count_cautions else ["C"]
-    staged = table_clause("staged_pnc_offences", *_OFFENCE_COLUMNS)
-    offences = warehouse.warehouse().query(
-        sa.select(*(staged.c[c] for c in _OFFENCE_COLUMNS))
-        .where(staged.c.outcome.in_(outcomes) | (staged.c.disposal == "CUS")))
-    tables = pool_tables(
-        inputs["staged_pnc_nominals"], offences, inputs["client_links"],
-        inputs["client_link_candidates"], inputs["client_identities"],
-        inputs["pnc_identity_variants"], run_settings,
+    """What the comparison needs of the whole PNC, once per delivery (and linkage rule): the
+    persons at once, their convictions a slice of persons at a time (written as they come),
+    the custody spells from the custodial disposals alone."""
+    run_settings, wh = settings.get(), warehouse.warehouse()
+    persons = pool_persons(
+        inputs["staged_pnc_nominals"], inputs["client_links"], inputs["client_link_candidates"],
+        inputs["client_identities"], inputs["pnc_identity_variants"], run_settings,
     )
-    for name in _POOL:
-        yield dg.Output(tables[name], output_name=name,
-                        metadata=table_metadata(tables[name], **settings_metadata(run_settings)))
+    staged = table_clause("staged_pnc_offences", *_OFFENCE_COLUMNS)
+    custody = pool_custody(wh.query(sa.select(*(staged.c[c] for c in _OFFENCE_COLUMNS))
+                                    .where(staged.c.disposal == "CUS")), persons)
+    outcomes = ["C", "K"] if run_settings.count_cautions else ["C"]
+    wanted = table_clause(_PERSONS, "pncid")
+    convictions = (
+        sa.select(*(staged.c[c] for c in _OFFENCE_COLUMNS))
+        .select_from(staged.join(wanted, staged.c.pncid == wanted.c.pncid))
+        .where(staged.c.outcome.in_(outcomes))
+    )
+
+    def conviction_slices():
+        for start in range(0, max(len(persons), 1), POOL_SLICE_PERSONS):
+            part = persons.iloc[start : start + POOL_SLICE_PERSONS]
+            offences = wh.query(convictions, frames={_PERSONS: part[["pncid"]]})
+            yield pool_convictions(offences, part, run_settings)
+
+    written = wh.write_tables({"comparison_convictions": conviction_slices()})
+    tables = {"comparison_persons": persons[PERSON_COLUMNS], "comparison_custody": custody}
+    for name, table in tables.items():
+        yield dg.Output(table, output_name=name,
+                        metadata=table_metadata(table, **settings_metadata(run_settings)))
+    yield dg.Output(None, output_name="comparison_convictions", metadata=written_table_metadata(
+        wh, "comparison_convictions", written["comparison_convictions"],
+        **settings_metadata(run_settings)))
 
 
 @dg.multi_asset(

@@ -8,13 +8,12 @@ Exports `landing`, `raw_delivery`.
 """
 
 import dagster as dg
-import sqlalchemy as sa
 
 from dagster_project.delivery.manifest import DeliveryError, newest_complete_delivery
 from dagster_project.delivery.raw import extract_slices
 from dagster_project.delivery.schemas import DELIVERY_FILES, RAW_TABLES
 from dagster_project.orchestration.io_manager import WarehouseResource
-from dagster_project.orchestration.metadata import settings_metadata, table_metadata
+from dagster_project.orchestration.metadata import settings_metadata, written_table_metadata
 from dagster_project.orchestration.outs import table_outs
 from dagster_project.orchestration.refresh import (
     RAW_CODE_VERSION,
@@ -23,7 +22,6 @@ from dagster_project.orchestration.refresh import (
 )
 from dagster_project.orchestration.resources import SettingsResource
 from dagster_project.vocabulary.groups import RAW_GROUP
-from dagster_project.warehouse.sql import table_clause
 
 
 @dg.observable_source_asset(group_name=RAW_GROUP)
@@ -66,9 +64,8 @@ def raw_delivery(
         entry, table = delivery.files[f], RAW_TABLES[f]
         yield dg.MaterializeResult(
             asset_key=table,
-            metadata=table_metadata(
-                wh.query(sa.select(sa.text("*")).select_from(table_clause(table)).limit(0)),
-                **{"dagster/row_count": dg.MetadataValue.int(rows[table])},
+            metadata=written_table_metadata(
+                wh, table, rows[table],
                 extract_date=delivery.extract_date.isoformat(),
                 delivery_version=delivery_version(delivery.path),
                 manifest_rows=entry.rows,

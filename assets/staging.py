@@ -23,7 +23,11 @@ from dagster_project.delivery.schemas import (
     STAGED_TABLES,
 )
 from dagster_project.orchestration.io_manager import WarehouseResource
-from dagster_project.orchestration.metadata import settings_metadata, table_metadata
+from dagster_project.orchestration.metadata import (
+    settings_metadata,
+    table_metadata,
+    written_table_metadata,
+)
 from dagster_project.orchestration.outs import table_outs
 from dagster_project.orchestration.refresh import STAGING_CODE_VERSION
 from dagster_project.orchestration.resources import SettingsResource
@@ -78,20 +82,21 @@ def staged_delivery(
     )
     for file_name, raw_rows, table, rejected in files:
         rejects[file_name] = rejected
-        # the offences are in the warehouse already, written slice by slice
-        written = isinstance(table, WrittenSlices)
-        yield dg.MaterializeResult(
-            asset_key=STAGED_TABLES[file_name],
-            value=None if written else table,
-            metadata=table_metadata(
-                table.columns if written else table,
-                **({"dagster/row_count": dg.MetadataValue.int(table.rows)} if written else {}),
-                raw_rows=raw_rows, rejected_rows=len(rejected),
-                unknown_codes=dg.MetadataValue.json(
-                    table.unknown_codes if written else unknown_code_counts(table)),
-                **provenance,
-            ),
+        metadata = dict(
+            raw_rows=raw_rows, rejected_rows=len(rejected),
+            unknown_codes=dg.MetadataValue.json(
+                table.unknown_codes if isinstance(table, WrittenSlices)
+                else unknown_code_counts(table)),
+            **provenance,
         )
+        if isinstance(table, WrittenSlices):  # in the warehouse already, slice by slice
+            yield dg.MaterializeResult(
+                asset_key=STAGED_TABLES[file_name],
+                metadata=written_table_metadata(wh, STAGED_TABLES[file_name], table.rows,
+                                                **metadata))
+        else:
+            yield dg.MaterializeResult(asset_key=STAGED_TABLES[file_name], value=table,
+                                       metadata=table_metadata(table, **metadata))
         del table, rejected  # only the pending file's tables in memory
 
     all_rejects = delivery_rejects(rejects)
@@ -114,7 +119,6 @@ class WrittenSlices:
     """A staged table written to the warehouse a slice at a time: what its metadata needs."""
 
     rows: int
-    columns: pd.DataFrame  # no rows: the column schema
     unknown_codes: dict[str, int]
 
 
@@ -128,7 +132,7 @@ def _stage_offences_in_slices(wh, nominals: pd.DataFrame, offence_codes: pd.Data
     repeats = repeats_earlier_row(keys, ["asn", "offence_seq"])
     raw_rows = len(keys)
     del keys
-    rejected, unknown, columns = [], Counter(), []
+    rejected, unknown = [], Counter()
 
     def staged_slices():
         for start in range(0, max(raw_rows, 1), OFFENCE_SLICE_ROWS):
@@ -142,9 +146,8 @@ def _stage_offences_in_slices(wh, nominals: pd.DataFrame, offence_codes: pd.Data
             del raw
             rejected.append(part_rejects)
             unknown.update(unknown_code_counts(part))
-            columns[:] = [part.iloc[:0]]
             yield part
 
     rows = wh.write_tables({STAGED_TABLES[OFFENCES]: staged_slices()})[STAGED_TABLES[OFFENCES]]
-    return raw_rows, WrittenSlices(rows, columns[0], dict(unknown)), pd.concat(
+    return raw_rows, WrittenSlices(rows, dict(unknown)), pd.concat(
         rejected, ignore_index=True)

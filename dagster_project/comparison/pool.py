@@ -1,6 +1,7 @@
 """What the comparison needs of every PNC person, computed once per delivery (METHOD.md §10).
 
-Exports `pool_tables`, `PERSON_COLUMNS`, `CONVICTION_COLUMNS`, `CUSTODY_COLUMNS`.
+Exports `pool_tables`, `pool_persons`, `pool_convictions`, `pool_custody`, `PERSON_COLUMNS`,
+`CONVICTION_COLUMNS`, `CUSTODY_COLUMNS`.
 
 Persons get a dense integer id (`pid`, the row of `comparison_persons`), so that everything
 after this is integer arithmetic on arrays. No identifier goes further (METHOD.md §6): the
@@ -61,34 +62,61 @@ def pool_tables(nominals: pd.DataFrame, offences: pd.DataFrame, links: pd.DataFr
                 settings: Settings) -> dict[str, pd.DataFrame]:
     """`comparison_persons`, `comparison_convictions` (every conviction: `counted` when §2
     counts it, else a conviction that does not count), `comparison_custody` (merged §4
-    spells [start, end))."""
+    spells [start, end)), all at once: the parts below, which a large delivery runs on
+    slices of persons."""
+    persons = pool_persons(nominals, links, candidates, clients, variants, settings)
+    return {
+        "comparison_persons": persons[PERSON_COLUMNS],
+        "comparison_convictions": pool_convictions(offences, persons, settings),
+        "comparison_custody": pool_custody(offences, persons),
+    }
+
+
+def pool_persons(nominals: pd.DataFrame, links: pd.DataFrame, candidates: pd.DataFrame,
+                 clients: pd.DataFrame, variants: pd.DataFrame, settings: Settings
+                 ) -> pd.DataFrame:
+    """`PERSON_COLUMNS` in `pid` order, and the `pncid` each `pid` stands for (for the joins
+    that follow; it is never stored)."""
     persons = nominals[["pncid", "dob", "sex"]].assign(pncid=lambda d: d["pncid"].astype(str))
     persons = persons.drop_duplicates("pncid").sort_values("pncid", ignore_index=True)
-    pid_of = pd.Index(persons["pncid"])
     matched = links[links["link_status"] == MATCHED]
     linked = pd.Series(matched["person_key"].to_numpy(), index=matched["pncid"].astype(str))
     ambiguous = _ambiguous_candidates(links, candidates, clients, variants, settings)
-    table = pd.DataFrame({
+    return pd.DataFrame({
         "pid": np.arange(len(persons), dtype=np.int64),
         "birth_month": birth_months(persons["dob"]),
         "sex": persons["sex"].astype(str).str.upper().map(_SEX).fillna(0).astype(np.int8),
         "linked_person_key": linked.reindex(persons["pncid"]).to_numpy(dtype=object),
         "ambiguous_candidate": persons["pncid"].isin(ambiguous).to_numpy(),
+        "pncid": persons["pncid"].to_numpy(),
     })
+
+
+def _pids(pncids: pd.Series, persons: pd.DataFrame) -> np.ndarray:
+    """The `pid` of each PNCID among `persons` (−1: not one of them)."""
+    found = pd.Index(persons["pncid"]).get_indexer(pncids.astype(str))
+    return np.where(found >= 0, persons["pid"].to_numpy()[found], -1)
+
+
+def pool_convictions(offences: pd.DataFrame, persons: pd.DataFrame, settings: Settings
+                     ) -> pd.DataFrame:
+    """`CONVICTION_COLUMNS` of the offences of `persons` (all of them, or a slice), sorted by
+    `pid` and offence day."""
     outcomes = ["C", "K"] if settings.count_cautions else ["C"]
     convicted = offences.loc[offences["outcome"].isin(outcomes).to_numpy()
                              & offences["outcome_date"].notna().to_numpy()
                              & offences["offence_start"].notna().to_numpy(),
                              ["pncid", "cjs_code", "offence_start", "outcome_date", "trigger",
                               "offence_group", "force"]]
-    # duplicate transmissions are one conviction (METHOD.md §2); on factorised text (no
-    # Python string per row)
+    # duplicate transmissions are one conviction (METHOD.md §2): the first in one order of
+    # every column, so that whichever order the warehouse returned keeps the same row
+    convicted = convicted.sort_values(list(convicted.columns), kind="stable")
     same = pd.DataFrame({c: pd.factorize(convicted[c])[0] for c in ("pncid", "cjs_code")})
     same = same.assign(start=convicted["offence_start"].to_numpy(),
                        outcome=convicted["outcome_date"].to_numpy())
     convicted = convicted[~same.duplicated().to_numpy()]
     convictions = pd.DataFrame({
-        "pid": pid_of.get_indexer(convicted["pncid"].astype(str)),
+        "pid": _pids(convicted["pncid"], persons),
         "offence_day": to_days(convicted["offence_start"]),
         "outcome_day": to_days(convicted["outcome_date"]),
         "counted": convicted["trigger"].fillna(False).astype(bool).to_numpy(),
@@ -98,17 +126,17 @@ def pool_tables(nominals: pd.DataFrame, offences: pd.DataFrame, links: pd.DataFr
         .array,
     })
     convictions = convictions[convictions["pid"] >= 0]
+    return convictions.sort_values(["pid", "offence_day"], ignore_index=True)
+
+
+def pool_custody(offences: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
+    """`CUSTODY_COLUMNS`: the merged custody spells of `persons`, sorted by `pid`, start."""
     cus = offences.loc[offences["disposal"].eq("CUS").fillna(False).to_numpy(),
                        ["pncid", "disposal", "outcome_date", "custody_days"]]
     spells = custody_spells(cus.assign(person_key=cus["pncid"].astype(str)), persons["pncid"])
     custody = pd.DataFrame({
-        "pid": pid_of.get_indexer(spells["person_key"]),
+        "pid": _pids(spells["person_key"], persons),
         "start": spells["start"].to_numpy(np.int64),
         "end": spells["end"].to_numpy(np.int64),
     })
-    return {
-        "comparison_persons": table[PERSON_COLUMNS],
-        "comparison_convictions": convictions.sort_values(["pid", "offence_day"],
-                                                          ignore_index=True),
-        "comparison_custody": custody.sort_values(["pid", "start"], ignore_index=True),
-    }
+    return custody.sort_values(["pid", "start"], ignore_index=True)

@@ -91,14 +91,14 @@ def linked_offences(client_links: pd.DataFrame, wh: Warehouse) -> pd.DataFrame:
 
 def offences_of(wh: Warehouse, persons: pd.DataFrame, key: str) -> pd.DataFrame:
     """`key` and `OFFENCE_COLUMNS` of the staged offences of `persons` (`pncid`, `key`), in one
-    order whatever the engine's join did (key, then every column)."""
+    order whatever the engine's join did: key, then every column, sorted here rather than by
+    the engine, whose text collation may differ (PostgreSQL's follows the locale)."""
     offences = table_clause(STAGED_OFFENCES, "pncid", *OFFENCE_COLUMNS)
     wanted = table_clause(_PERSONS, "pncid", key)
-    columns = [wanted.c[key], *(offences.c[c] for c in OFFENCE_COLUMNS)]
     statement = (
-        sa.select(*columns)
+        sa.select(wanted.c[key], *(offences.c[c] for c in OFFENCE_COLUMNS))
         .select_from(offences.join(wanted, offences.c.pncid == wanted.c.pncid))
-        .order_by(*columns)
     )
     found = wh.query(statement, frames={_PERSONS: persons[["pncid", key]].astype("str")})
-    return found[[key, *OFFENCE_COLUMNS]]
+    columns = [key, *OFFENCE_COLUMNS]
+    return found[columns].sort_values(columns, kind="stable", ignore_index=True)

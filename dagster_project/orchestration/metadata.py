@@ -3,13 +3,15 @@
 The preview is only ever built from pseudonymised or code-level tables; identifying tables
 (raw, staged, linkage) get counts and schema alone (METHOD.md §6).
 
-Exports `table_metadata`, `settings_metadata`.
+Exports `table_metadata`, `written_table_metadata`, `settings_metadata`.
 """
 
 import dagster as dg
 import pandas as pd
+import sqlalchemy as sa
 
 from dagster_project.orchestration.step_memory import step_memory_metadata
+from dagster_project.warehouse.sql import table_clause
 
 _SQL_TYPES = {"b": "boolean", "i": "integer", "u": "integer", "f": "float", "M": "timestamp"}
 
@@ -21,6 +23,13 @@ def column_schema(frame: pd.DataFrame) -> dg.TableSchema:
             for name, dtype in frame.dtypes.items()
         ]
     )
+
+
+def written_table_metadata(wh, table: str, rows: int, **extra) -> dict:
+    """`table_metadata` of a table an asset wrote to the warehouse itself, a slice at a
+    time: its columns as stored, its row count as written."""
+    columns = wh.query(sa.select(sa.text("*")).select_from(table_clause(table)).limit(0))
+    return table_metadata(columns, **{"dagster/row_count": dg.MetadataValue.int(rows)}, **extra)
 
 
 def settings_metadata(settings) -> dict:
