@@ -148,3 +148,27 @@ def test_blank_lines_hold_no_record(tmp_path):
     frame, _ = _read(tmp_path, NOMINALS, text)
     assert list(frame.pncid) == ["1998/0410925R", "X"]
     assert list(frame.line_number) == [2, 4]
+
+
+def test_a_file_read_block_by_block_is_the_file_and_a_late_bad_record_writes_nothing(
+        tmp_path, monkeypatch, warehouse_url):
+    from dagster_project.delivery import raw
+    from dagster_project.delivery.manifest import read_manifest
+    from dagster_project.warehouse.engine import Warehouse
+
+    rows = [nominal(PNCID=f"2001/{i:07d}A", SURNAME="Two\nLines" if i % 7 == 0 else "Lee")
+            for i in range(300)]
+    text = csv_text(NOMINALS, rows)
+    whole, _ = _read(tmp_path / "whole", NOMINALS, text)
+    monkeypatch.setattr(raw, "BLOCK_BYTES", 1024)
+    delivery = verify_delivery(make_delivery(tmp_path / "blocks", texts={NOMINALS: text}))
+    assert len(list(raw.extract_slices(delivery, NOMINALS)[0])) > 5
+    pd.testing.assert_frame_equal(read_extract(delivery, NOMINALS)[0], whole)
+
+    wh = Warehouse(warehouse_url)
+    wh.write_tables({"raw_pnc_nominals": whole})
+    late = make_delivery(tmp_path / "late", texts={NOMINALS: text + "a,b,c\n"})
+    slices, _ = raw.extract_slices(read_manifest(late), NOMINALS)
+    with pytest.raises(DeliveryError, match=rf"line {text.count(chr(10)) + 1}: 3 fields"):
+        wh.write_tables({"raw_pnc_nominals": slices})
+    assert wh.row_count("raw_pnc_nominals") == 300
