@@ -28,7 +28,11 @@ from dagster_project.linkage.handover import linked_offences as offences_of_matc
 from dagster_project.linkage.handover import treatment_episodes as pseudonymised_episodes
 from dagster_project.linkage.rules import candidate_pairs, links_from_candidates
 from dagster_project.orchestration.io_manager import WarehouseResource
-from dagster_project.orchestration.metadata import settings_metadata, table_metadata
+from dagster_project.orchestration.metadata import (
+    settings_metadata,
+    table_metadata,
+    written_table_metadata,
+)
 from dagster_project.orchestration.resources import SettingsResource
 from dagster_project.vocabulary.groups import LINKAGE_GROUP
 
@@ -192,9 +196,10 @@ def alternative_linked_offences(
     settings: SettingsResource, warehouse: WarehouseResource, linkage_alternatives: pd.DataFrame
 ) -> dg.MaterializeResult:
     """The offences of every PNC person some rule matched, keyed by `pnc_key` (no PNCID)."""
-    offences = alternative_offences(
-        linkage_alternatives, warehouse.warehouse(), settings.get().resolved_pseudonym_key())
-    return dg.MaterializeResult(value=offences, metadata=table_metadata(offences))
+    wh = warehouse.warehouse()
+    slices = alternative_offences(
+        linkage_alternatives, wh, settings.get().resolved_pseudonym_key())
+    return _written(wh, "alternative_linked_offences", slices)
 
 
 @dg.asset(group_name=LINKAGE_GROUP, kinds={"pandas"})
@@ -222,9 +227,15 @@ def linked_offences(
     warehouse: WarehouseResource, client_links: pd.DataFrame
 ) -> dg.MaterializeResult:
     """Offences of matched persons keyed by the client's `person_key` (no PNCID, no ASN),
-    joined in the warehouse."""
-    offences = offences_of_matched(client_links, warehouse.warehouse())
-    return dg.MaterializeResult(value=offences, metadata=table_metadata(offences))
+    joined in the warehouse and written a slice of persons at a time."""
+    wh = warehouse.warehouse()
+    return _written(wh, "linked_offences", offences_of_matched(client_links, wh))
+
+
+def _written(wh, table: str, slices) -> dg.MaterializeResult:
+    """Write a table slice by slice (it may not fit in memory at once)."""
+    rows = wh.write_tables({table: slices})[table]
+    return dg.MaterializeResult(metadata=written_table_metadata(wh, table, rows))
 
 
 linkage_assets = [

@@ -10,6 +10,8 @@ match threshold; its links are re-resolved from the model's scored pairs
 pseudonym of the PNCID, so the PNCID stays in the linkage stage.
 """
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
@@ -57,11 +59,12 @@ def alternative_links(
     ], ignore_index=True)[ALTERNATIVE_COLUMNS]
 
 
-def alternative_offences(alternatives: pd.DataFrame, wh: Warehouse, key: str) -> pd.DataFrame:
+def alternative_offences(alternatives: pd.DataFrame, wh: Warehouse, key: str
+                         ) -> Iterator[pd.DataFrame]:
     """The offences of every PNC person some rule matched, keyed by `pnc_key` (no PNCID,
     no ASN): one copy however many rules matched the person. The persons are found by
     pseudonymising every staged nominal's PNCID (one column); their offences are joined in
-    the warehouse."""
+    the warehouse and returned in slices (`offences_of`)."""
     matched = alternatives.loc[alternatives["link_status"].eq(MATCHED), "pnc_key"].unique()
     nominals = table_clause(STAGED_NOMINALS, "pncid")
     pncids = wh.query(sa.select(nominals.c.pncid).distinct())["pncid"]

@@ -7,6 +7,8 @@ Exports `age_in_completed_years`, `treatment_episodes`, `client_links_table`,
 `CLIENT_LINKS_COLUMNS`.
 """
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
@@ -20,6 +22,8 @@ from dagster_project.warehouse.sql import table_clause
 
 STAGED_OFFENCES = STAGED_TABLES["pnc_offences.csv"]
 _PERSONS = "persons_wanted"  # the persons whose offences a join selects, seen by it only
+# matched persons per slice of their offences: nationally ~50 offences each, ~0.5 GB a slice
+PERSONS_PER_SLICE = 25_000
 CLIENT_LINKS_COLUMNS = ["person_key", "link_status", "pncid", "match_probability", "method"]
 
 # staged episode columns that may leave the linkage stage; DOB becomes an age where an index
@@ -79,9 +83,9 @@ def client_link_status(client_links: pd.DataFrame) -> pd.DataFrame:
     return client_links[["person_key", "link_status", "match_probability", "method"]].copy()
 
 
-def linked_offences(client_links: pd.DataFrame, wh: Warehouse) -> pd.DataFrame:
+def linked_offences(client_links: pd.DataFrame, wh: Warehouse) -> Iterator[pd.DataFrame]:
     """The offences of matched persons, keyed by the client's `person_key` (no PNCID, no ASN),
-    joined in the warehouse: only the matched persons' rows leave the staged offences.
+    joined in the warehouse and returned in slices (`offences_of`).
     A matched PNC person is linked to one client only, so the join cannot duplicate rows."""
     matched = client_links.loc[client_links["link_status"].eq(MATCHED), ["pncid", "person_key"]]
     if matched["pncid"].duplicated().any():
@@ -89,16 +93,22 @@ def linked_offences(client_links: pd.DataFrame, wh: Warehouse) -> pd.DataFrame:
     return offences_of(wh, matched, "person_key")
 
 
-def offences_of(wh: Warehouse, persons: pd.DataFrame, key: str) -> pd.DataFrame:
-    """`key` and `OFFENCE_COLUMNS` of the staged offences of `persons` (`pncid`, `key`), in one
-    order whatever the engine's join did: key, then every column, sorted here rather than by
-    the engine, whose text collation may differ (PostgreSQL's follows the locale)."""
+def offences_of(wh: Warehouse, persons: pd.DataFrame, key: str,
+                persons_per_slice: int = PERSONS_PER_SLICE) -> Iterator[pd.DataFrame]:
+    """`key` and `OFFENCE_COLUMNS` of the staged offences of `persons` (`pncid`, `key`): only
+    their rows leave the warehouse, a slice of persons at a time (nationally the matched
+    persons' offences are millions of rows), at least one slice. Sorted by key, then every
+    column: by pandas, not the engine, whose text collation may differ (PostgreSQL's follows
+    the locale); the slices take the persons in key order, so they follow one another."""
     offences = table_clause(STAGED_OFFENCES, "pncid", *OFFENCE_COLUMNS)
     wanted = table_clause(_PERSONS, "pncid", key)
     statement = (
         sa.select(wanted.c[key], *(offences.c[c] for c in OFFENCE_COLUMNS))
         .select_from(offences.join(wanted, offences.c.pncid == wanted.c.pncid))
     )
-    found = wh.query(statement, frames={_PERSONS: persons[["pncid", key]].astype("str")})
+    persons = persons[["pncid", key]].astype("str").sort_values(key, kind="stable")
     columns = [key, *OFFENCE_COLUMNS]
-    return found[columns].sort_values(columns, kind="stable", ignore_index=True)
+    for start in range(0, max(len(persons), 1), persons_per_slice):
+        part = persons.iloc[start : start + persons_per_slice]
+        found = wh.query(statement, frames={_PERSONS: part})
+        yield found[columns].sort_values(columns, kind="stable", ignore_index=True)
