@@ -9,7 +9,8 @@ Exports `cohort_tables`.
 import dagster as dg
 
 from dagster_project.analysis.summary import extract_date_in_use
-from dagster_project.cohort import check_mature, publish_funnel, select_cohort
+from dagster_project.cohort import check_mature, journeys_starting_in, publish_funnel, select_cohort
+from dagster_project.linkage.handover import in_handover_order
 from dagster_project.orchestration.io_manager import WarehouseResource
 from dagster_project.orchestration.metadata import settings_metadata, table_metadata
 from dagster_project.orchestration.outs import table_outs
@@ -43,7 +44,10 @@ def cohort_tables(
     cohort_year = context.partition_key
     extract_date = extract_date_in_use(wh)
     check_mature(cohort_year, extract_date, run_settings)
-    journeys, links, offences = (wh.read_table(name) for name in _INPUTS)
+    journeys, links = (wh.read_table(name) for name in _INPUTS[:2])
+    # the year's clients' offences only: nationally the linked offences are millions of rows
+    persons = journeys_starting_in(journeys, cohort_year)["person_key"]
+    offences = in_handover_order(wh.read_rows("linked_offences", "person_key", persons))
     result = select_cohort(journeys, links, offences, run_settings, cohort_year)
     funnel = publish_funnel(result.funnel, run_settings.disclosure_threshold, result.members)
     provenance = {"extract_date": extract_date, **settings_metadata(run_settings)}

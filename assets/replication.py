@@ -10,7 +10,11 @@ import dagster as dg
 import pandas as pd
 
 from dagster_project.analysis.replication import replication_table
-from dagster_project.analysis.sensitivity import cohort_year_under
+from dagster_project.analysis.sensitivity import (
+    ALTERNATIVE_OFFENCES,
+    cohort_year_under,
+    offences_for_year,
+)
 from dagster_project.orchestration.io_manager import WarehouseResource
 from dagster_project.orchestration.metadata import settings_metadata, table_metadata
 from dagster_project.orchestration.partitions import cohort_years
@@ -23,7 +27,7 @@ from dagster_project.vocabulary.groups import OUTCOMES_GROUP
     partitions_def=cohort_years,
     group_name=OUTCOMES_GROUP,
     kinds={"pandas"},
-    deps=["treatment_journeys", "linkage_alternatives", "alternative_linked_offences"],
+    deps=["treatment_journeys", "linkage_alternatives", ALTERNATIVE_OFFENCES],
 )
 def replication(context: dg.AssetExecutionContext, settings: SettingsResource,
                 warehouse: WarehouseResource, cohort_funnel: pd.DataFrame,
@@ -32,10 +36,11 @@ def replication(context: dg.AssetExecutionContext, settings: SettingsResource,
     rules, with pass/fail against the tolerance (counts ±5%, reductions ±3 points)."""
     run_settings, wh = settings.get(), warehouse.warehouse()
     tables = {run_settings.linkage_method: (cohort_funnel, outcome_table)}
+    journeys, alternatives = wh.read_table("treatment_journeys"), wh.read_table(
+        "linkage_alternatives")
     inputs = {
-        "journeys": wh.read_table("treatment_journeys"),
-        "alternatives": wh.read_table("linkage_alternatives"),
-        "offences": wh.read_table("alternative_linked_offences"),
+        "journeys": journeys, "alternatives": alternatives,
+        "offences": offences_for_year(wh, context.partition_key, journeys, alternatives),
     }
     for method in LINKAGE_METHODS:
         if method not in tables:

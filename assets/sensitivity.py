@@ -8,7 +8,12 @@ Exports `linkage_sensitivity`.
 import dagster as dg
 import pandas as pd
 
-from dagster_project.analysis.sensitivity import linkage_sensitivity_table
+from dagster_project.analysis.sensitivity import (
+    ALTERNATIVE_OFFENCES,
+    linkage_sensitivity_table,
+    offences_for_year,
+)
+from dagster_project.orchestration.io_manager import WarehouseResource
 from dagster_project.orchestration.metadata import settings_metadata, table_metadata
 from dagster_project.orchestration.partitions import cohort_years
 from dagster_project.orchestration.resources import SettingsResource
@@ -18,21 +23,24 @@ SUMMARY_COLUMNS = ["method", "match_threshold", "study_population", "cohort", "n
                    "ci_low", "ci_high"]
 
 
-@dg.asset(partitions_def=cohort_years, group_name=OUTCOMES_GROUP, kinds={"pandas"})
+@dg.asset(partitions_def=cohort_years, group_name=OUTCOMES_GROUP, kinds={"pandas"},
+          deps=[ALTERNATIVE_OFFENCES])
 def linkage_sensitivity(
     context: dg.AssetExecutionContext,
     settings: SettingsResource,
+    warehouse: WarehouseResource,
     treatment_journeys: pd.DataFrame,
     linkage_alternatives: pd.DataFrame,
-    alternative_linked_offences: pd.DataFrame,
 ) -> dg.MaterializeResult:
     """Every headline figure (the `all` row and the reproduced combinations) under each
     linkage rule and threshold, with the study population and cohort at each (published:
     disclosure-controlled, rows that differ from another rule's by 1–4 persons blanked)."""
-    run_settings = settings.get()
+    run_settings, cohort_year = settings.get(), context.partition_key
+    offences = offences_for_year(warehouse.warehouse(), cohort_year, treatment_journeys,
+                                 linkage_alternatives)
     table = linkage_sensitivity_table(
-        context.partition_key, run_settings, journeys=treatment_journeys,
-        alternatives=linkage_alternatives, offences=alternative_linked_offences,
+        cohort_year, run_settings, journeys=treatment_journeys,
+        alternatives=linkage_alternatives, offences=offences,
     )
     summary = table.loc[table["dimension"].eq("all"), SUMMARY_COLUMNS]
     return dg.MaterializeResult(

@@ -217,6 +217,15 @@ def test_a_query_joins_a_small_frame_inside_the_engine(wh):
         wh.query("SELECT * FROM wanted")
 
 
+def test_read_rows_reads_only_the_rows_of_the_values_given(wh):
+    wh.write_table("starts", pd.concat([starters(5), starters(2)], ignore_index=True))
+    found = wh.read_rows("starts", "person_key", pd.Series(["a1", "a4", None, "a1", "nobody"]))
+    assert sorted(zip(found["person_key"], found["age"])) == [("a1", 1), ("a1", 1), ("a4", 4)]
+    assert list(found.columns) == ["person_key", "age"]
+    none = wh.read_rows("starts", "person_key", [])
+    assert none.empty and list(none.columns) == ["person_key", "age"]
+
+
 def test_query_execute_and_drop(wh):
     wh.write_table("starts", starters(5))
     found = wh.query("SELECT person_key FROM starts WHERE age >= :low ORDER BY age", {"low": 3})

@@ -1,7 +1,8 @@
 """A cohort year under every linkage rule (METHOD.md §7 linkage sensitivity), computed from
 the links made once per delivery (`linkage_alternatives`), never by linking again.
 
-Exports `cohort_year_under`, `linkage_sensitivity_table`, `sensitivity_rules`,
+Exports `cohort_year_under`, `linkage_sensitivity_table`, `offences_for_year`,
+`sensitivity_rules`,
 `SENSITIVITY_COLUMNS`, `CohortYearTables`.
 
 Rules published side by side open a hole that one table does not have: two rules' rows for
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from dagster_project.cohort import (
+    journeys_starting_in,
     outcome_table,
     publish_funnel,
     publish_outcome_table,
@@ -23,10 +25,13 @@ from dagster_project.cohort import (
 )
 from dagster_project.cohort.outcomes import COMBINATIONS, SHARE_DIMENSIONS
 from dagster_project.linkage.alternatives import DETERMINISTIC, links_under
+from dagster_project.linkage.handover import in_handover_order
 from dagster_project.linkage.resolve import PROBABILISTIC
 from dagster_project.settings import Settings
-from dagster_project.vocabulary.link_status import COHORT, STUDY_POPULATION
+from dagster_project.vocabulary.link_status import COHORT, MATCHED, STUDY_POPULATION
+from dagster_project.warehouse.engine import Warehouse
 
+ALTERNATIVE_OFFENCES = "alternative_linked_offences"
 SENSITIVITY_DIMENSIONS = ["all", *COMBINATIONS, *SHARE_DIMENSIONS]
 SENSITIVITY_COLUMNS = [
     "method", "match_threshold", "dimension", "group", "study_population", "cohort", "n",
@@ -40,6 +45,17 @@ _ROW_VALUES = ["n", "before", "after", "reduction", "ci_low", "ci_high", "share"
 class CohortYearTables:
     funnel: pd.DataFrame  # published
     outcomes: pd.DataFrame  # published
+
+
+def offences_for_year(wh: Warehouse, cohort_year: str, journeys: pd.DataFrame,
+                      alternatives: pd.DataFrame) -> pd.DataFrame:
+    """Of `alternative_linked_offences`, the offences of the persons some rule matched to a
+    client with a journey starting in the cohort year: all that any rule's cohort year reads
+    (nationally the table holds millions of rows for every year's clients)."""
+    persons = journeys_starting_in(journeys, cohort_year)["person_key"]
+    matched = alternatives["person_key"].isin(persons) & alternatives["link_status"].eq(MATCHED)
+    return in_handover_order(wh.read_rows(ALTERNATIVE_OFFENCES, "pnc_key",
+                                           alternatives.loc[matched, "pnc_key"]))
 
 
 def sensitivity_rules(settings: Settings) -> list[tuple[str, float | None]]:

@@ -5,7 +5,8 @@ The narrow surface the assets use:
 
 - `treatment_journeys(episodes, settings)` — §1 journeys (21-day rule)
 - `select_cohort(journeys, client_link_status, linked_offences, settings, cohort_year)`
-  → `CohortResult` (starters, funnel, members, convictions_by_group)
+  → `CohortResult` (starters, funnel, members, convictions_by_group); `journeys_starting_in`
+  names whose offences a cohort year reads
 - `outcome_table(members, convictions_by_group, settings)` — §5 tables
 - `publish_outcome_table`, `publish_funnel`, `suppress`, `to_published_text` — §6
 - cohort years: `cohort_year_bounds`, `cohort_year_of`, `required_extract_date`,
@@ -23,6 +24,7 @@ from dagster_project.cohort.members import (
     FUNNEL_STAGES,
     MEMBER_COLUMNS,
     CohortResult,
+    journeys_starting_in,
     select_cohort,
 )
 from dagster_project.cohort.outcomes import CI_METHOD, DIMENSIONS, outcome_table
@@ -47,6 +49,7 @@ __all__ = [
     "cohort_year_bounds",
     "cohort_year_of",
     "is_mature",
+    "journeys_starting_in",
     "newest_mature_cohort_year",
     "outcome_table",
     "publish_funnel",

@@ -44,10 +44,16 @@ class CohortResult:
     convictions_by_group: pd.DataFrame  # cohort_year, person_key, offence_group, before, after
 
 
+def journeys_starting_in(journeys: pd.DataFrame, cohort_year: str) -> pd.DataFrame:
+    """The journeys that start in cohort year Y: their clients are all whose links and
+    offences the year reads (a step may read no one else's)."""
+    first_day, last_day = (pd.Timestamp(d) for d in cohort_year_bounds(cohort_year))
+    return journeys[journeys["start"].between(first_day, last_day)]
+
+
 def _starters(journeys: pd.DataFrame, links: pd.DataFrame, cohort_year: str, settings: Settings):
     """The first journey starting in Y of every client, with adulthood and link status."""
-    first_day, last_day = (pd.Timestamp(d) for d in cohort_year_bounds(cohort_year))
-    in_year = journeys[journeys["start"].between(first_day, last_day)]
+    in_year = journeys_starting_in(journeys, cohort_year)
     starters = in_year.sort_values(["person_key", "journey_seq"]).drop_duplicates("person_key")
     # an age that cannot be read is not evidence of adulthood
     starters = starters.assign(adult=starters["age_at_start"].ge(settings.adult_age).fillna(False))

@@ -3,7 +3,7 @@ with every identifier (names, initials, date of birth, CLIENTID, PNCID) left beh
 (METHOD.md §6).
 
 Exports `age_in_completed_years`, `treatment_episodes`, `client_links_table`,
-`client_link_status`, `linked_offences`, `offences_of`, `client_keys`,
+`client_link_status`, `linked_offences`, `offences_of`, `in_handover_order`, `client_keys`,
 `CLIENT_LINKS_COLUMNS`.
 """
 
@@ -107,8 +107,15 @@ def offences_of(wh: Warehouse, persons: pd.DataFrame, key: str,
         .select_from(offences.join(wanted, offences.c.pncid == wanted.c.pncid))
     )
     persons = persons[["pncid", key]].astype("str").sort_values(key, kind="stable")
-    columns = [key, *OFFENCE_COLUMNS]
     for start in range(0, max(len(persons), 1), persons_per_slice):
         part = persons.iloc[start : start + persons_per_slice]
-        found = wh.query(statement, frames={_PERSONS: part})
-        yield found[columns].sort_values(columns, kind="stable", ignore_index=True)
+        yield in_handover_order(wh.query(statement, frames={_PERSONS: part}))
+
+
+def in_handover_order(offences: pd.DataFrame) -> pd.DataFrame:
+    """Offences (a key, then `OFFENCE_COLUMNS`) in the order they are handed over and stored:
+    by every column, first to last. Whoever reads some of them back through a join, whose
+    order no engine promises, restores it here: the first of duplicate transmissions is the
+    same row whichever step reads it."""
+    columns = [offences.columns[0], *OFFENCE_COLUMNS]
+    return offences[columns].sort_values(columns, kind="stable", ignore_index=True)

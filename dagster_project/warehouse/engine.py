@@ -46,6 +46,7 @@ from dagster_project.warehouse.writes import (
 )
 
 Partition = tuple[str, str | Sequence[str]]
+_WANTED = "wanted_values"  # `read_rows`' values as the engine sees them
 # a table's rows: one frame, or slices of it (see `write_tables`)
 Rows = pd.DataFrame | pa.Table | Iterable[pd.DataFrame | pa.Table]
 
@@ -252,6 +253,19 @@ class Warehouse:
             values = [values] if isinstance(values, str) else list(values)
             statement = statement.where(table.c[column].in_(values) if values else sa.false())
         return self.query(statement)
+
+    def read_rows(self, name: str, column: str, values: Sequence | pd.Series) -> pd.DataFrame:
+        """The rows of table `name` whose `column` is one of `values`, in no particular order:
+        the values are attached to the statement and joined in the engine, so that a table
+        larger than memory is never read whole for the few rows wanted."""
+        table = table_clause(name, column)
+        wanted = table_clause(_WANTED, "value")
+        statement = (
+            sa.select(sa.literal_column(f"{quote(name)}.*"))
+            .select_from(table.join(wanted, table.c[column] == wanted.c.value))
+        )
+        keys = pd.DataFrame({"value": pd.unique(pd.Series(values).dropna())})
+        return self.query(statement, frames={_WANTED: keys})
 
     def query(
         self,
