@@ -77,7 +77,7 @@ def staged_delivery(
     wh, provenance = warehouse.warehouse(), settings_metadata(settings.get())
     rejects = {}
     files = stage_files(
-        lambda file_name: wh.read_table(RAW_TABLES[file_name]), refs,
+        lambda file_name: _raw_in_file_order(wh, file_name), refs,
         offences=lambda pncids, codes: _stage_offences_in_slices(wh, pncids, codes),
     )
     for file_name, raw_rows, table, rejected in files:
@@ -112,6 +112,14 @@ def staged_delivery(
 
 
 OFFENCE_SLICE_ROWS = 2_000_000
+
+
+def _raw_in_file_order(wh, file_name: str) -> pd.DataFrame:
+    """A raw table in the delivered file's order, which the rules' "earlier row" means: a
+    table has no order of its own (PostgreSQL may put a later slice's rows in an earlier
+    page)."""
+    table = table_clause(RAW_TABLES[file_name], "line_number")
+    return wh.query(sa.select(sa.text("*")).select_from(table).order_by(table.c.line_number))
 
 
 @dataclass

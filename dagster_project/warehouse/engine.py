@@ -46,6 +46,11 @@ from dagster_project.warehouse.writes import (
 )
 
 Partition = tuple[str, str | Sequence[str]]
+def _shadow(name: str) -> str:
+    """Where a table written in slices is loaded before it replaces `name`."""
+    return f"{name}__loading"
+
+
 _WANTED = "wanted_values"  # `read_rows`' values as the engine sees them
 # a table's rows: one frame, or slices of it (see `write_tables`)
 Rows = pd.DataFrame | pa.Table | Iterable[pd.DataFrame | pa.Table]
@@ -196,31 +201,56 @@ class Warehouse:
         return frame.num_rows
 
     def write_tables(self, tables: Mapping[str, Rows]) -> dict[str, int]:
-        """Replace several whole tables in one transaction: all of them or none.
+        """Replace several whole tables: all of them or none.
 
         A table's rows come as one DataFrame, or as an iterable of slices (DataFrames or
-        Arrow tables of the same columns, at least one) inserted as they come, so that a
-        table larger than memory is written holding one slice at a time. An error raised
-        while a slice is made rolls every table back."""
+        Arrow tables of the same columns, at least one) so that a table larger than memory
+        is written holding one slice at a time. Sliced tables are loaded first into shadow
+        tables, a transaction per slice (a database keeps a transaction's uncommitted rows in
+        memory: DuckDB 1.7 GB for the 13.8M raw offences of a national delivery, outside
+        its memory limit), then swapped in, with the other tables written, in one short
+        transaction. An error while a slice is made drops the shadows and changes nothing
+        that readers see."""
         for name in tables:
             quote(name)
-        with self._transaction() as conn:
-            for name in sorted(tables):  # one order for every writer, so none deadlock
-                self._lock_table(conn, name)
-            return {name: self._write_slices(conn, name, rows) for name, rows in tables.items()}
+        whole = {n: r for n, r in tables.items() if isinstance(r, pd.DataFrame | pa.Table)}
+        sliced = {n: r for n, r in tables.items() if n not in whole}
+        written = {}
+        try:
+            for name, rows in sliced.items():
+                written[name] = self._load_shadow(name, rows)
+            with self._transaction() as conn:
+                for name in sorted(tables):  # one order for every writer, so none deadlock
+                    self._lock_table(conn, name)
+                for name, rows in whole.items():
+                    frame = types.prepare(rows)
+                    self._write(conn, name, frame, None)
+                    written[name] = frame.num_rows
+                for name in sliced:
+                    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {self._qualified(name)}")
+                    conn.exec_driver_sql(f"ALTER TABLE {self._qualified(_shadow(name))} "
+                                         f"RENAME TO {quote(name)}")
+        except BaseException:
+            for name in sliced:
+                self.drop_table(_shadow(name))
+            raise
+        return {name: written[name] for name in tables}
 
-    def _write_slices(self, conn: sa.Connection, name: str, rows: Rows) -> int:
-        slices = iter([rows] if isinstance(rows, pd.DataFrame | pa.Table) else rows)
+    def _load_shadow(self, name: str, rows: Iterable[pd.DataFrame | pa.Table]) -> int:
+        """Slices into a new shadow table of `name`, each committed as it comes."""
+        slices = iter(rows)
         first = next(slices, None)
         if first is None:
             raise ValueError(f"no rows for table {name}, not even an empty slice naming columns")
-        frame = types.prepare(first)
-        self._write(conn, name, frame, None)
-        written = frame.num_rows
+        frame, written = types.prepare(first), 0
+        with self._transaction() as conn:
+            self._write(conn, _shadow(name), frame, None)
+        written += frame.num_rows
         for piece in slices:
             frame = types.prepare(piece)
             if frame.num_rows:
-                self._bulk_insert(conn, name, frame)
+                with self._transaction() as conn:
+                    self._bulk_insert(conn, _shadow(name), frame)
             written += frame.num_rows
         return written
 
