@@ -1,7 +1,8 @@
 """Raw stage: the newest complete delivery, every column as text, with provenance.
 
-The four files are written in one transaction, a block at a time as they are read, so a
-malformed delivery fails the step and the warehouse keeps the raw tables it had, and a
+The four files are loaded a block at a time as they are read, into shadow tables that
+replace the raw tables together only once every file has passed (`Warehouse.write_tables`),
+so a malformed delivery fails the step and the warehouse keeps the raw tables it had, and a
 national delivery is never whole in memory.
 
 Exports `landing`, `raw_delivery`.
@@ -56,7 +57,7 @@ def raw_delivery(
     for f, (_, warnings) in extracts.items():
         for warning in warnings:
             context.log.warning(f"{f}: {warning}")
-    # one transaction for the four files, written a block at a time as they are read: a
+    # the four files swapped in together, loaded a block at a time as they are read: a
     # malformed record anywhere leaves the warehouse as it was
     wh = warehouse.warehouse()
     rows = wh.write_tables({RAW_TABLES[f]: slices for f, (slices, _) in extracts.items()})
