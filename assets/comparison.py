@@ -8,6 +8,7 @@ import dagster as dg
 import pandas as pd
 import sqlalchemy as sa
 
+from dagster_project.cohort.windows import conviction_outcomes
 from dagster_project.comparison import compare, publish_comparison
 from dagster_project.comparison.pool import (
     PERSON_COLUMNS,
@@ -73,12 +74,11 @@ def comparison_pool(context: dg.AssetExecutionContext, settings: SettingsResourc
     staged = table_clause("staged_pnc_offences", *_OFFENCE_COLUMNS)
     custody = pool_custody(wh.query(sa.select(*(staged.c[c] for c in _OFFENCE_COLUMNS))
                                     .where(staged.c.disposal == "CUS")), persons)
-    outcomes = ["C", "K"] if run_settings.count_cautions else ["C"]
     wanted = table_clause(_PERSONS, "pncid")
     convictions = (
         sa.select(*(staged.c[c] for c in _OFFENCE_COLUMNS))
         .select_from(staged.join(wanted, staged.c.pncid == wanted.c.pncid))
-        .where(staged.c.outcome.in_(outcomes))
+        .where(staged.c.outcome.in_(conviction_outcomes(run_settings)))
     )
 
     def conviction_slices():

@@ -1,7 +1,7 @@
 """The before and after windows: counted convictions and days in custody (METHOD.md §2, §4).
 
-Exports `counted_convictions`, `custody_days` and `custody_spells` (the comparison pool
-merges every PNC person's spells with it).
+Exports `conviction_outcomes`, `counted_convictions`, `custody_days` and `custody_spells`
+(the comparison pool merges every PNC person's spells with it).
 
 Both take `index_days`: one row per person, `person_key` and `index_day` (the index date
 as a day number, see `days.py`). Windows, relative to the index date:
@@ -30,6 +30,11 @@ def _window_of(offence: np.ndarray, proven: np.ndarray, index: np.ndarray, setti
     return np.select([before, after], ["before", "after"], default="")
 
 
+def conviction_outcomes(settings: Settings) -> list[str]:
+    """The OUTCOME codes that make a conviction: cautions (`K`) only when the settings say so."""
+    return ["C", "K"] if settings.count_cautions else ["C"]
+
+
 def counted_convictions(
     offences: pd.DataFrame, index_days: pd.DataFrame, settings: Settings
 ) -> pd.DataFrame:
@@ -40,7 +45,7 @@ def counted_convictions(
     `settings.count_cautions`), it has an outcome date, and it was proven no later than its
     window's last day + the waiting period.
     """
-    outcomes = ["C", "K"] if settings.count_cautions else ["C"]
+    outcomes = conviction_outcomes(settings)
     counted = offences[
         offences["trigger"].fillna(False).astype(bool).to_numpy()
         & offences["outcome"].isin(outcomes).to_numpy()

@@ -1,7 +1,7 @@
 """What the comparison needs of every PNC person, computed once per delivery (METHOD.md §10).
 
-Exports `pool_tables`, `pool_persons`, `pool_convictions`, `pool_custody`, `PERSON_COLUMNS`,
-`CONVICTION_COLUMNS`, `CUSTODY_COLUMNS`.
+Exports `pool_tables`, `pool_persons`, `pool_convictions`, `pool_custody`,
+`PERSON_COLUMNS`, `CONVICTION_COLUMNS`, `CUSTODY_COLUMNS`.
 
 Persons get a dense integer id (`pid`, the row of `comparison_persons`), so that everything
 after this is integer arithmetic on arrays. No identifier goes further (METHOD.md §6): the
@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from dagster_project.cohort.days import to_days
-from dagster_project.cohort.windows import custody_spells
+from dagster_project.cohort.windows import conviction_outcomes, custody_spells
 from dagster_project.linkage.identities import ATTRIBUTOR
 from dagster_project.settings import Settings
 from dagster_project.vocabulary.link_status import AMBIGUOUS, MATCHED
@@ -102,8 +102,7 @@ def pool_convictions(offences: pd.DataFrame, persons: pd.DataFrame, settings: Se
                      ) -> pd.DataFrame:
     """`CONVICTION_COLUMNS` of the offences of `persons` (all of them, or a slice), sorted by
     `pid` and offence day."""
-    outcomes = ["C", "K"] if settings.count_cautions else ["C"]
-    convicted = offences.loc[offences["outcome"].isin(outcomes).to_numpy()
+    convicted = offences.loc[offences["outcome"].isin(conviction_outcomes(settings)).to_numpy()
                              & offences["outcome_date"].notna().to_numpy()
                              & offences["offence_start"].notna().to_numpy(),
                              ["pncid", "cjs_code", "offence_start", "outcome_date", "trigger",
