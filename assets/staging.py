@@ -136,18 +136,22 @@ def _stage_offences_in_slices(wh, nominals: pd.DataFrame, offence_codes: pd.Data
     the one rule that needs the whole file, a repeated (ASN, OFFENCE_SEQ), is judged first
     on the keys alone. Returns (raw rows, `WrittenSlices`, rejects)."""
     table = table_clause(RAW_TABLES[OFFENCES], "asn", "offence_seq", "line_number")
-    keys = wh.query(sa.select(table.c.asn, table.c.offence_seq).order_by(table.c.line_number))
+    keys = wh.query(sa.select(table.c.asn, table.c.offence_seq, table.c.line_number)
+                    .order_by(table.c.line_number))
     repeats = repeats_earlier_row(keys, ["asn", "offence_seq"])
     raw_rows = len(keys)
+    # each slice a range of line numbers, so that no slice sorts the whole table again
+    firsts = keys["line_number"].to_numpy()[::OFFENCE_SLICE_ROWS].tolist() or [0]
     del keys
     rejected, unknown = [], Counter()
 
     def staged_slices():
-        for start in range(0, max(raw_rows, 1), OFFENCE_SLICE_ROWS):
-            raw = wh.query(
-                sa.select(sa.text("*")).select_from(table).order_by(table.c.line_number)
-                .limit(OFFENCE_SLICE_ROWS).offset(start)
-            )
+        lines, ends = table.c.line_number, [*firsts[1:], None]
+        starts = range(0, max(raw_rows, 1), OFFENCE_SLICE_ROWS)
+        for start, first, end in zip(starts, firsts, ends, strict=True):
+            within = lines >= first if end is None else lines.between(first, end - 1)
+            raw = wh.query(sa.select(sa.text("*")).select_from(table).where(within)
+                           .order_by(lines))
             part, part_rejects = stage_pnc_offences(
                 raw, nominals, offence_codes, repeats=repeats[start : start + len(raw)]
             )
