@@ -17,6 +17,7 @@ from dagster_project.comparison.pool import (
     pool_persons,
 )
 from dagster_project.linkage.identities import ATTRIBUTOR
+from dagster_project.linkage.variant_reads import variants_sharing_an_attributor
 from dagster_project.orchestration.io_manager import WarehouseResource
 from dagster_project.orchestration.metadata import (
     settings_metadata,
@@ -46,11 +47,10 @@ POOL_SLICE_PERSONS = 500_000
         "client_link_candidates": dg.AssetIn(metadata={"columns": ["person_key", "pncid",
                                                                    "match_probability"]}),
         "client_identities": dg.AssetIn(metadata={"columns": [*ATTRIBUTOR, "linkable"]}),
-        "pnc_identity_variants": dg.AssetIn(metadata={"columns": ["pncid", *ATTRIBUTOR]}),
     },
-    # the offences are read by the step itself, only the rows it needs (SQL): nationally
-    # the whole table would be gigabytes of text
-    deps=["staged_pnc_offences"],
+    # the offences and variants are read by the step itself, only the rows it needs (SQL):
+    # nationally the whole tables would be gigabytes of text
+    deps=["staged_pnc_offences", "pnc_identity_variants"],
     outs=table_outs(
         POOL_GROUP,
         comparison_persons="Every PNC person: a surrogate id (the rank of the PNCID, which is "
@@ -69,7 +69,8 @@ def comparison_pool(context: dg.AssetExecutionContext, settings: SettingsResourc
     run_settings, wh = settings.get(), warehouse.warehouse()
     persons = pool_persons(
         inputs["staged_pnc_nominals"], inputs["client_links"], inputs["client_link_candidates"],
-        inputs["client_identities"], inputs["pnc_identity_variants"], run_settings,
+        inputs["client_identities"],
+        variants_sharing_an_attributor(wh, inputs["client_identities"]), run_settings,
     )
     staged = table_clause("staged_pnc_offences", *_OFFENCE_COLUMNS)
     custody = pool_custody(wh.query(sa.select(*(staged.c[c] for c in _OFFENCE_COLUMNS))

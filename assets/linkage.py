@@ -22,11 +22,13 @@ from dagster_project.linkage.evaluation import (
     evaluate_links,
     record_persons,
 )
-from dagster_project.linkage.handover import client_keys, client_links_table
+from dagster_project.linkage.features import OFFENCE_INPUT_COLUMNS, VARIANT_INPUT_COLUMNS
+from dagster_project.linkage.handover import STAGED_OFFENCES, client_keys, client_links_table
 from dagster_project.linkage.handover import client_link_status as link_status_of
 from dagster_project.linkage.handover import linked_offences as offences_of_matched
 from dagster_project.linkage.handover import treatment_episodes as pseudonymised_episodes
 from dagster_project.linkage.rules import candidate_pairs, links_from_candidates
+from dagster_project.linkage.variant_reads import VARIANTS, streamed, variants_sharing_an_attributor
 from dagster_project.orchestration.io_manager import WarehouseResource
 from dagster_project.orchestration.metadata import (
     settings_metadata,
@@ -60,28 +62,29 @@ def pnc_identity_variants(
     )
 
 
-# what linkage reads of the offences: not the whole staged table
-LINKAGE_OFFENCE_COLUMNS = ["pncid", "offence_start", "force"]
-
-
 @dg.asset(
     group_name=LINKAGE_GROUP,
     kinds={"pandas", "duckdb"},
-    ins={"staged_pnc_offences": dg.AssetIn(metadata={"columns": LINKAGE_OFFENCE_COLUMNS})},
+    # read by the step itself, streamed into the model's database: at the real PNC's size
+    # the variants and the offences would be gigabytes of Python objects
+    deps=["pnc_identity_variants", "staged_pnc_offences"],
 )
 def client_link_candidates(
     context: dg.AssetExecutionContext,
     settings: SettingsResource,
+    warehouse: WarehouseResource,
     client_identities: pd.DataFrame,
-    pnc_identity_variants: pd.DataFrame,
-    staged_pnc_offences: pd.DataFrame,
 ) -> dg.MaterializeResult:
     """Every (client, PNC person) pair the probabilistic model scores at or above the absent
     floor, with its match probability: the model runs once per delivery, whichever rule is
     configured, so that every threshold and rule can be compared. Restricted: PNCIDs."""
-    run_settings = settings.get()
+    run_settings, wh = settings.get(), warehouse.warehouse()
     result = candidate_pairs(
-        client_identities, pnc_identity_variants, staged_pnc_offences, run_settings)
+        client_identities,
+        streamed(wh, VARIANTS, VARIANT_INPUT_COLUMNS),
+        streamed(wh, STAGED_OFFENCES, OFFENCE_INPUT_COLUMNS),
+        run_settings,
+    )
     keys = client_keys(client_identities, run_settings.resolved_pseudonym_key()).to_numpy()
     pairs = result.links
     candidates = pd.DataFrame({
@@ -109,24 +112,23 @@ def _client_positions(candidates: pd.DataFrame, clients: pd.DataFrame, key: str)
     return candidates.assign(client=pd.Index(keys).get_indexer(candidates["person_key"]))
 
 
-@dg.asset(group_name=LINKAGE_GROUP, kinds={"pandas"})
+@dg.asset(group_name=LINKAGE_GROUP, kinds={"pandas"}, deps=["pnc_identity_variants"])
 def client_links(
     context: dg.AssetExecutionContext,
     settings: SettingsResource,
     warehouse: WarehouseResource,
     client_identities: pd.DataFrame,
-    pnc_identity_variants: pd.DataFrame,
     client_link_candidates: pd.DataFrame,
 ) -> dg.MaterializeResult:
     """Link status of every client under the configured rule (METHOD.md §3, §8). Restricted:
     it holds PNCIDs and is never published."""
-    run_settings = settings.get()
+    run_settings, wh = settings.get(), warehouse.warehouse()
     key = run_settings.resolved_pseudonym_key()
     pairs = _client_positions(client_link_candidates, client_identities, key)
-    links = links_from_candidates(client_identities, pnc_identity_variants, pairs, run_settings)
+    variants = variants_sharing_an_attributor(wh, client_identities)
+    links = links_from_candidates(client_identities, variants, pairs, run_settings)
     table = client_links_table(links, key)
-    quality = _quality_against_truth(
-        links, pairs, client_identities, run_settings, warehouse.warehouse())
+    quality = _quality_against_truth(links, pairs, client_identities, run_settings, wh)
     shares = table["link_status"].value_counts().to_dict()
     context.log.info(f"{run_settings.linkage_method} linkage: {shares}")
     return dg.MaterializeResult(
@@ -165,11 +167,11 @@ def _quality_against_truth(links, pairs, clients, settings, wh) -> dict:
     }
 
 
-@dg.asset(group_name=LINKAGE_GROUP, kinds={"pandas"})
+@dg.asset(group_name=LINKAGE_GROUP, kinds={"pandas"}, deps=["pnc_identity_variants"])
 def linkage_alternatives(
     settings: SettingsResource,
+    warehouse: WarehouseResource,
     client_identities: pd.DataFrame,
-    pnc_identity_variants: pd.DataFrame,
     client_link_candidates: pd.DataFrame,
 ) -> dg.MaterializeResult:
     """Every client's link status under the NTA rule and under the probabilistic rule at
@@ -177,7 +179,9 @@ def linkage_alternatives(
     once per delivery, so no cohort year links again."""
     run_settings = settings.get()
     alternatives = alternative_links(
-        client_identities, pnc_identity_variants, client_link_candidates,
+        client_identities,
+        variants_sharing_an_attributor(warehouse.warehouse(), client_identities),
+        client_link_candidates,
         run_settings.sensitivity_thresholds, run_settings.absent_floor,
         run_settings.resolved_pseudonym_key(),
     )

@@ -228,6 +228,24 @@ def test_read_rows_reads_only_the_rows_of_the_values_given(wh):
     assert none.empty and list(none.columns) == ["person_key", "age"]
 
 
+def test_a_stream_is_the_table_in_its_order_a_slice_at_a_time(wh):
+    # awkward text (quotes, commas, a newline inside a value) is where PostgreSQL's CSV stream
+    # must be cut at a row's end, not at a newline
+    table = pd.concat([every_type()] * 400, ignore_index=True).assign(
+        row=np.arange(2400, dtype="int64"))
+    wh.write_table("awkward", table)
+    statement = sa.select(sa.text("*")).select_from(sa.table("awkward"))
+    slices = list(wh.stream(statement, batch_rows=100))
+    assert len(slices) > 3  # about 100 rows each: it did come in slices
+    streamed = pa.concat_tables(slices).to_pandas()
+    whole = wh.read_table("awkward")
+    assert streamed["row"].tolist() == list(range(2400))  # the table's own order
+    pd.testing.assert_frame_equal(streamed[["name", "row"]], whole[["name", "row"]],
+                                  check_dtype=False)
+    none = list(wh.stream(statement.where(sa.text("row < 0")), batch_rows=100))
+    assert len(none) == 1 and none[0].num_rows == 0 and "row" in none[0].column_names
+
+
 def test_query_execute_and_drop(wh):
     wh.write_table("starts", starters(5))
     found = wh.query("SELECT person_key FROM starts WHERE age >= :low ORDER BY age", {"low": 3})

@@ -1,6 +1,7 @@
 """The two input tables of the probabilistic model: NDTMS clients and PNC identity variants.
 
-Exports `CLIENT_FEATURES`, `VARIANT_FEATURES`, `build_features`,
+Exports `CLIENT_FEATURES`, `VARIANT_FEATURES`, `VARIANT_PERSONS`, `VARIANT_INPUT_COLUMNS`,
+`OFFENCE_INPUT_COLUMNS`, `Rows`, `build_features`,
 `postcode_forces`, `dat_forces`.
 
 Both tables carry the same columns, so that every comparison reads the same way on either
@@ -30,16 +31,27 @@ The work is done in DuckDB, on the connection Splink will use, because the offen
 is the largest in the delivery and the per-person masks are cheap there and dear in pandas.
 """
 
+from collections.abc import Iterable
+
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from dagster_project.delivery.reference import load_reference
 
 CLIENT_FEATURES = "ndtms_client_features"
 VARIANT_FEATURES = "pnc_variant_features"
+VARIANT_PERSONS = "pnc_variant_persons"
 # "within two years of the treatment start", in quarters
 WINDOW_QUARTERS = 8
 NOT_STATED_ETHNICITY = "NS"
+# a table as a DataFrame, or as Arrow slices streamed from the warehouse
+Rows = pd.DataFrame | Iterable[pa.Table]
+# what the model reads of `pnc_identity_variants` and of the staged offences
+VARIANT_INPUT_COLUMNS = ["pncid", "finitial", "sinitial", "second_initial", "dob", "sex",
+                         "postcode", "force", "ethnicity", "source"]
+OFFENCE_INPUT_COLUMNS = ["pncid", "offence_start", "force"]
 
 
 MASK_QUARTERS = 128  # bits of an unsigned 128-bit integer
@@ -69,6 +81,42 @@ def _register(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame,
     """A private copy of the columns needed, as a DuckDB view of the frame."""
     present = [c for c in columns if c in frame]
     con.register(name, frame[present].reset_index(drop=True))
+
+
+def _load(con: duckdb.DuckDBPyConnection, name: str, rows: Rows, columns: list[str],
+          positions: bool = False) -> None:
+    """`rows` as `name` in the linkage database: a DataFrame as a view of its columns; Arrow
+    slices (a table streamed from the warehouse) copied into a table of the database, a
+    slice at a time, so that a PNC larger than memory is never held in Python. With
+    `positions`, a `unique_id` column numbers the rows in the order they come (a DataFrame's
+    row positions). A column the rows lack is NULL text."""
+    if isinstance(rows, pd.DataFrame):
+        frame = rows.assign(unique_id=range(len(rows))) if positions else rows
+        missing = {c: pd.Series(pd.NA, index=frame.index, dtype="str")
+                   for c in columns if c not in frame}
+        _register(con, name, frame.assign(**missing), columns)
+        return
+    offset, created = 0, False
+    for batch in rows:
+        if positions:
+            batch = batch.append_column(
+                "unique_id", pa.array(np.arange(offset, offset + batch.num_rows), pa.int64()))
+        for column in columns:
+            if column not in batch.column_names:
+                batch = batch.append_column(column, pa.nulls(batch.num_rows, pa.string()))
+        con.register("_slice", batch.select(columns))
+        con.execute(f"INSERT INTO {name} SELECT * FROM _slice" if created
+                    else f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _slice")
+        con.unregister("_slice")
+        offset, created = offset + batch.num_rows, True
+    if not created:
+        raise ValueError(f"no rows, not even an empty slice, to load as {name}")
+
+
+def _forget(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop what `_load` made of `name`, a view of a DataFrame or a table."""
+    con.unregister(name)
+    con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
 def postcode_forces(con: duckdb.DuckDBPyConnection) -> None:
@@ -129,36 +177,41 @@ def _vote_order() -> str:
 def build_features(
     con: duckdb.DuckDBPyConnection,
     clients: pd.DataFrame,
-    variants: pd.DataFrame,
-    offences: pd.DataFrame,
+    variants: Rows,
+    offences: Rows,
 ) -> tuple[str, str]:
-    """Create the tables `CLIENT_FEATURES` (linkable clients only) and `VARIANT_FEATURES`.
+    """Create the tables `CLIENT_FEATURES` (linkable clients only), `VARIANT_FEATURES` and
+    `VARIANT_PERSONS` (each variant's `pncid` by `unique_id`).
 
     `clients` from `client_identities`, `variants` from `pnc_identity_variants` (whose
     nominal rows give each person's postcode and force), `offences` the staged offences
-    (`pncid`, `offence_start`, `force`). Returns the two table names.
+    (`pncid`, `offence_start`, `force`): each a DataFrame, or Arrow slices of the table as the
+    warehouse streams it (`Warehouse.stream`; same rows, same order). Returns the two
+    feature tables' names.
     """
     if "dat" not in clients:  # an optional column (EXTRACTS.md)
         clients = clients.assign(dat=pd.Series(pd.NA, index=clients.index, dtype="str"))
     _register(con, "_clients", clients.assign(unique_id=range(len(clients))), [
         "unique_id", "finitial", "sinitial", "dob", "sex", "linkable", "pc", "dat", "ethnic",
         "first_triaged", "last_triaged"])
-    if "second_initial" not in variants:  # variants built without forenames
-        variants = variants.assign(second_initial=pd.NA)
-    _register(con, "_variants", variants.assign(unique_id=range(len(variants))), [
-        "unique_id", "pncid", "finitial", "sinitial", "second_initial", "dob", "sex",
-        "postcode", "force", "ethnicity", "source"])
-    nominals = variants[variants["source"].eq("nominal")]
-    _register(con, "_nominals", nominals, ["pncid", "postcode", "force"])
-    _register(con, "_offences", offences, ["pncid", "offence_start", "force"])
+    # second_initial: NULL for variants built without forenames
+    _load(con, "_variants", variants, [*VARIANT_INPUT_COLUMNS, "unique_id"], positions=True)
+    con.execute("CREATE OR REPLACE TEMP VIEW _nominals AS "
+                "SELECT pncid, postcode, force FROM _variants WHERE source = 'nominal'")
+    _load(con, "_offences", offences, OFFENCE_INPUT_COLUMNS)
     con.register("_ethnicity_codes", load_reference("ethnicity_codes"))
     postcode_forces(con)
     dat_forces(con)
     first_year = mask_first_year(clients)
     _client_features(con, first_year)
     _variant_features(con, first_year)
-    for view in ("_clients", "_variants", "_nominals", "_offences", "_ethnicity_codes"):
+    con.execute(f"CREATE OR REPLACE TABLE {VARIANT_PERSONS} AS "
+                "SELECT unique_id, pncid FROM _variants")
+    con.execute("DROP VIEW _nominals")
+    for view in ("_clients", "_ethnicity_codes"):
         con.unregister(view)
+    for loaded in ("_variants", "_offences"):
+        _forget(con, loaded)
     return CLIENT_FEATURES, VARIANT_FEATURES
 
 

@@ -34,7 +34,7 @@ from dagster_project.linkage.comparisons import (
     TRAINING_BLOCKING_RULES,
     settings_creator,
 )
-from dagster_project.linkage.features import build_features
+from dagster_project.linkage.features import VARIANT_PERSONS, Rows, build_features
 from dagster_project.linkage.posterior import client_level_em
 from dagster_project.linkage.resolve import PROBABILISTIC, links_from_pairs
 from dagster_project.linkage.same_age_u import area_u_same_age, with_same_age_area_u
@@ -53,7 +53,9 @@ logger = logging.getLogger(__name__)
 
 
 def _connection(spill: Path) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
+    # a database file in the spill folder: the PNC's variants and offences are copied in
+    # and must not have to fit in memory
+    con = duckdb.connect(str(spill / "linkage.duckdb"))
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     # a spill folder of this process's own: parallel backfills must not share one
     con.execute(f"SET temp_directory = '{spill}'")
@@ -173,20 +175,24 @@ def _scored_variant_pairs(con, db_api, client_table, variant_table, model, absen
     log2_prior_odds = math.log2(prior / (1 - prior))
     weights = ", ".join(f"mw_{name}" for name in _m_by_gamma(model))
     return _gammas(con.sql(f"""
-        SELECT CASE WHEN source_dataset_l = 'a_ndtms_clients'
-                    THEN unique_id_l ELSE unique_id_r END AS client,
-               CASE WHEN source_dataset_l = 'a_ndtms_clients'
-                    THEN unique_id_r ELSE unique_id_l END AS variant,
-               pow(2.0, match_weight - {log2_prior_odds}) AS bayes_factor, {weights}
-        FROM {predictions.physical_name}
+        WITH pairs AS (
+            SELECT CASE WHEN source_dataset_l = 'a_ndtms_clients'
+                        THEN unique_id_l ELSE unique_id_r END AS client,
+                   CASE WHEN source_dataset_l = 'a_ndtms_clients'
+                        THEN unique_id_r ELSE unique_id_l END AS variant,
+                   pow(2.0, match_weight - {log2_prior_odds}) AS bayes_factor, {weights}
+            FROM {predictions.physical_name}
+        )
+        SELECT pairs.*, persons.pncid
+        FROM pairs JOIN {VARIANT_PERSONS} persons ON persons.unique_id = pairs.variant
         ORDER BY client, variant
     """).df(), model)
 
 
 def score_pairs(
     clients: pd.DataFrame,
-    variants: pd.DataFrame,
-    offences: pd.DataFrame,
+    variants: Rows,
+    offences: Rows,
     absent_floor: float,
     seed: int = 42,
     with_levels: bool = False,
@@ -194,7 +200,8 @@ def score_pairs(
     """Per (client row position, PNC person) with a posterior at or above the floor:
     `client`, `pncid`, `match_probability` (with `with_levels`, also the comparison levels
     of the person's best variant, `gamma_<comparison>`, to study the model); and the
-    trained model as a dict."""
+    trained model as a dict. `variants` and `offences` as `build_features` takes them: a
+    DataFrame, or Arrow slices streamed from the warehouse."""
     spill = Path(tempfile.mkdtemp(prefix="reconviction-duckdb-"))
     con = _connection(spill)
     try:
@@ -210,11 +217,10 @@ def score_pairs(
         pairs = _scored_variant_pairs(con, db_api, client_table, variant_table, model,
                                       absent_floor)
         logger.info("%d pairs scored in %.0f s", len(pairs), time.perf_counter() - started)
+        persons = con.execute(f"SELECT count(DISTINCT pncid) FROM {VARIANT_PERSONS}").fetchone()[0]
     finally:
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
-    pairs["pncid"] = variants["pncid"].to_numpy()[pairs["variant"].to_numpy()]
-    persons = int(variants["pncid"].nunique())
     scored, share, m = client_level_em(pairs, _m_by_gamma(model),
                                        int(clients["linkable"].sum()), persons)
     model = _set_m(model, m)

@@ -27,7 +27,12 @@ import sqlalchemy as sa
 from sqlalchemy.pool import NullPool, StaticPool
 
 from dagster_project.warehouse import types
-from dagster_project.warehouse.bulk import attached_frames, insert_arrow, select_arrow
+from dagster_project.warehouse.bulk import (
+    attached_frames,
+    insert_arrow,
+    select_arrow,
+    select_arrow_batches,
+)
 from dagster_project.warehouse.connection import (
     bound_duckdb,
     connect,
@@ -324,6 +329,22 @@ class Warehouse:
         finally:
             conn.close()
         return types.to_pandas(table)
+
+    def stream(
+        self, sql: sa.Executable, batch_rows: int = 1_000_000
+    ) -> Iterator[pa.Table]:
+        """The rows of a SELECT as Arrow tables of about `batch_rows` rows, as the engine
+        produces them: for a table larger than memory that a step must read whole (the PNC's
+        offences for the linkage features, say). The connection is held until the last
+        batch is read or the iterator is closed."""
+        compiled = sql.compile(dialect=self._engine.dialect,
+                               compile_kwargs={"render_postcompile": True})
+        values = compiled.construct_params({})
+        conn = self._connect()
+        try:
+            yield from select_arrow_batches(conn, self.backend, compiled, values, batch_rows)
+        finally:
+            conn.close()
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
         """Run one statement (DDL, UPDATE, …) in its own transaction."""
