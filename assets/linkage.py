@@ -195,14 +195,26 @@ def linkage_alternatives(
     )
 
 
-@dg.asset(group_name=LINKAGE_GROUP, kinds={"pandas", "sql"}, deps=["staged_pnc_offences"])
+@dg.asset(
+    group_name=LINKAGE_GROUP,
+    kinds={"pandas", "sql"},
+    ins={"client_link_candidates": dg.AssetIn(metadata={"columns": ["pncid"]})},
+    deps=["staged_pnc_offences", "pnc_identity_variants"],
+)
 def alternative_linked_offences(
-    settings: SettingsResource, warehouse: WarehouseResource, linkage_alternatives: pd.DataFrame
+    settings: SettingsResource,
+    warehouse: WarehouseResource,
+    linkage_alternatives: pd.DataFrame,
+    client_link_candidates: pd.DataFrame,
+    client_identities: pd.DataFrame,
 ) -> dg.MaterializeResult:
     """The offences of every PNC person some rule matched, keyed by `pnc_key` (no PNCID)."""
     wh = warehouse.warehouse()
+    # every person a rule could match: scored by the model, or an NTA candidate
+    candidates = pd.concat([client_link_candidates["pncid"],
+                            variants_sharing_an_attributor(wh, client_identities)["pncid"]])
     slices = alternative_offences(
-        linkage_alternatives, wh, settings.get().resolved_pseudonym_key())
+        linkage_alternatives, candidates, wh, settings.get().resolved_pseudonym_key())
     return _written(wh, "alternative_linked_offences", slices)
 
 

@@ -14,19 +14,15 @@ from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 
-from dagster_project.delivery.schemas import STAGED_TABLES
 from dagster_project.linkage.deterministic import nta_links
 from dagster_project.linkage.handover import OFFENCE_COLUMNS, client_keys, offences_of
 from dagster_project.linkage.pseudonym import pnc_key
 from dagster_project.linkage.resolve import PROBABILISTIC, links_from_pairs
 from dagster_project.vocabulary.link_status import MATCHED
 from dagster_project.warehouse.engine import Warehouse
-from dagster_project.warehouse.sql import table_clause
 
 DETERMINISTIC = "deterministic"
-STAGED_NOMINALS = STAGED_TABLES["pnc_nominals.csv"]
 ALTERNATIVE_COLUMNS = ["method", "match_threshold", "person_key", "link_status", "pnc_key"]
 
 
@@ -59,17 +55,19 @@ def alternative_links(
     ], ignore_index=True)[ALTERNATIVE_COLUMNS]
 
 
-def alternative_offences(alternatives: pd.DataFrame, wh: Warehouse, key: str
-                         ) -> Iterator[pd.DataFrame]:
+def alternative_offences(alternatives: pd.DataFrame, candidates: pd.Series, wh: Warehouse,
+                         key: str) -> Iterator[pd.DataFrame]:
     """The offences of every PNC person some rule matched, keyed by `pnc_key` (no PNCID,
-    no ASN): one copy however many rules matched the person. The persons are found by
-    pseudonymising every staged nominal's PNCID (one column); their offences are joined in
-    the warehouse and returned in slices (`offences_of`)."""
+    no ASN): one copy however many rules matched the person. `candidates`: the PNCIDs any
+    rule could have matched (the model's scored persons and the NTA rule's candidates);
+    only these are pseudonymised to find the matched ones, not every nominal's. Their
+    offences are joined in the warehouse and returned in slices (`offences_of`)."""
     matched = alternatives.loc[alternatives["link_status"].eq(MATCHED), "pnc_key"].unique()
-    nominals = table_clause(STAGED_NOMINALS, "pncid")
-    pncids = wh.query(sa.select(nominals.c.pncid).distinct())["pncid"]
+    pncids = pd.Series(pd.unique(candidates.dropna().astype("str")), dtype="str")
     keys = pnc_key(pncids, key)
     wanted = keys.isin(matched).to_numpy()
+    if wanted.sum() < len(matched):
+        raise ValueError("a matched person is not among the candidates given")
     persons = pd.DataFrame({"pncid": pncids[wanted].to_numpy(), "pnc_key": keys[wanted].to_numpy()})
     return offences_of(wh, persons, "pnc_key")
 
