@@ -44,16 +44,28 @@ def client_truth(truth_dir: Path | str, clients: pd.DataFrame) -> pd.DataFrame:
         "error": records["error"],
     }).astype({"finitial": "str", "sinitial": "str"})
     pnc = pd.read_parquet(folder / "pnc_records.parquet", columns=["PNCID", "person_id"])
-    pncids = pnc.groupby("person_id")["PNCID"].agg(frozenset)
     keyed = clients[ATTRIBUTOR].reset_index(names="_client")
-    joined = keyed.merge(records, on=ATTRIBUTOR, how="left")
-    joined["pncids"] = joined["person_id"].map(pncids)
-    per_client = joined.groupby("_client").agg(
-        persons=("person_id", lambda s: frozenset(s.dropna())),
-        true_pncids=("pncids", lambda s: frozenset().union(*s.dropna())),
-        error=("error", lambda s: "+".join(sorted(set(s.dropna()))) or "none"),
-    )
-    return per_client.reindex(keyed["_client"]).set_axis(clients.index)
+    joined = keyed.merge(records, on=ATTRIBUTOR, how="inner")
+    # one set per client from (client, value) pairs: a set per PNC person first would cost
+    # a Python object for each of the millions of persons
+    persons = joined[["_client", "person_id"]].dropna().drop_duplicates()
+    records_of = persons.merge(pnc, on="person_id")[["_client", "PNCID"]].drop_duplicates()
+    errors = joined[["_client", "error"]].dropna().drop_duplicates().sort_values(
+        ["_client", "error"])
+    every = keyed["_client"]
+    return pd.DataFrame({
+        "persons": _sets(persons, "person_id", every),
+        "true_pncids": _sets(records_of, "PNCID", every),
+        "error": errors.groupby("_client")["error"].agg("+".join).reindex(every)
+        .fillna("none").to_numpy(),
+    }, index=clients.index)
+
+
+def _sets(pairs: pd.DataFrame, column: str, every: pd.Series) -> np.ndarray:
+    """Per client of `every`, the frozenset of its `column` values in `pairs` (empty: none)."""
+    sets = pairs.groupby("_client")[column].agg(frozenset).reindex(every)
+    empty = frozenset()
+    return np.array([empty if isinstance(v, float) else v for v in sets], dtype=object)
 
 
 def _outcomes(links: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
