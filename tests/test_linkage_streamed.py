@@ -7,29 +7,18 @@ import math
 
 import pandas as pd
 
-from dagster_project.delivery.manifest import verify_delivery
-from dagster_project.delivery.raw import read_extract
-from dagster_project.delivery.reference import REFERENCE_TABLES, load_reference
-from dagster_project.delivery.schemas import DELIVERY_FILES
-from dagster_project.linkage import client_identities, nta_links, pnc_identity_variants
+from dagster_project.linkage import nta_links
 from dagster_project.linkage.features import OFFENCE_INPUT_COLUMNS, VARIANT_INPUT_COLUMNS
 from dagster_project.linkage.probabilistic import score_pairs
 from dagster_project.linkage.variant_reads import streamed, variants_sharing_an_attributor
-from dagster_project.staging import stage_delivery
-from dagster_project.synth import SynthConfig, generate_delivery
 from dagster_project.warehouse.engine import Warehouse
+from tests.linkage_support import linkage_inputs
 
 FLOOR = 0.05
 
 
 def _staged(tmp_path):
-    path = generate_delivery(SynthConfig.for_scale("tiny"), out=tmp_path / "landing", seed=11)
-    delivery = verify_delivery(path)
-    raws = {f: read_extract(delivery, f)[0] for f in DELIVERY_FILES}
-    staged, _ = stage_delivery(raws, {n: load_reference(n) for n in REFERENCE_TABLES})
-    clients = client_identities(staged["ndtms_episodes.csv"])
-    variants = pnc_identity_variants(staged["pnc_nominals.csv"], staged["pnc_aliases.csv"])
-    return clients, variants, staged["pnc_offences.csv"]
+    return linkage_inputs(tmp_path, seed=11)
 
 
 def test_the_model_scores_streamed_tables_as_it_scores_frames(tmp_path, warehouse_url):

@@ -7,29 +7,18 @@ import logging
 import duckdb
 from splink import DuckDBAPI, Linker
 
-from dagster_project.delivery.manifest import verify_delivery
-from dagster_project.delivery.raw import read_extract
-from dagster_project.delivery.reference import REFERENCE_TABLES, load_reference
-from dagster_project.delivery.schemas import DELIVERY_FILES
-from dagster_project.linkage import client_identities, pnc_identity_variants, probabilistic_links
+from dagster_project.linkage import probabilistic_links
 from dagster_project.linkage.comparisons import TRAINING_BLOCKING_RULES, settings_creator
 from dagster_project.linkage.features import build_features
 from dagster_project.linkage.probabilistic import _train
 from dagster_project.settings import Settings
-from dagster_project.staging import stage_delivery
-from dagster_project.synth import SynthConfig, generate_delivery
+from tests.linkage_support import linkage_inputs
 
 NO_PAIRS = "l.dob = r.dob AND l.dob_year < 0"
 
 
 def _identities(tmp_path):
-    path = generate_delivery(SynthConfig.for_scale("tiny"), out=tmp_path / "landing", seed=6)
-    delivery = verify_delivery(path)
-    raws = {f: read_extract(delivery, f)[0] for f in DELIVERY_FILES}
-    staged, _ = stage_delivery(raws, {n: load_reference(n) for n in REFERENCE_TABLES})
-    clients = client_identities(staged["ndtms_episodes.csv"])
-    variants = pnc_identity_variants(staged["pnc_nominals.csv"], staged["pnc_aliases.csv"])
-    return clients, variants, staged["pnc_offences.csv"]
+    return linkage_inputs(tmp_path, seed=6)
 
 
 def test_an_empty_training_block_is_skipped_with_a_warning(tmp_path, caplog):
