@@ -27,6 +27,7 @@ from dagster_project.linkage.handover import STAGED_OFFENCES, client_keys, clien
 from dagster_project.linkage.handover import client_link_status as link_status_of
 from dagster_project.linkage.handover import linked_offences as offences_of_matched
 from dagster_project.linkage.handover import treatment_episodes as pseudonymised_episodes
+from dagster_project.linkage.identities import NOMINAL_ATTRIBUTES
 from dagster_project.linkage.rules import candidate_pairs, links_from_candidates
 from dagster_project.linkage.variant_reads import VARIANTS, streamed, variants_sharing_an_attributor
 from dagster_project.orchestration.io_manager import WarehouseResource
@@ -50,7 +51,18 @@ def client_identities(staged_ndtms_episodes: pd.DataFrame) -> dg.MaterializeResu
     )
 
 
-@dg.asset(group_name=LINKAGE_GROUP, kinds={"pandas"})
+@dg.asset(
+    group_name=LINKAGE_GROUP,
+    kinds={"pandas"},
+    # what an identity is made of, not the staging's bookkeeping: at the real PNC's size
+    # every column read is some 10 million values more in memory
+    ins={
+        "staged_pnc_nominals": dg.AssetIn(metadata={"columns": [
+            "pncid", "surname", "forenames", "dob", "sex", *NOMINAL_ATTRIBUTES[1:]]}),
+        "staged_pnc_aliases": dg.AssetIn(metadata={"columns": [
+            "pncid", "surname", "forenames", "dob"]}),
+    },
+)
 def pnc_identity_variants(
     staged_pnc_nominals: pd.DataFrame, staged_pnc_aliases: pd.DataFrame
 ) -> dg.MaterializeResult:
