@@ -77,10 +77,14 @@ def select_arrow(conn: sa.Connection, backend: str, compiled: sa.sql.compiler.Co
     """The rows of a compiled SELECT as an Arrow table."""
     raw = conn.connection.driver_connection
     if backend == "duckdb":
-        positional = [values[k] for k in compiled.positiontup or []]
-        return raw.sql(compiled.string, params=positional or None).to_arrow_table()
-    batches = list(_postgres_batches(raw, compiled.string, values, batch_bytes=None))
-    return pa.concat_tables(batches)
+        return _duckdb_relation(raw, compiled, values).to_arrow_table()
+    # without a batch size the rows come as one table
+    return next(_postgres_batches(raw, compiled.string, values, batch_bytes=None))
+
+
+def _duckdb_relation(raw, compiled: sa.sql.compiler.Compiled, values: Mapping[str, Any]):
+    positional = [values[k] for k in compiled.positiontup or []]
+    return raw.sql(compiled.string, params=positional or None)
 
 
 def select_arrow_batches(conn: sa.Connection, backend: str,
@@ -90,8 +94,7 @@ def select_arrow_batches(conn: sa.Connection, backend: str,
     as the engine produces them: a result larger than memory is never held whole."""
     raw = conn.connection.driver_connection
     if backend == "duckdb":
-        positional = [values[k] for k in compiled.positiontup or []]
-        reader = raw.sql(compiled.string, params=positional or None).to_arrow_reader(batch_rows)
+        reader = _duckdb_relation(raw, compiled, values).to_arrow_reader(batch_rows)
         sent = False
         for batch in reader:
             yield pa.Table.from_batches([batch])

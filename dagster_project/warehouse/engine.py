@@ -317,10 +317,7 @@ class Warehouse:
         if isinstance(sql, str):
             # Trailing semicolons would break the wrapping of the query in COPY (…) on PostgreSQL.
             sql = sa.text(sql.strip().rstrip(";"))
-        # IN lists are expanded into the statement: the driver receives plain parameters
-        compiled = sql.compile(dialect=self._engine.dialect,
-                               compile_kwargs={"render_postcompile": True})
-        values = compiled.construct_params(dict(params or {}))
+        compiled, values = self._compiled(sql, params)
         conn = self._connect()
         try:
             attached = {name: types.prepare(frame) for name, frame in (frames or {}).items()}
@@ -330,6 +327,12 @@ class Warehouse:
             conn.close()
         return types.to_pandas(table)
 
+    def _compiled(self, sql: sa.Executable, params: Mapping[str, Any] | None):
+        # IN lists are expanded into the statement: the driver receives plain parameters
+        compiled = sql.compile(dialect=self._engine.dialect,
+                               compile_kwargs={"render_postcompile": True})
+        return compiled, compiled.construct_params(dict(params or {}))
+
     def stream(
         self, sql: sa.Executable, batch_rows: int = 1_000_000
     ) -> Iterator[pa.Table]:
@@ -337,9 +340,7 @@ class Warehouse:
         produces them: for a table larger than memory that a step must read whole (the PNC's
         offences for the linkage features, say). The connection is held until the last
         batch is read or the iterator is closed."""
-        compiled = sql.compile(dialect=self._engine.dialect,
-                               compile_kwargs={"render_postcompile": True})
-        values = compiled.construct_params({})
+        compiled, values = self._compiled(sql, None)
         conn = self._connect()
         try:
             yield from select_arrow_batches(conn, self.backend, compiled, values, batch_rows)
