@@ -4,6 +4,8 @@ per cohort year the matched controls, the adjusted effect and the balance.
 Exports `comparison_pool`, `comparison_tables`.
 """
 
+import os
+
 import dagster as dg
 import pandas as pd
 import sqlalchemy as sa
@@ -36,6 +38,20 @@ _POOL = ("comparison_persons", "comparison_convictions", "comparison_custody")
 _PERSONS = "pool_persons_slice"  # the persons of one slice, seen by its query only
 # persons per slice of the convictions: nationally ~0.4 of a slice's offences in memory
 POOL_SLICE_PERSONS = 500_000
+THREADS_VARIABLE = "RECONVICTION_COMPARISON_THREADS"
+# each thread holds one date's eligible person-dates (nationally ~0.1 GB) and scratch
+MOST_DEFAULT_THREADS = 4
+
+
+def comparison_threads() -> int:
+    """How many threads share the matching's dates: RECONVICTION_COMPARISON_THREADS, else
+    the processors this process may use (at most 4). The result is the same for any."""
+    value = os.environ.get(THREADS_VARIABLE, "").strip()
+    if not value:
+        return max(1, min(len(os.sched_getaffinity(0)), MOST_DEFAULT_THREADS))
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{THREADS_VARIABLE}={value!r} is not a whole number of threads ≥ 1")
+    return int(value)
 
 
 @dg.multi_asset(
@@ -116,7 +132,7 @@ def comparison_tables(context: dg.AssetExecutionContext, settings: SettingsResou
     run_settings = settings.get()
     result = compare(cohort_members, pool["comparison_persons"], pool["comparison_convictions"],
                      pool["comparison_custody"], treatment_journeys, run_settings,
-                     context.partition_key)
+                     context.partition_key, threads=comparison_threads())
     published = publish_comparison(result.outcomes, run_settings.disclosure_threshold)
     headline = published[published["dimension"].isin(["all", "placebo"])]
     provenance = settings_metadata(run_settings)

@@ -157,8 +157,9 @@ def _nothing_to_compare(cohort_members, names, cohort_year) -> ComparisonResult:
 
 def compare(cohort_members: pd.DataFrame, persons: pd.DataFrame, convictions: pd.DataFrame,
             custody: pd.DataFrame, journeys: pd.DataFrame, settings: Settings,
-            cohort_year: str) -> ComparisonResult:
-    """The comparison of METHOD.md §10 for one cohort year's members."""
+            cohort_year: str, threads: int = 1) -> ComparisonResult:
+    """The comparison of METHOD.md §10 for one cohort year's members; `threads` share the
+    matching's dates (the result is the same for any number)."""
     journeys = journeys.assign(start_day=to_days(journeys["start"]),
                                end_day=to_days(journeys["end"], missing=0))
     h = Histories.build(persons, convictions, custody, journeys)
@@ -170,7 +171,7 @@ def compare(cohort_members: pd.DataFrame, persons: pd.DataFrame, convictions: pd
     # threads spin against the pipeline's other steps on a busy machine (5 times slower on
     # 2 busy cores than one thread); the arithmetic is the same
     with threadpool_limits(limits=1, user_api="blas"):
-        m, p = match_cohort(members, h, settings)
+        m, p = match_cohort(members, h, settings, threads)
     rows, balance = [], None
     pool_mean = m.pool_sum / max(m.pool_n, 1)
     pool_var = np.maximum(m.pool_sq / max(m.pool_n, 1) - pool_mean**2, 0)

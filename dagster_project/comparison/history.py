@@ -8,7 +8,7 @@ day (a window is one contiguous slice) and by (person, day) (a person's history 
 range), merged custody spells by (person, start), journeys of linked persons.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -136,6 +136,10 @@ class Histories:
             j_end=j_end[linked].astype(np.int64),
             base=base, loc=np.full(n, -1, np.int64),
         )
+
+    def with_own_scratch(self) -> "Histories":
+        """The same arrays with scratch of its own (`loc`, `marks`): one per thread."""
+        return replace(self, loc=np.full(self.n, -1, np.int64), marks={})
 
 
 def _codes(column: pd.Series, rows: np.ndarray) -> tuple[list[str], np.ndarray]:

@@ -8,15 +8,20 @@ Two passes over the members' index dates, each vectorised over the persons of on
 The fit pass builds the rows the models are fitted on: every date and every eligible
 person-date while they number at most `comparison_fit_rows` (the letter of §10), beyond
 that a seeded sample of dates whose eligible person-dates are in turn sampled (Bernoulli,
-weighted back) to the cap: members and controls of a sampled date enter alike. The main
+weighted back, seeded per date) to the cap: members and controls of a sampled date enter
+alike. The main
 pass visits every date once: the unweighted balance sums, the placebo's draw (seeded per
 date, so that both passes draw the same pseudo-members), scoring and matching. The model's
 columns are never built for all of a date's eligible persons (nationally some 370,000 a
 date): the balance sums and the eligible persons' scores come from their parts
 (`column_sums`, `Logit.logit_of_rows`); only the rows fitted on, the pseudo-members and
-the controls chosen get their design matrix.
+the controls chosen get their design matrix. Both passes may share the dates among
+threads (`threads`): every draw is seeded by its date, so the result does not depend on how
+many threads, or in what order they finish.
 """
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,7 +101,27 @@ def _pick_pseudo(rng, pool: dict, pool_cell, member_cell) -> np.ndarray:
     return np.where(hi > lo, order[np.minimum(draw, len(order) - 1)], -1)
 
 
-def _fit(members: pd.DataFrame, h: Histories, s: Settings):
+def _each_date(members: pd.DataFrame, h: Histories, threads: int, work) -> list:
+    """`work(t, group, h)` for every index date, in date order. With `threads` > 1 the dates
+    are shared among threads, each with scratch of its own (`Histories.with_own_scratch`):
+    numpy lets go of the interpreter lock in the array work, so two threads come near twice
+    one thread's speed. Every draw is seeded by its date, so the results are the same
+    whatever the number of threads."""
+    dates = [(int(t), group) for t, group in members.groupby("index_day", sort=True)]
+    if threads <= 1:
+        return [work(t, group, h) for t, group in dates]
+    local = threading.local()
+
+    def run(item):
+        if not hasattr(local, "h"):
+            local.h = h.with_own_scratch()
+        return work(*item, local.h)
+
+    with ThreadPoolExecutor(threads) as executor:
+        return list(executor.map(run, dates))
+
+
+def _fit(members: pd.DataFrame, h: Histories, s: Settings, threads: int):
     """(members' model, placebo's model, rows fitted on, sampled?)."""
     dates = np.unique(members["index_day"].to_numpy(np.int64))
     days = np.searchsorted(h.c_day, dates) - np.searchsorted(h.c_day, dates - s.window_days)
@@ -105,40 +130,43 @@ def _fit(members: pd.DataFrame, h: Histories, s: Settings):
     fit_dates, rate = dates, 1.0
     if upper > s.comparison_fit_rows:
         n = min(len(dates), max(FIT_DATES_MIN, int(len(dates) * s.comparison_fit_rows / upper)))
-        # (a set for membership: dates are numpy integers)
         fit_dates = np.sort(rng.choice(dates, n, replace=False))
         rate = min(1.0, s.comparison_fit_rows / max(int(days[np.isin(dates, fit_dates)].sum()),
                                                     1))
-    parts = {"mx": [], "px": [], "fx": [], "fp": []}
-    # every member enters; eligible person-dates of the sampled dates stand for all dates'
-    date_weight = len(dates) / len(fit_dates)
-    for t, group in members.groupby("index_day"):
-        if t not in fit_dates:
-            parts["mx"].append(_members_at(int(t), group, h, s)[1])
-            continue
-        pool, _, _, _, mx, pick = _date(int(t), group, h, s)
-        sample = rng.random(len(pool["pid"])) < rate
+    sampled_dates = set(fit_dates.tolist())
+
+    def rows_of(t: int, group: pd.DataFrame, hh: Histories):
+        """(members' design, pseudo-members' design, sampled eligible rows' design, which of
+        those are pseudo-members) of one date; only the first at a date not sampled."""
+        if t not in sampled_dates:
+            return _members_at(t, group, hh, s)[1], None, None, None
+        pool, _, _, _, mx, pick = _date(t, group, hh, s)
+        # the date's own seed: the same sample whichever thread draws it
+        sample = np.random.default_rng([s.comparison_seed, 1, t]).random(len(pool["pid"])) < rate
         pseudo = np.zeros(len(sample), bool)
         pseudo[pick[pick >= 0]] = True
-        parts["mx"].append(mx)
-        parts["px"].append(_design_of(pool, pick[pick >= 0], len(h.forces)))
-        parts["fx"].append(_design_of(pool, np.flatnonzero(sample), len(h.forces)))
-        parts["fp"].append(pseudo[sample])
-    fx, fp = np.vstack(parts["fx"]), np.concatenate(parts["fp"])
+        return (mx, _design_of(pool, pick[pick >= 0], len(hh.forces)),
+                _design_of(pool, np.flatnonzero(sample), len(hh.forces)), pseudo[sample])
+
+    parts = _each_date(members, h, threads, rows_of)
+    mx = np.vstack([p[0] for p in parts])
+    px, fx = (np.vstack([p[i] for p in parts if p[i] is not None]) for i in (1, 2))
+    fp = np.concatenate([p[3] for p in parts if p[3] is not None])
+    # every member enters; eligible person-dates of the sampled dates stand for all dates'
+    date_weight = len(dates) / len(fit_dates)
     models = []
     # the placebo's pseudo-members exist at the sampled dates only: their controls there
     # weigh as those dates' own
-    for treated_x, exclude, per_date in ((np.vstack(parts["mx"]), np.zeros(len(fx), bool),
-                                          date_weight), (np.vstack(parts["px"]), fp, 1.0)):
+    for treated_x, exclude, per_date in ((mx, np.zeros(len(fx), bool), date_weight),
+                                         (px, fp, 1.0)):
         controls = fx[~exclude]
         x = np.vstack([treated_x, controls])
         y = np.r_[np.ones(len(treated_x)), np.zeros(len(controls))]
         weight = np.r_[np.ones(len(treated_x)), np.full(len(controls), per_date / rate)]
         usable = len(treated_x) > 0 and len(controls) > 0
         models.append(Logit(x, y, weight) if usable else None)
-    fitted = len(fx) + sum(len(x) for x in parts["mx"])
-    return models[0], models[1], fitted, bool(rate < 1 or
-                                                                   len(fit_dates) < len(dates))
+    fitted = len(fx) + len(mx)
+    return models[0], models[1], fitted, bool(rate < 1 or len(fit_dates) < len(dates))
 
 
 def _match(model, s, tx, tcell, tpid, pool, pcell, keep, n_forces):
@@ -154,45 +182,51 @@ def _match(model, s, tx, tcell, tpid, pool, pcell, keep, n_forces):
     return member, rows[at], 1.0 / k[member] if len(member) else np.zeros(0)
 
 
-def match_cohort(members: pd.DataFrame, h: Histories, s: Settings) -> tuple[Matches, Matches]:
+def _matches_at(t: int, group: pd.DataFrame, h: Histories, s: Settings, models) -> dict:
+    """One date of the main pass: the eligible rows' column sums, and for members and
+    pseudo-members their rows, design and controls (treated row within the date)."""
+    pool, pcell, mem, mcell, mx, pick = _date(t, group, h, s)
+    sums, sq = column_sums(pool, len(h.forces))
+    has = pick >= 0
+    pseudo = select(pool, pick[has])
+    designs = {
+        "members": (models[0], mem, mcell, mx, group["row"].to_numpy(),
+                    np.ones(len(pcell), bool)),
+        # the pseudo-members are not each other's controls
+        "placebo": (models[1], pseudo, pcell[pick[has]],
+                    _design_of(pool, pick[has], len(h.forces)), group["row"].to_numpy()[has],
+                    ~np.isin(pool["pid"], pseudo["pid"])),
+    }
+    out = {"t": t, "sums": sums, "sq": sq, "n": len(pcell)}
+    for which, (model, rows, cell, tx, member_of, keep) in designs.items():
+        treated, chosen, weight = _match(model, s, tx, cell, rows["pid"], pool, pcell, keep,
+                                         len(h.forces))
+        out[which] = (_flat(rows, t, member_of), tx, treated, pool["pid"][chosen], weight,
+                      _design_of(pool, chosen, len(h.forces)))
+    return out
+
+
+def match_cohort(members: pd.DataFrame, h: Histories, s: Settings,
+                 threads: int = 1) -> tuple[Matches, Matches]:
     """(members' matches, placebo's matches). `members`: row, pid, index_day, sex_code, age,
-    age_band_code."""
-    model, placebo_model, fit_rows, sampled = _fit(members, h, s)
-    out = {w: {"treated": [], "tx": [], "uses": [], "ux": []} for w in ("members", "placebo")}
-    sums = sq = None
-    pool_n = 0
-    for t, group in members.groupby("index_day", sort=True):
-        t = int(t)
-        pool, pcell, mem, mcell, mx, pick = _date(t, group, h, s)
-        date_sums, date_sq = column_sums(pool, len(h.forces))
-        sums = date_sums if sums is None else sums + date_sums
-        sq = date_sq if sq is None else sq + date_sq
-        pool_n += len(pcell)
-        has = pick >= 0
-        pseudo = select(pool, pick[has])
-        everyone = np.ones(len(pcell), bool)
-        designs = (
-            ("members", model, mem, mcell, mx, group["row"].to_numpy(), everyone),
-            # the pseudo-members are not each other's controls
-            ("placebo", placebo_model, pseudo, pcell[pick[has]],
-             _design_of(pool, pick[has], len(h.forces)), group["row"].to_numpy()[has],
-             ~np.isin(pool["pid"], pseudo["pid"])),
-        )
-        for which, m, rows, cell, tx, member_of, keep in designs:
-            o = out[which]
-            offset = sum(len(f) for f in o["treated"])
-            o["treated"].append(_flat(rows, t, member_of))
-            o["tx"].append(tx)
-            treated, chosen, weight = _match(m, s, tx, cell, rows["pid"], pool, pcell,
-                                             keep, len(h.forces))
-            o["uses"].append(pd.DataFrame({"treated": offset + treated,
-                                           "pid": pool["pid"][chosen], "t": t,
-                                           "weight": weight}))
-            o["ux"].append(_design_of(pool, chosen, len(h.forces)))
+    age_band_code. `threads`: how many threads share the dates (the same result for any)."""
+    model, placebo_model, fit_rows, sampled = _fit(members, h, s, threads)
+    dates = _each_date(members, h, threads, lambda t, group, hh: _matches_at(
+        t, group, hh, s, (model, placebo_model)))
+    # whole numbers: the sums are exact in any order
+    sums, sq = (np.sum([d[k] for d in dates], axis=0) for k in ("sums", "sq"))
     results = []
     for which in ("members", "placebo"):
-        o = out[which]
-        results.append(Matches(pd.concat(o["treated"], ignore_index=True), np.vstack(o["tx"]),
-                               pd.concat(o["uses"], ignore_index=True), np.vstack(o["ux"]),
-                               sums, sq, pool_n, fit_rows, sampled))
+        treated, tx, uses, ux, offset = [], [], [], [], 0
+        for d in dates:
+            frame, x, rows, pid, weight, chosen_x = d[which]
+            treated.append(frame)
+            tx.append(x)
+            uses.append(pd.DataFrame({"treated": offset + rows, "pid": pid, "t": d["t"],
+                                      "weight": weight}))
+            ux.append(chosen_x)
+            offset += len(frame)
+        results.append(Matches(pd.concat(treated, ignore_index=True), np.vstack(tx),
+                               pd.concat(uses, ignore_index=True), np.vstack(ux), sums, sq,
+                               sum(d["n"] for d in dates), fit_rows, sampled))
     return results[0], results[1]
