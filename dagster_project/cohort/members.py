@@ -119,7 +119,8 @@ def _at_risk_span(members: pd.DataFrame, settings: Settings) -> pd.DataFrame:
 
 def _counts(convictions: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
     """before, after and after_post_exit per member (0 without convictions)."""
-    per_window = pd.crosstab(convictions["person_key"], convictions["window"])
+    # (a group-by, not `pd.crosstab`: on text keys that one aggregates in Python, 10× slower)
+    per_window = convictions.groupby(["person_key", "window"]).size().unstack("window")
     exit_of = members.set_index("person_key")["exit_day"].where(
         members.set_index("person_key")["exit_date"].notna()
     )
