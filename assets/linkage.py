@@ -14,7 +14,6 @@ import pandas as pd
 
 from dagster_project.analysis.summary import extract_date_in_use
 from dagster_project.linkage import client_identities as identify_clients
-from dagster_project.linkage import pnc_identity_variants as pnc_variants
 from dagster_project.linkage.alternatives import alternative_links, alternative_offences
 from dagster_project.linkage.evaluation import (
     calibration_table,
@@ -27,9 +26,9 @@ from dagster_project.linkage.handover import STAGED_OFFENCES, client_keys, clien
 from dagster_project.linkage.handover import client_link_status as link_status_of
 from dagster_project.linkage.handover import linked_offences as offences_of_matched
 from dagster_project.linkage.handover import treatment_episodes as pseudonymised_episodes
-from dagster_project.linkage.identities import NOMINAL_ATTRIBUTES
 from dagster_project.linkage.rules import candidate_pairs, links_from_candidates
 from dagster_project.linkage.variant_reads import VARIANTS, streamed, variants_sharing_an_attributor
+from dagster_project.linkage.variant_table import write_identity_variants
 from dagster_project.orchestration.io_manager import WarehouseResource
 from dagster_project.orchestration.metadata import (
     settings_metadata,
@@ -53,25 +52,18 @@ def client_identities(staged_ndtms_episodes: pd.DataFrame) -> dg.MaterializeResu
 
 @dg.asset(
     group_name=LINKAGE_GROUP,
-    kinds={"pandas"},
-    # what an identity is made of, not the staging's bookkeeping: at the real PNC's size
-    # every column read is some 10 million values more in memory
-    ins={
-        "staged_pnc_nominals": dg.AssetIn(metadata={"columns": [
-            "pncid", "surname", "forenames", "dob", "sex", *NOMINAL_ATTRIBUTES[1:]]}),
-        "staged_pnc_aliases": dg.AssetIn(metadata={"columns": [
-            "pncid", "surname", "forenames", "dob"]}),
-    },
+    kinds={"sql"},
+    # made inside the warehouse engine (variant_table.py): at the real PNC's size the
+    # nominals and aliases are some 12 million rows, none of which comes into Python
+    deps=["staged_pnc_nominals", "staged_pnc_aliases"],
 )
-def pnc_identity_variants(
-    staged_pnc_nominals: pd.DataFrame, staged_pnc_aliases: pd.DataFrame
-) -> dg.MaterializeResult:
+def pnc_identity_variants(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Every name and date of birth a PNC person has used (nominal and aliases)."""
-    variants = pnc_variants(staged_pnc_nominals, staged_pnc_aliases)
+    wh = warehouse.warehouse()
+    rows = write_identity_variants(wh)
+    persons = wh.query(f"SELECT count(DISTINCT pncid) AS n FROM {VARIANTS}")["n"].iloc[0]
     return dg.MaterializeResult(
-        value=variants,
-        metadata=table_metadata(variants, persons=int(variants["pncid"].nunique())),
-    )
+        metadata=written_table_metadata(wh, VARIANTS, rows, persons=int(persons)))
 
 
 @dg.asset(

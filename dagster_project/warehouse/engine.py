@@ -241,6 +241,24 @@ class Warehouse:
             raise
         return {name: written[name] for name in tables}
 
+    def create_table_as(self, name: str, select: str,
+                        frames: Mapping[str, pd.DataFrame] | None = None) -> int:
+        """Replace table `name` by the rows of a SELECT (text) run inside the engine: no row
+        comes into Python, whatever the table's size. `frames` as `query` takes them. One
+        transaction: readers see the old table until the new one is whole. Its row count."""
+        quote(name)
+        target, shadow = self._qualified(name), self._qualified(_shadow(name))
+        attached = {frame_name: types.prepare(frame)
+                    for frame_name, frame in (frames or {}).items()}
+        with self._transaction() as conn:
+            self._lock_table(conn, name)
+            with attached_frames(conn, self.backend, attached):
+                conn.exec_driver_sql(f"DROP TABLE IF EXISTS {shadow}")
+                conn.exec_driver_sql(f"CREATE TABLE {shadow} AS {select.strip().rstrip(';')}")
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {target}")
+            conn.exec_driver_sql(f"ALTER TABLE {shadow} RENAME TO {quote(name)}")
+            return int(conn.exec_driver_sql(f"SELECT count(*) FROM {target}").scalar())
+
     def _load_shadow(self, name: str, rows: Iterable[pd.DataFrame | pa.Table]) -> int:
         """Slices into a new shadow table of `name`, each committed as it comes."""
         slices = iter(rows)
