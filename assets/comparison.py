@@ -48,7 +48,10 @@ def comparison_threads() -> int:
     the processors this process may use (at most 4). The result is the same for any."""
     value = os.environ.get(THREADS_VARIABLE, "").strip()
     if not value:
-        return max(1, min(len(os.sched_getaffinity(0)), MOST_DEFAULT_THREADS))
+        # the processors this process may run on (Linux); elsewhere the machine's
+        usable = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                  else os.cpu_count() or 1)
+        return max(1, min(usable, MOST_DEFAULT_THREADS))
     if not value.isdigit() or int(value) < 1:
         raise ValueError(f"{THREADS_VARIABLE}={value!r} is not a whole number of threads ≥ 1")
     return int(value)
