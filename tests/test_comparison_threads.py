@@ -68,3 +68,16 @@ def test_any_number_of_threads_gives_the_matches_of_one(fit_rows):
             for name in ("treated_x", "uses_x", "pool_sum", "pool_sq"):
                 np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
             assert (a.pool_n, a.fit_rows) == (b.pool_n, b.fit_rows)
+
+
+def test_the_thread_count_comes_from_the_environment_or_the_processors(monkeypatch):
+    from assets.comparison import MOST_DEFAULT_THREADS, THREADS_VARIABLE, comparison_threads
+
+    monkeypatch.setenv(THREADS_VARIABLE, " 3 ")
+    assert comparison_threads() == 3
+    for wrong in ("0", "two", "-1", "1.5"):
+        monkeypatch.setenv(THREADS_VARIABLE, wrong)
+        with pytest.raises(ValueError, match=THREADS_VARIABLE):
+            comparison_threads()
+    monkeypatch.delenv(THREADS_VARIABLE)
+    assert 1 <= comparison_threads() <= MOST_DEFAULT_THREADS
