@@ -9,15 +9,14 @@ The fit pass builds the rows the models are fitted on: every date and every elig
 person-date while they number at most `comparison_fit_rows` (the letter of §10), beyond
 that a seeded sample of dates whose eligible person-dates are in turn sampled (Bernoulli,
 weighted back, seeded per date) to the cap: members and controls of a sampled date enter
-alike. The main
-pass visits every date once: the unweighted balance sums, the placebo's draw (seeded per
-date, so that both passes draw the same pseudo-members), scoring and matching. The model's
-columns are never built for all of a date's eligible persons (nationally some 370,000 a
-date): the balance sums and the eligible persons' scores come from their parts
-(`column_sums`, `Logit.logit_of_rows`); only the rows fitted on, the pseudo-members and
-the controls chosen get their design matrix. Both passes may share the dates among
-threads (`threads`): every draw is seeded by its date, so the result does not depend on how
-many threads, or in what order they finish.
+alike. The main pass visits every date once: the unweighted balance sums, the placebo's
+draw (seeded per date, so that both passes draw the same pseudo-members), scoring and
+matching. The model's columns are never built for all of a date's eligible persons
+(nationally some 370,000 a date): the balance sums and the eligible persons' scores come
+from their parts (`column_sums`, `Logit.logit_of_rows`); only the rows fitted on, the
+pseudo-members and the controls chosen get their design matrix. Both passes may share the
+dates among threads (`threads`): every draw is seeded by its date, so the result does not
+depend on how many threads, or in what order they finish.
 """
 
 import threading
