@@ -25,7 +25,13 @@ from dagster_project.warehouse.engine import Warehouse
 
 NOMINALS, ALIASES = STAGED_TABLES["pnc_nominals.csv"], STAGED_TABLES["pnc_aliases.csv"]
 _FORENAMES, _SURNAMES = "forename_initials", "surname_initials"  # seen by one statement
-_CARRIED = ", ".join(f"n.{c}" for c in NOMINAL_ATTRIBUTES[1:])
+
+
+def _carried(table: str = "") -> str:
+    """The nominal's postcode, force and ethnicity, which every identity of its person carries."""
+    return ", ".join(f"{table}{column}" for column in NOMINAL_ATTRIBUTES[1:])
+
+
 _SEX = "CASE sex " + " ".join(f"WHEN '{pnc}' THEN '{ndtms}'"
                               for pnc, ndtms in PNC_SEX_TO_NDTMS.items()) + " END"
 
@@ -33,19 +39,19 @@ _SEX = "CASE sex " + " ".join(f"WHEN '{pnc}' THEN '{ndtms}'"
 # each (person, attributor) stays. NULLs fall in one partition, as pandas' duplicates do.
 _STATEMENT = f"""
 WITH nominal AS (
-    SELECT pncid, forenames, surname, dob, {_SEX} AS sex, line_number
+    SELECT pncid, forenames, surname, dob, {_SEX} AS sex, line_number, {_carried()}
     FROM {NOMINALS}
 ), stacked AS (
     SELECT pncid, forenames, surname, dob, sex, 'nominal' AS source, 0 AS source_order,
-           line_number
+           line_number, {_carried()}
     FROM nominal
     UNION ALL
     SELECT a.pncid, a.forenames, a.surname, COALESCE(a.dob, n.dob), n.sex, 'alias', 1,
-           a.line_number
+           a.line_number, {_carried("n.")}
     FROM {ALIASES} a JOIN nominal n ON n.pncid = a.pncid
 ), named AS (
     SELECT s.pncid, f.finitial, m.sinitial, s.dob, s.sex, f.second_initial, s.source,
-           s.source_order, s.line_number
+           s.source_order, s.line_number, {_carried("s.")}
     FROM stacked s
     LEFT JOIN {_FORENAMES} f ON f.forenames = s.forenames
     LEFT JOIN {_SURNAMES} m ON m.surname = s.surname
@@ -55,10 +61,10 @@ WITH nominal AS (
         ORDER BY source_order, line_number) AS nth
     FROM named
 )
-SELECT r.pncid, r.finitial, r.sinitial, r.dob, r.sex, r.second_initial, r.source, {_CARRIED}
-FROM ranked r JOIN {NOMINALS} n ON n.pncid = r.pncid
-WHERE r.nth = 1
-ORDER BY r.source_order, r.line_number
+SELECT pncid, finitial, sinitial, dob, sex, second_initial, source, {_carried()}
+FROM ranked
+WHERE nth = 1
+ORDER BY source_order, line_number
 """
 
 

@@ -51,6 +51,13 @@ from dagster_project.warehouse.writes import (
 )
 
 Partition = tuple[str, str | Sequence[str]]
+
+
+def _prepared(frames: Mapping[str, pd.DataFrame] | None) -> dict[str, pa.Table]:
+    """Frames a statement may name as tables, in the warehouse's column types."""
+    return {name: types.prepare(frame) for name, frame in (frames or {}).items()}
+
+
 def _shadow(name: str) -> str:
     """Where a table written in slices is loaded before it replaces `name`."""
     return f"{name}__loading"
@@ -232,9 +239,7 @@ class Warehouse:
                     self._write(conn, name, frame, None)
                     written[name] = frame.num_rows
                 for name in sliced:
-                    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {self._qualified(name)}")
-                    conn.exec_driver_sql(f"ALTER TABLE {self._qualified(_shadow(name))} "
-                                         f"RENAME TO {quote(name)}")
+                    self._swap_in(conn, name)
         except BaseException:
             for name in sliced:
                 self.drop_table(_shadow(name))
@@ -247,17 +252,21 @@ class Warehouse:
         comes into Python, whatever the table's size. `frames` as `query` takes them. One
         transaction: readers see the old table until the new one is whole. Its row count."""
         quote(name)
-        target, shadow = self._qualified(name), self._qualified(_shadow(name))
-        attached = {frame_name: types.prepare(frame)
-                    for frame_name, frame in (frames or {}).items()}
+        shadow = self._qualified(_shadow(name))
         with self._transaction() as conn:
             self._lock_table(conn, name)
-            with attached_frames(conn, self.backend, attached):
+            with attached_frames(conn, self.backend, _prepared(frames)):
                 conn.exec_driver_sql(f"DROP TABLE IF EXISTS {shadow}")
                 conn.exec_driver_sql(f"CREATE TABLE {shadow} AS {select.strip().rstrip(';')}")
-            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {target}")
-            conn.exec_driver_sql(f"ALTER TABLE {shadow} RENAME TO {quote(name)}")
-            return int(conn.exec_driver_sql(f"SELECT count(*) FROM {target}").scalar())
+            self._swap_in(conn, name)
+            return int(conn.exec_driver_sql(
+                f"SELECT count(*) FROM {self._qualified(name)}").scalar())
+
+    def _swap_in(self, conn: sa.Connection, name: str) -> None:
+        """The shadow of `name` becomes `name`, inside the caller's transaction."""
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {self._qualified(name)}")
+        conn.exec_driver_sql(f"ALTER TABLE {self._qualified(_shadow(name))} "
+                             f"RENAME TO {quote(name)}")
 
     def _load_shadow(self, name: str, rows: Iterable[pd.DataFrame | pa.Table]) -> int:
         """Slices into a new shadow table of `name`, each committed as it comes."""
@@ -338,8 +347,7 @@ class Warehouse:
         compiled, values = self._compiled(sql, params)
         conn = self._connect()
         try:
-            attached = {name: types.prepare(frame) for name, frame in (frames or {}).items()}
-            with attached_frames(conn, self.backend, attached):
+            with attached_frames(conn, self.backend, _prepared(frames)):
                 table = select_arrow(conn, self.backend, compiled, values)
         finally:
             conn.close()
