@@ -3,7 +3,7 @@
 Their names (`vocabulary.job_names`) and the groups they select (`vocabulary.groups`) are
 vocabulary; this module only assembles them.
 
-Exports `refresh_delivery_job`, `cohort_year_job`, `trends_job`, `defs`.
+Exports `refresh_delivery_job`, `cohort_year_job`, `trends_job`, `STEP_EXECUTOR`, `defs`.
 """
 
 import dagster as dg
@@ -34,4 +34,14 @@ trends_job = dg.define_asset_job(
     description="Every materialised cohort year's headline rows side by side.",
 )
 
-defs = dg.Definitions(jobs=[refresh_delivery_job, cohort_year_job, trends_job])
+# Each step in a process of its own (the UI, the daemon; the CLI runs in process), forked
+# from a server that has imported the code location once: spawned, every step imported
+# dagster, pandas, Splink and the definitions anew (3-4 s), and a refresh is some thirty
+# steps, most of them one after another.
+STEP_EXECUTOR = dg.multiprocess_executor.configured(
+    {"start_method": {"forkserver": {"preload_modules": ["dagster_project.definitions"]}}},
+    name="multiprocess_forkserver",
+)
+
+defs = dg.Definitions(jobs=[refresh_delivery_job, cohort_year_job, trends_job],
+                      executor=STEP_EXECUTOR)

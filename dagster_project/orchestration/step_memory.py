@@ -42,6 +42,17 @@ def _sample_forever() -> None:
         time.sleep(_INTERVAL_S)
 
 
+def _restart_in_child() -> None:
+    """A forked process (the forkserver's steps) has no sampler thread, only the flag that
+    one was started: start its own, with samples of its own."""
+    global _sampler, _lock
+    _lock, _sampler = threading.Lock(), None
+    _samples.clear()
+    start_sampling()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_restart_in_child)
+
+
 def start_sampling() -> None:
     """Start the sampler once per process (before any step starts: definitions import it)."""
     global _sampler
@@ -98,3 +109,5 @@ def step_memory_metadata() -> dict[str, int]:
 
 
 start_sampling()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_restart_in_child)
