@@ -1,8 +1,7 @@
 """Runs a suite of `Rule`s on a DataFrame with Great Expectations 1.x.
 
 Great Expectations is imported here, lazily, on the first suite run in a process: its import
-costs seconds and every Dagster step process would pay it at load time otherwise (the
-code location's forkserver imports it once for all steps: orchestration/jobs.py). One
+costs seconds and every Dagster step process would pay it at load time otherwise. One
 ephemeral context per process (nothing written to disk), analytics and progress bars off.
 
 Results are reduced to `Outcome`s holding counts and row positions only: GE's own result
