@@ -49,8 +49,6 @@ def _restart_in_child() -> None:
     _lock, _sampler = threading.Lock(), None
     _samples.clear()
     start_sampling()
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_restart_in_child)
 
 
 def start_sampling() -> None:
