@@ -23,7 +23,7 @@ from assets.trends import trends_assets
 defs = dg.Definitions(
     assets=[
         *reference_assets, landing, raw_delivery, staged_delivery, *linkage_assets,
-        treatment_journeys, comparison_pool, current_delivery, cohort_tables, outcome_table,
+        treatment_journeys, *comparison_pool, current_delivery, cohort_tables, outcome_table,
         comparison_tables, replication, linkage_sensitivity,
         *report_assets,
         *trends_assets,

@@ -1,7 +1,8 @@
 """The comparison group (METHOD.md §10): every PNC person's history once per delivery, then
 per cohort year the matched controls, the adjusted effect and the balance.
 
-Exports `comparison_pool`, `comparison_tables`.
+Exports `comparison_persons`, `comparison_histories`, `comparison_pool` (the two),
+`comparison_tables`.
 """
 
 import os
@@ -16,6 +17,7 @@ from dagster_project.comparison.pool import (
     PERSON_COLUMNS,
     pool_convictions,
     pool_custody,
+    pool_index,
     pool_persons,
 )
 from dagster_project.linkage.identities import ATTRIBUTOR
@@ -57,7 +59,9 @@ def comparison_threads() -> int:
     return int(value)
 
 
-@dg.multi_asset(
+@dg.asset(
+    group_name=POOL_GROUP,
+    kinds={"pandas"},
     ins={
         "staged_pnc_nominals": dg.AssetIn(metadata={"columns": ["pncid", "dob", "sex"]}),
         # only the columns the pool reads: nationally the variants alone are 4M rows
@@ -67,30 +71,44 @@ def comparison_threads() -> int:
                                                                    "match_probability"]}),
         "client_identities": dg.AssetIn(metadata={"columns": [*ATTRIBUTOR, "linkable"]}),
     },
-    # the offences and variants are read by the step itself, only the rows it needs (SQL):
-    # nationally the whole tables would be gigabytes of text
-    deps=["staged_pnc_offences", "pnc_identity_variants"],
+    # the variants are read by the step itself, only the rows it needs (SQL)
+    deps=["pnc_identity_variants"],
+)
+def comparison_persons(context: dg.AssetExecutionContext, settings: SettingsResource,
+                       warehouse: WarehouseResource, **inputs: pd.DataFrame) -> dg.Output:
+    """Every PNC person: a surrogate id (the rank of the PNCID, which is not kept), birth
+    month (not the date), sex, the pseudonym of the client it is linked to, whether an
+    ambiguous client might be it. Once per delivery and linkage rule."""
+    run_settings = settings.get()
+    persons = pool_persons(
+        inputs["staged_pnc_nominals"], inputs["client_links"], inputs["client_link_candidates"],
+        inputs["client_identities"],
+        variants_sharing_an_attributor(warehouse.warehouse(), inputs["client_identities"]),
+        run_settings,
+    )[PERSON_COLUMNS]
+    return dg.Output(persons, metadata=table_metadata(persons, **settings_metadata(run_settings)))
+
+
+@dg.multi_asset(
+    ins={"staged_pnc_nominals": dg.AssetIn(metadata={"columns": ["pncid"]})},
+    # the offences are read by the step itself, only the rows it needs (SQL): nationally
+    # the whole table would be gigabytes of text
+    deps=["staged_pnc_offences"],
     outs=table_outs(
         POOL_GROUP,
-        comparison_persons="Every PNC person: a surrogate id (the rank of the PNCID, which is "
-        "not kept), birth month (not the date), sex, the pseudonym of the client it is "
-        "linked to, whether an ambiguous client might be it.",
         comparison_convictions="Every conviction of every PNC person as day numbers: counted "
         "(§2) or not, offence group, force.",
         comparison_custody="Merged custody spells [start, end) of every PNC person (§4).",
     ),
 )
-def comparison_pool(context: dg.AssetExecutionContext, settings: SettingsResource,
-                    warehouse: WarehouseResource, **inputs: pd.DataFrame):
-    """What the comparison needs of the whole PNC, once per delivery (and linkage rule): the
-    persons at once, their convictions a slice of persons at a time (written as they come),
-    the custody spells from the custodial disposals alone."""
+def comparison_histories(context: dg.AssetExecutionContext, settings: SettingsResource,
+                         warehouse: WarehouseResource, staged_pnc_nominals: pd.DataFrame):
+    """What the comparison needs of every PNC person's record, once per delivery: the
+    convictions a slice of persons at a time (written as they come), the custody spells from
+    the custodial disposals alone. Keyed by the persons' surrogate id, which the nominals
+    alone fix (`pool_index`), so that this step needs no linkage and runs beside it."""
     run_settings, wh = settings.get(), warehouse.warehouse()
-    persons = pool_persons(
-        inputs["staged_pnc_nominals"], inputs["client_links"], inputs["client_link_candidates"],
-        inputs["client_identities"],
-        variants_sharing_an_attributor(wh, inputs["client_identities"]), run_settings,
-    )
+    persons = pool_index(staged_pnc_nominals)
     staged = table_clause("staged_pnc_offences", *_OFFENCE_COLUMNS)
     custody = pool_custody(wh.query(sa.select(*(staged.c[c] for c in _OFFENCE_COLUMNS))
                                     .where(staged.c.disposal == "CUS")), persons)
@@ -108,13 +126,14 @@ def comparison_pool(context: dg.AssetExecutionContext, settings: SettingsResourc
             yield pool_convictions(offences, part, run_settings)
 
     written = wh.write_tables({"comparison_convictions": conviction_slices()})
-    tables = {"comparison_persons": persons[PERSON_COLUMNS], "comparison_custody": custody}
-    for name, table in tables.items():
-        yield dg.Output(table, output_name=name,
-                        metadata=table_metadata(table, **settings_metadata(run_settings)))
+    provenance = settings_metadata(run_settings)
+    yield dg.Output(custody, output_name="comparison_custody",
+                    metadata=table_metadata(custody, **provenance))
     yield dg.Output(None, output_name="comparison_convictions", metadata=written_table_metadata(
-        wh, "comparison_convictions", written["comparison_convictions"],
-        **settings_metadata(run_settings)))
+        wh, "comparison_convictions", written["comparison_convictions"], **provenance))
+
+
+comparison_pool = [comparison_persons, comparison_histories]
 
 
 @dg.multi_asset(

@@ -32,7 +32,7 @@ from dagster_project.warehouse.engine import Warehouse
 
 DELIVERY_ASSETS = [
     *reference_assets, raw_delivery, staged_delivery, *linkage_assets, treatment_journeys,
-    comparison_pool,
+    *comparison_pool,
 ]
 _TABLES = sorted({table_name(key) for a in DELIVERY_ASSETS for key in a.keys})
 

@@ -14,7 +14,6 @@ the peak memory printed per step is that step's own; wall times come from the ev
 
 import argparse
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -25,15 +24,17 @@ from dagster_project.vocabulary.job_names import COHORT_YEAR_JOB, REFRESH_JOB
 PARTITION_TAG = "dagster/partition"
 
 
-def _step_table(instance, run_id: str) -> list[tuple[str, float, int | None]]:
-    """Wall time of every step of a run (STEP_START → STEP_SUCCESS) and the step process's
-    peak memory, which every asset records as `peak_memory_mb` metadata (or, run in
-    process, how far memory rose during the step: `peak_memory_increase_mb`)."""
+def _step_table(instance, run_id: str) -> list[tuple[str, float, float, int | None]]:
+    """When every step of a run started (seconds after the run's first event), its wall time
+    (STEP_START → STEP_SUCCESS) and the step process's peak memory, which every asset
+    records as `peak_memory_mb` metadata (or, run in process, how far memory rose during the
+    step: `peak_memory_increase_mb`). The start shows which steps ran side by side."""
     import dagster as dg
 
-    started, peak, rows = {}, {}, []
+    started, peak, rows, first = {}, {}, [], None
     for record in instance.get_records_for_run(run_id).records:
         event = record.event_log_entry
+        first = event.timestamp if first is None else first
         if not event.is_dagster_event:
             continue
         kind = event.dagster_event.event_type
@@ -48,13 +49,15 @@ def _step_table(instance, run_id: str) -> list[tuple[str, float, int | None]]:
             if value is not None:
                 peak[event.step_key] = max(peak.get(event.step_key, 0), value.value)
         elif kind in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE):
-            seconds = event.timestamp - started.get(event.step_key, 0)
-            rows.append((event.step_key, seconds, peak.get(event.step_key)))
+            start = started.get(event.step_key, event.timestamp)
+            rows.append((event.step_key, start - first, event.timestamp - start,
+                         peak.get(event.step_key)))
     return rows
 
 
-def _run(job_name: str, instance, **kwargs) -> float | None:
-    """Run a job; its wall time in seconds, or None when it failed."""
+def _run(job_name: str, instance, **kwargs) -> tuple[float | None, float]:
+    """Run a job; its wall time in seconds (None when it failed) and its largest step's
+    peak memory in MB."""
     import dagster as dg
 
     job = _definitions().resolve_job_def(job_name)
@@ -66,10 +69,13 @@ def _run(job_name: str, instance, **kwargs) -> float | None:
     elapsed = time.perf_counter() - started
     print(f"\n{job.name} {kwargs.get('tags', {}).get(PARTITION_TAG, '')}: "
           f"{'succeeded' if result.success else 'FAILED'} in {elapsed:.1f} s")
-    for step, seconds, peak_mb in _step_table(instance, result.run_id):
+    print(f"  {'step':<30} {'starts':>8} {'takes':>9}  peak")
+    largest = 0.0
+    for step, start, seconds, peak_mb in _step_table(instance, result.run_id):
         memory = f"{peak_mb / 1024:6.2f} GB" if peak_mb else ""
-        print(f"  {step:<30} {seconds:7.1f} s  {memory}")
-    return elapsed if result.success else None
+        print(f"  {step:<30} {start:7.1f}s {seconds:7.1f} s  {memory}")
+        largest = max(largest, peak_mb or 0.0)
+    return (elapsed if result.success else None), largest
 
 
 def _year_before(cohort_year: str) -> str:
@@ -130,22 +136,26 @@ def main() -> int:
         else args.second_cohort_year
     started = time.perf_counter()
     with dg.DagsterInstance.get() as instance:
-        first = None
-        refresh = _run(REFRESH_JOB, instance)
-        if refresh is not None:
-            first = _run(COHORT_YEAR_JOB, instance, tags={PARTITION_TAG: args.cohort_year})
-        ok = first is not None
+        runs = [_run(REFRESH_JOB, instance)]
+        if runs[-1][0] is not None:
+            runs.append(_run(COHORT_YEAR_JOB, instance, tags={PARTITION_TAG: args.cohort_year}))
+        ok = len(runs) == 2 and runs[-1][0] is not None
+        if ok:
+            refresh, first = runs[0][0], runs[1][0]
+            print(f"\nrefresh + cohort year {args.cohort_year}: {refresh + first:.1f} s")
         if ok and second:
-            further = _run(COHORT_YEAR_JOB, instance, tags={PARTITION_TAG: second})
+            runs.append(_run(COHORT_YEAR_JOB, instance, tags={PARTITION_TAG: second}))
+            further = runs[-1][0]
             ok = further is not None
             if ok:
                 print(f"\nsecond cohort year {second}: {further:.1f} s = "
                       f"{further / first:.0%} of the first cohort year ({first:.1f} s), "
                       f"{further / (refresh + first):.0%} of refresh + first year "
                       f"({refresh + first:.1f} s)")
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2
+    # the steps are the forkserver's children, not this process's: their own records
+    largest = max(peak for _, peak in runs)
     print(f"\nend to end: {time.perf_counter() - started:.1f} s; "
-          f"peak memory of the largest step process {children:.2f} GB (scratch {scratch})")
+          f"peak memory of the largest step process {largest / 1024:.2f} GB (scratch {scratch})")
     return 0 if ok else 1
 
 

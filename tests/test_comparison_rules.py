@@ -242,3 +242,21 @@ def test_the_pool_keeps_no_pncid_nor_date_of_birth_and_is_the_same_in_any_row_or
         pd.testing.assert_frame_equal(
             shuffled[name].sort_values(list(table.columns), ignore_index=True),
             table.sort_values(list(table.columns), ignore_index=True), check_dtype=False)
+
+
+def test_the_histories_surrogate_ids_are_the_persons_whatever_the_nominals_order():
+    # the convictions and custody are made from the nominals' PNCIDs alone, beside the
+    # linkage; the persons after it: the same person must get the same pid in both
+    from dagster_project.comparison.pool import pool_index, pool_persons
+    from dagster_project.settings import Settings
+
+    nominals, _, links, candidates = _pool_inputs()
+    # a person with two nominal rows, and PNCIDs whose text and number orders differ
+    nominals = pd.concat([nominals, nominals.iloc[[2]].assign(sex="F"),
+                          nominals.iloc[[0]].assign(pncid="10/0A")], ignore_index=True)
+    persons = pool_persons(nominals, links, candidates, None, None,
+                           Settings(linkage_method="probabilistic"))
+    index = pool_index(nominals[["pncid"]].iloc[[5, 3, 1, 4, 0, 2]])
+    assert index["pid"].tolist() == list(range(5))
+    assert index.merge(persons[["pid", "pncid"]], on="pncid", suffixes=("", "_persons")).pipe(
+        lambda both: len(both) == 5 and both["pid"].eq(both["pid_persons"]).all())

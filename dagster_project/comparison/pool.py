@@ -1,6 +1,6 @@
 """What the comparison needs of every PNC person, computed once per delivery (METHOD.md §10).
 
-Exports `pool_tables`, `pool_persons`, `pool_convictions`, `pool_custody`,
+Exports `pool_tables`, `pool_index`, `pool_persons`, `pool_convictions`, `pool_custody`,
 `PERSON_COLUMNS`, `CONVICTION_COLUMNS`, `CUSTODY_COLUMNS`.
 
 Persons get a dense integer id (`pid`, the row of `comparison_persons`), so that everything
@@ -65,11 +65,26 @@ def pool_tables(nominals: pd.DataFrame, offences: pd.DataFrame, links: pd.DataFr
     spells [start, end)), all at once: the parts below, which a large delivery runs on
     slices of persons."""
     persons = pool_persons(nominals, links, candidates, clients, variants, settings)
+    index = pool_index(nominals)
     return {
         "comparison_persons": persons[PERSON_COLUMNS],
-        "comparison_convictions": pool_convictions(offences, persons, settings),
-        "comparison_custody": pool_custody(offences, persons),
+        "comparison_convictions": pool_convictions(offences, index, settings),
+        "comparison_custody": pool_custody(offences, index),
     }
+
+
+def _distinct_persons(nominals: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    persons = nominals[columns].assign(pncid=lambda d: d["pncid"].astype(str))
+    return persons.drop_duplicates("pncid").sort_values("pncid", ignore_index=True)
+
+
+def pool_index(nominals: pd.DataFrame) -> pd.DataFrame:
+    """`pid` and the `pncid` it stands for, from the nominals alone: the convictions and
+    custody need no linkage, so they are made while the linkage runs, and their `pid` is
+    the one `pool_persons` gives."""
+    pncids = _distinct_persons(nominals, ["pncid"])["pncid"]
+    return pd.DataFrame({"pid": np.arange(len(pncids), dtype=np.int64),
+                         "pncid": pncids.to_numpy()})
 
 
 def pool_persons(nominals: pd.DataFrame, links: pd.DataFrame, candidates: pd.DataFrame,
@@ -77,8 +92,7 @@ def pool_persons(nominals: pd.DataFrame, links: pd.DataFrame, candidates: pd.Dat
                  ) -> pd.DataFrame:
     """`PERSON_COLUMNS` in `pid` order, and the `pncid` each `pid` stands for (for the joins
     that follow; it is never stored)."""
-    persons = nominals[["pncid", "dob", "sex"]].assign(pncid=lambda d: d["pncid"].astype(str))
-    persons = persons.drop_duplicates("pncid").sort_values("pncid", ignore_index=True)
+    persons = _distinct_persons(nominals, ["pncid", "dob", "sex"])
     matched = links[links["link_status"] == MATCHED]
     linked = pd.Series(matched["person_key"].to_numpy(), index=matched["pncid"].astype(str))
     ambiguous = _ambiguous_candidates(links, candidates, clients, variants, settings)
