@@ -91,6 +91,9 @@ def comparison_persons(context: dg.AssetExecutionContext, settings: SettingsReso
 
 @dg.multi_asset(
     ins={"staged_pnc_nominals": dg.AssetIn(metadata={"columns": ["pncid"]})},
+    # it needs no linkage and the refresh does not wait for it until the end: it takes a
+    # free process after the steps that lead to the linkage model, not before them
+    op_tags={"dagster/priority": "-1"},
     # the offences are read by the step itself, only the rows it needs (SQL): nationally
     # the whole table would be gigabytes of text
     deps=["staged_pnc_offences"],
