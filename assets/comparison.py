@@ -73,6 +73,8 @@ def comparison_threads() -> int:
     },
     # the variants are read by the step itself, only the rows it needs (SQL)
     deps=["pnc_identity_variants"],
+    # nothing of the refresh reads it: the linked offences and their checks go first
+    op_tags={"dagster/priority": "-1"},
 )
 def comparison_persons(context: dg.AssetExecutionContext, settings: SettingsResource,
                        warehouse: WarehouseResource, **inputs: pd.DataFrame) -> dg.Output:
