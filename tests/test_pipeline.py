@@ -42,6 +42,24 @@ def test_definitions_load():
     assert defs.resolve_job_def("refresh_delivery") is not None
 
 
+def test_the_comparison_pool_histories_need_no_linkage_and_yield_to_it():
+    # they run beside the linkage model only while nothing upstream of them is linkage
+    from dagster_project.definitions import defs
+    from dagster_project.vocabulary.groups import LINKAGE_GROUP
+
+    graph = defs.resolve_asset_graph()
+    convictions = dg.AssetKey("comparison_convictions")
+    upstream = graph.upstream_key_iterator(convictions)
+    assert not {k for k in upstream if graph.get(k).group_name == LINKAGE_GROUP}
+    persons = graph.get(dg.AssetKey("comparison_persons"))
+    assert dg.AssetKey("client_links") in persons.parent_keys
+    job = defs.resolve_job_def("refresh_delivery")
+    priority = {n.name: int(n.definition.tags.get("dagster/priority", 0))
+                for n in job.graph.node_dict.values()}
+    assert priority["comparison_histories"] < priority["client_link_candidates"]
+    assert priority["comparison_persons"] < priority["linked_offences"]
+
+
 def test_refresh_materialises_and_accounts_for_every_row(data_dir, tiny_delivery):
     shutil.copytree(tiny_delivery, data_dir / "landing" / tiny_delivery.name)
     with dg.instance_for_test() as instance:
