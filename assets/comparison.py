@@ -76,8 +76,8 @@ def comparison_threads() -> int:
     # nothing of the refresh reads it: the linked offences and their checks go first
     op_tags={"dagster/priority": "-1"},
 )
-def comparison_persons(context: dg.AssetExecutionContext, settings: SettingsResource,
-                       warehouse: WarehouseResource, **inputs: pd.DataFrame) -> dg.Output:
+def comparison_persons(settings: SettingsResource, warehouse: WarehouseResource,
+                       **inputs: pd.DataFrame) -> dg.Output:
     """Every PNC person: a surrogate id (the rank of the PNCID, which is not kept), birth
     month (not the date), sex, the pseudonym of the client it is linked to, whether an
     ambiguous client might be it. Once per delivery and linkage rule."""
@@ -106,8 +106,8 @@ def comparison_persons(context: dg.AssetExecutionContext, settings: SettingsReso
         comparison_custody="Merged custody spells [start, end) of every PNC person (§4).",
     ),
 )
-def comparison_histories(context: dg.AssetExecutionContext, settings: SettingsResource,
-                         warehouse: WarehouseResource, staged_pnc_nominals: pd.DataFrame):
+def comparison_histories(settings: SettingsResource, warehouse: WarehouseResource,
+                         staged_pnc_nominals: pd.DataFrame):
     """What the comparison needs of every PNC person's record, once per delivery: the
     convictions a slice of persons at a time (written as they come), the custody spells from
     the custodial disposals alone. Keyed by the persons' surrogate id, which the nominals

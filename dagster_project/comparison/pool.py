@@ -65,11 +65,10 @@ def pool_tables(nominals: pd.DataFrame, offences: pd.DataFrame, links: pd.DataFr
     spells [start, end)), all at once: the parts below, which a large delivery runs on
     slices of persons."""
     persons = pool_persons(nominals, links, candidates, clients, variants, settings)
-    index = pool_index(nominals)
     return {
         "comparison_persons": persons[PERSON_COLUMNS],
-        "comparison_convictions": pool_convictions(offences, index, settings),
-        "comparison_custody": pool_custody(offences, index),
+        "comparison_convictions": pool_convictions(offences, persons, settings),
+        "comparison_custody": pool_custody(offences, persons),
     }
 
 
