@@ -44,26 +44,13 @@ def _exact(column: str, tf: bool = False) -> cll.ExactMatchLevel:
 # The initials' term-frequency u is not Splink's national count alone: rare initials may
 # gather where people of one origin live, so the u of the strangers that come close to a
 # client is their frequency among neighbours; term_frequencies.py estimates it from the
-# delivery's PNC nominals and gives it to the scoring linker.
-#
-# A floor on that u remains, and it is NOT estimated from the delivery (open, issue 10).
-# It was first argued from initials gathering by postcode, but on the default world they
-# do not (term_frequencies.py). What it does, measured on that world (national, seed 7,
-# adult 2006-07 starters, benchmarks/bench_linkage.py --save-pairs): without it, the
-# client-level EM (posterior.py) settles where strangers in the client's postcode with
-# rare initials and another date of birth count as matches: m of "date of birth: all
-# other" climbs from 0.0004 to 0.011 and of "within a year" from 0.0023 to 0.0040, such
-# pairs score 0.10-0.14 while 0-3% are right, no-record clients left `absent` fall from
-# 80% to 71%, the ambiguous share rises from 0.43 to 0.54 of the NTA rule's, and the
-# per-person calibration gap reaches -8.8 points (0.2-0.8). The floor keeps EM out of that
-# fixed point; the fix it stands for is an estimate of the date-of-birth slips' m that
-# such strangers cannot feed. Measured again (2026-12-06, demo scale, seed 7, every profile):
-# without the floor the ambiguous share rises (default 0.37 -> 0.46 of the NTA rule's,
-# sparse 0.65 -> 0.81) and no-record clients absent fall 8-13 points, but the calibration gap
-# of the 0.05-0.2 band narrows (sparse +8.0 -> +3.4, mobile +8.2 -> +5.0 points); against
-# the truth, the client-level EM with the floor puts m of "elsewhere, offended around the
-# treatment" at 0.005 where true pairs (one per client) show 0.03: the floor costs movers.
-INITIAL_MINIMUM_U = 0.03
+# delivery's PNC nominals and gives it to the scoring linker. There is no floor on it.
+# A fixed floor of 0.03 stood here until 2026-12-07, the one parameter not from the
+# delivery: without it the client-level EM settled where strangers with rare initials and
+# another date of birth counted as matches. The cause was a PNC person's aliases each
+# counting as a full chance of agreement; since a person's identities are a mixture
+# (posterior.py) EM no longer drifts without the floor, and with the floor the weak area
+# levels' probabilities fell 5-9 points short of the truth (national, seed 7: see README).
 
 # Starting values only: every m is trained by EM on the delivery (probabilistic.py), u by
 # random sampling. The starting values say no more than "agreement is likely for the same
@@ -75,7 +62,7 @@ def _first_initial() -> cl.CustomComparison:
     return cl.CustomComparison(output_column_name="first_initial", comparison_levels=[
         cll.NullLevel("first_initial"),
         _exact("first_initial", tf=True).configure(
-            m_probability=_START_M["exact"], tf_minimum_u_value=INITIAL_MINIMUM_U),
+            m_probability=_START_M["exact"]),
         # known by the middle name: one side's first initial is the other's second forename
         cll.CustomLevel(_SECOND_FORENAME, "the other side's second forename").configure(
             m_probability=_START_M["second"]),
@@ -90,7 +77,7 @@ def _surname_initial() -> cl.CustomComparison:
     return cl.CustomComparison(output_column_name="surname_initial", comparison_levels=[
         cll.NullLevel("surname_initial"),
         _exact("surname_initial", tf=True).configure(
-            m_probability=_START_M["exact"], tf_minimum_u_value=INITIAL_MINIMUM_U),
+            m_probability=_START_M["exact"]),
         # women change surnames on marriage, and the PNC need not know the new one
         cll.CustomLevel("sex_l = '2' AND sex_r = '2'", "different, both women").configure(
             m_probability=_START_M["woman"]),

@@ -181,7 +181,8 @@ def build_features(
     offences: Rows,
 ) -> tuple[str, str]:
     """Create the tables `CLIENT_FEATURES` (linkable clients only), `VARIANT_FEATURES` and
-    `VARIANT_PERSONS` (each variant's `pncid` by `unique_id`).
+    `VARIANT_PERSONS` (each variant's `pncid`, `source` and its person's number of alias
+    identities, `aliases`, by `unique_id`).
 
     `clients` from `client_identities`, `variants` from `pnc_identity_variants` (whose
     nominal rows give each person's postcode and force), `offences` the staged offences
@@ -206,7 +207,8 @@ def build_features(
     _client_features(con, first_year)
     _variant_features(con, first_year)
     con.execute(f"CREATE OR REPLACE TABLE {VARIANT_PERSONS} AS "
-                "SELECT unique_id, pncid FROM _variants")
+                "SELECT unique_id, pncid, source, count(*) FILTER (WHERE source = 'alias') "
+                "OVER (PARTITION BY pncid) AS aliases FROM _variants")
     con.execute("DROP VIEW _nominals")
     for view in ("_clients", "_ethnicity_codes"):
         con.unregister(view)

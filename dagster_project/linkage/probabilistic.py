@@ -28,7 +28,6 @@ from splink import DuckDBAPI, Linker
 from splink.internals.exceptions import EMTrainingException  # not re-exported by Splink 5
 
 from dagster_project.linkage.comparisons import (
-    INITIAL_MINIMUM_U,
     PRIOR_RULE,
     PRIOR_RULE_RECALL,
     TRAINING_BLOCKING_RULES,
@@ -183,7 +182,7 @@ def _scored_variant_pairs(con, db_api, client_table, variant_table, model, absen
                    pow(2.0, match_weight - {log2_prior_odds}) AS bayes_factor, {weights}
             FROM {predictions.physical_name}
         )
-        SELECT pairs.*, persons.pncid
+        SELECT pairs.*, persons.pncid, persons.source, persons.aliases
         FROM pairs JOIN {VARIANT_PERSONS} persons ON persons.unique_id = pairs.variant
         ORDER BY client, variant
     """).df(), model)
@@ -221,10 +220,11 @@ def score_pairs(
     finally:
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
-    scored, share, m = client_level_em(pairs, _m_by_gamma(model),
-                                       int(clients["linkable"].sum()), persons)
+    scored, share, m, alias_share = client_level_em(
+        pairs, _m_by_gamma(model), int(clients["linkable"].sum()), persons)
     model = _set_m(model, m)
     model["client_level"] = {"share_of_clients_with_a_record": share,
+                             "share_of_links_through_an_alias": alias_share,
                              "pnc_persons": persons, "em_sessions": sessions,
                              "same_age_area_u": same_age,
                              "initial_u": model.pop("initial_u")}
@@ -284,9 +284,8 @@ def model_parameters_markdown(model: dict) -> str:
         raised = {v: pair for v, pair in values.items() if pair[1] > pair[0] * 1.05}
         lines.append(
             f"- u of agreeing on {column} = v: the larger of v's national frequency and its"
-            f" frequency among same-postcode PNC nominals (term_frequencies.py), and no less"
-            f" than {INITIAL_MINIMUM_U} (a floor not estimated from the delivery:"
-            f" comparisons.py); raised above the national frequency by the neighbours for "
+            f" frequency among same-postcode PNC nominals (term_frequencies.py); raised"
+            f" above the national frequency by the neighbours for "
             f"{len(raised)} of {len(values)} values"
             + (": " + ", ".join(f"{v} {n:.4f}→{u:.4f}" for v, (n, u) in sorted(
                 raised.items(), key=lambda item: item[1][1] / item[1][0], reverse=True)[:5])
@@ -296,6 +295,10 @@ def model_parameters_markdown(model: dict) -> str:
             f"- share of clients with a PNC record: {level['share_of_clients_with_a_record']:.3f},"
             f" the fixed point of the client-level posterior over {level['pnc_persons']:,}"
             " PNC persons")
+        lines.append(
+            f"- share of links made through an alias identity (α): "
+            f"{level['share_of_links_through_an_alias']:.3g}, from the same EM; a person's "
+            "alias identities share it, the nominal keeps the rest (posterior.py)")
     return "\n".join(lines)
 
 

@@ -17,12 +17,12 @@ two are alike and the national count stands. Pairs of nominals born on the same 
 left out of the local count: unconsolidated records of one person (the same person twice)
 would pass for neighbours sharing initials. Everything is counted on the delivery itself.
 
-A fixed floor on u (0.03, comparisons.py) had been tuned on the synthetic default world on
-the belief that rare initials gather there; it still applies, for another reason given
-there. Measured on that world (national, seed 7,
-3.28M nominals), they do not: local/national is 0.98-1.02 for every first and every
-surname initial, and 1.00 for pairs of initials rarer than 0.05% (1.02 with same-day pairs
-counted), so there the estimate leaves Splink's frequencies as they are.
+A fixed floor on u (0.03) had been tuned on the synthetic default world on the belief that
+rare initials gather there; it was removed on 2026-12-07 (comparisons.py). Measured on that
+world (national, seed 7, 3.28M nominals), they do not gather: local/national is 0.98-1.02
+for every first and every surname initial, and 1.00 for pairs of initials rarer than 0.05%
+(1.02 with same-day pairs counted), so there the estimate leaves Splink's frequencies as
+they are.
 """
 
 import duckdb
