@@ -47,10 +47,10 @@ def _exact(column: str, tf: bool = False) -> cll.ExactMatchLevel:
 # delivery's PNC nominals and gives it to the scoring linker. There is no floor on it.
 # A fixed floor of 0.03 stood here until 2026-12-07, the one parameter not from the
 # delivery: without it the client-level EM settled where strangers with rare initials and
-# another date of birth counted as matches. The cause was a PNC person's aliases each
-# counting as a full chance of agreement; since a person's identities are a mixture
-# (posterior.py) EM no longer drifts without the floor, and with the floor the weak area
-# levels' probabilities fell 5-9 points short of the truth (national, seed 7: see README).
+# another date of birth counted as matches. Since a PNC person's identities count as one
+# mixture (posterior.py), not each as a full chance of agreement, EM no longer drifts
+# without the floor, and with it the pairs of weak evidence fell 6-9 points short of
+# their probabilities (national, seed 7: README).
 
 # Starting values only: every m is trained by EM on the delivery (probabilistic.py), u by
 # random sampling. The starting values say no more than "agreement is likely for the same

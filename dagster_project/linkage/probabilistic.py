@@ -198,7 +198,7 @@ def score_pairs(
 ) -> tuple[pd.DataFrame, dict]:
     """Per (client row position, PNC person) with a posterior at or above the floor:
     `client`, `pncid`, `match_probability` (with `with_levels`, also the comparison levels
-    of the person's best variant, `gamma_<comparison>`, to study the model); and the
+    of the person's likeliest variant, `gamma_<comparison>`, to study the model); and the
     trained model as a dict. `variants` and `offences` as `build_features` takes them: a
     DataFrame, or Arrow slices streamed from the warehouse."""
     spill = Path(tempfile.mkdtemp(prefix="reconviction-duckdb-"))
