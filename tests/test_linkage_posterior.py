@@ -104,7 +104,7 @@ def _with_aliases(rng, pairs: pd.DataFrame, through_alias: float) -> pd.DataFram
     persons = pairs.assign(aliases=rng.choice([0, 1, 2, 5], len(pairs), p=[.5, .2, .2, .1]))
     rows = persons.loc[persons.index.repeat(persons["aliases"] + 1)].reset_index(drop=True)
     rows["identity"] = rows.groupby(["client", "pncid"]).cumcount()
-    rows["source"] = np.where(rows["identity"].eq(0), "nominal", "alias")
+    rows["is_alias"] = rows["identity"].gt(0)
     by_alias = rng.random(len(persons)) < through_alias
     taken = np.where(by_alias & (persons["aliases"] > 0),
                      1 + rng.integers(0, 5, len(persons)) % np.maximum(persons["aliases"], 1), 0)

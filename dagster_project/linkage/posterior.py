@@ -70,20 +70,17 @@ def _posteriors(client: np.ndarray, factor: np.ndarray, n_linkable: int, pnc_per
     return weight * factor / (1.0 - share + weight * sums[client]), share
 
 
-def _identity_weights(pairs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _identity_weights(pairs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Each variant's chance of being the identity the client's record was taken from, given
     the client is its person, as `base + α·slope`: the nominal 1 − α, each of the person's
-    alias identities α / aliases, a nominal without aliases 1. Also whether each row's
-    person has aliases. Without `source` and `aliases` columns every row is a nominal
-    alone."""
-    if "source" not in pairs:
-        return np.ones(len(pairs)), np.zeros(len(pairs)), np.zeros(len(pairs), dtype=bool)
-    is_alias = pairs["source"].eq("alias").to_numpy()
+    alias identities α / aliases, a nominal without aliases 1 (slope 0). Without
+    `is_alias` and `aliases` columns every row is a nominal alone."""
+    if "is_alias" not in pairs:
+        return np.ones(len(pairs)), np.zeros(len(pairs))
+    is_alias = pairs["is_alias"].to_numpy(dtype=bool)
     aliases = pairs["aliases"].to_numpy(dtype="float64")
-    has_aliases = aliases > 0
-    base = np.where(is_alias, 0.0, 1.0)
-    slope = np.where(is_alias, 1.0 / np.maximum(aliases, 1.0), np.where(has_aliases, -1.0, 0.0))
-    return base, slope, has_aliases
+    slope = np.where(is_alias, 1.0 / np.maximum(aliases, 1.0), np.where(aliases > 0, -1.0, 0.0))
+    return np.where(is_alias, 0.0, 1.0), slope
 
 
 def client_level_em(
@@ -96,9 +93,9 @@ def client_level_em(
 
     `pairs`: one row per scored (client, variant): `client` (row position), `pncid`,
     `bayes_factor` (Splink's, under `m`), for each comparison of `m` a column `gamma_<name>`
-    (its level: -1 null, 0 the last level, ...), and `source` ('nominal'/'alias') and
-    `aliases` (the person's number of alias identities). `m[name][gamma]` is the m
-    probability of each level. Returns (`client`, `pncid`, the levels of the person's
+    (its level: -1 null, 0 the last level, ...), `is_alias` (the variant is an alias, not
+    the nominal) and `aliases` (the person's number of alias identities). `m[name][gamma]`
+    is the m probability of each level. Returns (`client`, `pncid`, the levels of the person's
     likeliest variant, `match_probability`) per person, π, m in the same layout, and α,
     the share of true links made through an alias.
 
@@ -116,8 +113,9 @@ def client_level_em(
     # gamma + 1 indexes a level's value with a 0 (no change) in front for the null level
     slots = {name: pairs[f"gamma_{name}"].to_numpy(dtype=np.int64) + 1 for name in m}
     start = {name: np.asarray(values, dtype="float64") for name, values in m.items()}
-    base, slope, with_aliases = _identity_weights(pairs)
-    is_alias = slope > 0
+    base, slope = _identity_weights(pairs)
+    # rows of persons with aliases (slope ≠ 0), and of those the aliases (slope > 0)
+    with_aliases, is_alias = slope != 0, slope > 0
 
     def e_step(m_now, share, alias_share):
         log_factor = log_base.copy()
@@ -139,10 +137,11 @@ def client_level_em(
         updated = {name: _m_step(slot, weight, len(current[name]))
                    for name, slot in slots.items()}
         moved = max(np.abs(updated[name] - current[name]).max() for name in current)
-        if weight[with_aliases].sum() > 0:
+        weight_with_aliases = weight[with_aliases].sum()
+        if weight_with_aliases > 0:
             # floored like m: a route no link took yet is rare, not impossible
-            new_share = min(max(float(weight[is_alias].sum() / weight[with_aliases].sum()),
-                                M_FLOOR), 1.0 - M_FLOOR)
+            new_share = min(max(float(weight[is_alias].sum() / weight_with_aliases), M_FLOOR),
+                            1.0 - M_FLOOR)
             moved, alias_share = max(moved, abs(new_share - alias_share)), new_share
         current = updated
         if moved < M_TOLERANCE:

@@ -182,7 +182,7 @@ def _scored_variant_pairs(con, db_api, client_table, variant_table, model, absen
                    pow(2.0, match_weight - {log2_prior_odds}) AS bayes_factor, {weights}
             FROM {predictions.physical_name}
         )
-        SELECT pairs.*, persons.pncid, persons.source, persons.aliases
+        SELECT pairs.*, persons.pncid, persons.source = 'alias' AS is_alias, persons.aliases
         FROM pairs JOIN {VARIANT_PERSONS} persons ON persons.unique_id = pairs.variant
         ORDER BY client, variant
     """).df(), model)
