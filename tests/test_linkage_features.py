@@ -5,6 +5,7 @@ only up to a fixed year."""
 import duckdb
 import pandas as pd
 
+from dagster_project.linkage.comparisons import area_levels
 from dagster_project.linkage.features import CLIENT_FEATURES, VARIANT_FEATURES, build_features
 
 
@@ -74,3 +75,44 @@ def test_a_client_without_postcode_is_placed_by_its_drug_action_team():
 def test_clients_without_a_dat_column_keep_their_postcode_force():
     client, _ = _features("2006-06-01")
     assert client  # no `dat` column in `_features`: the postcode alone places the client
+
+
+def test_a_client_without_postcode_is_compared_on_its_drug_action_team():
+    """A PNC person is placed in the DAT most clients of its postcode record; a client whose
+    postcode is missing then agrees with it on that DAT, an area narrower than the force,
+    and with a person of another DAT in the same force only on the force."""
+    clients = pd.DataFrame({
+        "finitial": ["A", "B", "C", "D", "E"], "sinitial": ["B"] * 5,
+        "dob": [pd.Timestamp("1980-01-01")] * 5, "sex": ["1"] * 5, "linkable": [True] * 5,
+        # P1 lies in D1 (two clients against one), P2 in D2; client D has no postcode
+        "pc": ["P1", "P1", "P2", None, "P1"], "dat": ["D1", "D1", "D2", "D1", "D2"],
+        "ethnic": ["A"] * 5,
+        "first_triaged": [pd.Timestamp("2006-06-01")] * 5,
+        "last_triaged": [pd.Timestamp("2006-06-01")] * 5,
+    })
+    variants = pd.DataFrame({
+        "pncid": ["X", "Y", "Z"], "finitial": ["C", "D", "F"], "sinitial": ["E", "F", "G"],
+        "second_initial": [pd.NA] * 3, "dob": pd.to_datetime(["1970-01-01"] * 3),
+        "sex": ["1"] * 3, "source": ["nominal"] * 3, "postcode": ["P1", "P2", None],
+        "force": ["01", "01", "01"], "ethnicity": ["W1"] * 3,
+    })
+    offences = pd.DataFrame({"pncid": ["X"], "offence_start": [pd.Timestamp("2000-01-01")],
+                             "force": ["01"]})
+    con = duckdb.connect()
+    build_features(con, clients, variants, offences)
+    dats = con.sql(f"SELECT dat FROM {VARIANT_FEATURES} ORDER BY unique_id").fetchall()
+    assert [dat for (dat,) in dats] == ["D1", "D2", None]
+    levels = area_levels()
+    case = " ".join(f"WHEN {sql} THEN '{label}'" for sql, label in levels)
+    sides = ", ".join(f"{side}.{c} AS {c}_{suffix}"
+                      for side, suffix in (("c", "l"), ("v", "r"))
+                      for c in ("postcode", "force", "dat", "force_a", "quarters_a",
+                                "force_b", "quarters_b", "active_quarters"))
+    compared = con.sql(f"""
+        SELECT CASE {case} ELSE 'All other comparisons' END
+        FROM (SELECT {sides} FROM {CLIENT_FEATURES} c, {VARIANT_FEATURES} v
+              WHERE c.first_initial = 'D' ORDER BY v.unique_id)
+    """).fetchall()
+    assert [label for (label,) in compared] == [
+        "same drug action team, postcode unknown", "same police force, postcode unknown",
+        "same police force, postcode unknown"]

@@ -12,10 +12,10 @@ ELSE = "All other comparisons"
 
 
 def _side(n: int, dob_year: int, sex: str, postcode: str, force: str,
-          active: int | None) -> pd.DataFrame:
+          active: int | None, dat: str | None = None) -> pd.DataFrame:
     return pd.DataFrame({
         "sex": [sex] * n, "dob_year": [dob_year] * n, "postcode": [postcode] * n,
-        "force": [force] * n, "force_a": [force] * n, "quarters_a": [active] * n,
+        "force": [force] * n, "dat": [dat] * n, "force_a": [force] * n, "quarters_a": [active] * n,
         "force_b": [None] * n, "quarters_b": [None] * n, "active_quarters": [active] * n,
     })
 

@@ -151,6 +151,7 @@ _OFFENDED_AROUND_TREATMENT = "(active_quarters_l & active_quarters_r) <> 0::UHUG
 _AREA_KNOWN = "(force_l IS NOT NULL AND force_r IS NOT NULL)"
 _SAME_POSTCODE = "postcode_l = postcode_r"
 _SAME_FORCE = "force_l = force_r"
+_SAME_DAT = "dat_l = dat_r"
 _POSTCODE_UNKNOWN = "(postcode_l IS NULL OR postcode_r IS NULL)"
 
 
@@ -166,6 +167,11 @@ def area_levels() -> list[tuple[str, str]]:
         (f"{_SAME_POSTCODE} AND {_OFFENDED_IN_FORCE}",
          "same postcode, offended in the treatment force"),
         (_SAME_POSTCODE, "same postcode"),
+        # a client's DAT against the DAT of the person's postcode: where one postcode is
+        # unrecorded, an area some six times narrower than the force (features.py)
+        (f"{_SAME_DAT} AND {_POSTCODE_UNKNOWN} AND {_OFFENDED_IN_FORCE}",
+         "same drug action team, postcode unknown, offended in the treatment force"),
+        (f"{_SAME_DAT} AND {_POSTCODE_UNKNOWN}", "same drug action team, postcode unknown"),
         # the same force with a postcode unrecorded is not "another postcode in the same
         # force" (evidence against the same home): levels of its own, so that a delivery
         # that leaves postcodes empty does not blend the two (see the null level)
@@ -205,7 +211,7 @@ def _area_and_offending() -> cl.CustomComparison:
 
 # Starting values only (EM trains them): most people are treated where they live and offend
 # there; a sixth of pairs of the same person say nothing of the sort.
-AREA_START_M = (0.4, 0.15, 0.1, 0.05, 0.1, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05)
+AREA_START_M = (0.4, 0.15, 0.1, 0.05, 0.1, 0.05, 0.1, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05)
 
 
 def comparisons() -> list[cl.CustomComparison]:

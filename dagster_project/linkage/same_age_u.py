@@ -22,7 +22,7 @@ from dagster_project.linkage.comparisons import AREA_NOTHING_KNOWN, area_levels
 CLIENT_SAMPLE = 10_000
 NOMINAL_SAMPLE = 100_000
 MIN_PAIRS = 30
-_COLUMNS = ("postcode", "force", "force_a", "quarters_a", "force_b", "quarters_b",
+_COLUMNS = ("postcode", "force", "dat", "force_a", "quarters_a", "force_b", "quarters_b",
             "active_quarters")
 
 
