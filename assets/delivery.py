@@ -42,7 +42,7 @@ def _raw_materialization(context: dg.AssetExecutionContext):
     records = context.instance.fetch_materializations(
         dg.AssetKey(RAW_TABLES[DELIVERY_FILES[0]]), limit=20
     ).records
-    runs = {context.run_id, context.run.root_run_id}
+    runs = {context.run.run_id, context.run.root_run_id}
     mine = [r for r in records if r.run_id in runs or _same_root(context, r.run_id)]
     if not mine:
         raise RuntimeError("this refresh loaded no raw tables: nothing to switch to")
