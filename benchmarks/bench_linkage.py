@@ -4,17 +4,21 @@
 
 Stages the delivery, builds the identity tables, runs the NTA rule and the probabilistic
 rule, and prints each step's wall time and the process's peak resident memory
-(Linux VmHWM, reset before each rule, so a rule's figure is its own peak, the staged
-tables it reads included), then the quality of both rules among adult clients with a
-journey starting in the cohort year (the project's own journey chaining), overall and
-by the identity error the generator planted. The truth is read from
-`LANDING/../truth/<extract date>/`.
+(Linux VmHWM, reset before the NTA rule, so its figure is its own peak with the staged
+tables it reads; the probabilistic rule runs in a process of its own that reads the PNC's
+variants and offences streamed from a DuckDB warehouse file, as the pipeline's step does),
+then the quality of
+both rules among adult clients with a journey starting in the cohort year (the project's
+own journey chaining), overall and by the identity error the generator planted. The truth
+is read from `LANDING/../truth/<extract date>/`.
 """
 
 import argparse
 import contextlib
 import logging
+import multiprocessing
 import resource
+import tempfile
 import time
 from pathlib import Path
 
@@ -34,10 +38,15 @@ from dagster_project.linkage.evaluation import (
     no_record_absent_by_stranger,
     record_persons,
 )
+from dagster_project.linkage.features import OFFENCE_INPUT_COLUMNS, VARIANT_INPUT_COLUMNS
+from dagster_project.linkage.handover import STAGED_OFFENCES
+from dagster_project.linkage.identities import ATTRIBUTOR
 from dagster_project.linkage.probabilistic import model_parameters_markdown, score_pairs
 from dagster_project.linkage.resolve import links_from_pairs
+from dagster_project.linkage.variant_reads import VARIANTS, streamed
 from dagster_project.settings import Settings
 from dagster_project.staging import stage_delivery
+from dagster_project.warehouse.engine import Warehouse
 
 
 def _peak_gb() -> float:
@@ -92,6 +101,42 @@ def _stage(folder: Path, timer: _Timer, cache: Path | None) -> dict[str, pd.Data
             frame.to_parquet(cache / f"{name}.parquet")
     timer.step("verify, read and stage")
     return staged
+
+
+def _warehouse(folder: Path, variants: pd.DataFrame, offences: pd.DataFrame) -> None:
+    """The PNC's identity variants and staged offences in a DuckDB warehouse file of their
+    own, for the probabilistic rule to stream as the pipeline does."""
+    warehouse = Warehouse(f"duckdb:///{folder / 'warehouse.duckdb'}")
+    warehouse.write_tables({VARIANTS: variants, STAGED_OFFENCES: offences})
+    warehouse.dispose()  # the file's lock goes with it: the rule's process opens it
+
+
+def _in_a_process_of_its_own(folder: Path, clients: pd.DataFrame, absent_floor: float,
+                             seed: int, with_levels: bool):
+    """`score_pairs` in a fresh process, as a Dagster step runs: its peak memory is the
+    rule's own (the clients, two DuckDB databases, the scored pairs), not this benchmark's
+    staged tables. Returns the pairs, the model, wall time and peak RSS in GB."""
+    clients.to_parquet(folder / "clients.parquet")
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(_score_from_the_warehouse, (str(folder), absent_floor, seed,
+                                                      with_levels))
+
+
+def _score_from_the_warehouse(folder: str, absent_floor: float, seed: int, with_levels: bool):
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("splink").setLevel(logging.WARNING)
+    started = time.perf_counter()
+    clients = pd.read_parquet(Path(folder) / "clients.parquet")
+    warehouse = Warehouse(f"duckdb:///{Path(folder) / 'warehouse.duckdb'}")
+    try:
+        pairs, model = score_pairs(
+            clients, streamed(warehouse, VARIANTS, VARIANT_INPUT_COLUMNS),
+            streamed(warehouse, STAGED_OFFENCES, OFFENCE_INPUT_COLUMNS), absent_floor,
+            seed=seed, with_levels=with_levels)
+    finally:
+        warehouse.dispose()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # KB on Linux
+    return pairs, model, time.perf_counter() - started, peak
 
 
 def _print_quality(name: str, summary: dict, breakdown: pd.DataFrame) -> None:
@@ -155,14 +200,21 @@ def main() -> None:
     _reset_peak()
     nta = nta_links(clients, variants)
     nta_time = timer.step("NTA rule")
-    _reset_peak()
-    pairs, model = score_pairs(
-        clients, variants, staged["pnc_offences.csv"], settings.absent_floor, seed=args.seed,
-        with_levels=args.save_pairs is not None)
+    # all that the summary reads of the variants later: those of some client's attributor
+    sharing = variants.merge(clients[ATTRIBUTOR].drop_duplicates(), on=ATTRIBUTOR)[ATTRIBUTOR]
+    with tempfile.TemporaryDirectory(prefix="bench-linkage-") as scratch:
+        _warehouse(Path(scratch), variants, staged.pop("pnc_offences.csv"))
+        del variants, staged["pnc_nominals.csv"], staged["pnc_aliases.csv"]
+        timer.step("variants and offences into a warehouse")
+        pairs, model, prob_time, prob_peak = _in_a_process_of_its_own(
+            Path(scratch), clients, settings.absent_floor, args.seed, args.save_pairs is not None)
     prob = links_from_pairs(clients, pairs, settings.match_threshold, settings.absent_floor)
-    prob_time = timer.step("probabilistic rule (features, training, scoring)")
-    print(f"\nlinkage time: NTA {nta_time:.1f} s, probabilistic {prob_time:.1f} s; "
-          f"(peak RSS figures above: since each rule started, staged tables included)")
+    print(f"{'probabilistic rule (features, training, scoring)':<40} {prob_time:7.1f} s   "
+          f"peak RSS {prob_peak:5.2f} GB (a process of its own)", flush=True)
+    print(f"\nlinkage time: NTA {nta_time:.1f} s, probabilistic {prob_time:.1f} s; the NTA "
+          "rule's peak includes the staged tables in memory; the probabilistic rule runs in a "
+          "process of its own, reading the PNC streamed from a warehouse file, as the "
+          "pipeline's step `client_link_candidates` does")
 
     truth = client_truth(args.delivery.parent.parent / "truth" / args.delivery.name, clients)
     mask = adult_starters(episodes, clients, args.cohort_year, settings)
@@ -193,9 +245,9 @@ def main() -> None:
     print(f"  ambiguous share ratio {ratio:.3f} (<= 0.50)")
     print(f"  recall {prob_quality['recall']:.4f} vs NTA {nta_quality['recall']:.4f} + 0.10")
     print(f"  no-record clients absent {prob_quality['no_record_absent_share']:.4f} (>= 0.90); "
-          f"{exact_stranger_share(clients, variants, truth, mask):.4f} of them share their "
+          f"{exact_stranger_share(clients, sharing, truth, mask):.4f} of them share their "
           "whole attributor with a PNC identity")
-    split = no_record_absent_by_stranger(prob, clients, variants, truth, mask)
+    split = no_record_absent_by_stranger(prob, clients, sharing, truth, mask)
     print(f"  no-record clients absent: {split['absent_exact_strangers']:.4f} of those sharing "
           f"their whole attributor with a PNC identity ({split['exact_stranger_share']:.4f} "
           f"of them), {split['absent_others']:.4f} of the others; with the others all absent "
