@@ -7,10 +7,9 @@ rule, and prints each step's wall time and the process's peak resident memory
 (Linux VmHWM, reset before the NTA rule, so its figure is its own peak with the staged
 tables it reads; the probabilistic rule runs in a process of its own that reads the PNC's
 variants and offences streamed from a DuckDB warehouse file, as the pipeline's step does),
-then the quality of
-both rules among adult clients with a journey starting in the cohort year (the project's
-own journey chaining), overall and by the identity error the generator planted. The truth
-is read from `LANDING/../truth/<extract date>/`.
+then the quality of both rules among adult clients with a journey starting in the cohort
+year (the project's own journey chaining), overall and by the identity error the generator
+planted. The truth is read from `LANDING/../truth/<extract date>/`.
 """
 
 import argparse
@@ -103,10 +102,14 @@ def _stage(folder: Path, timer: _Timer, cache: Path | None) -> dict[str, pd.Data
     return staged
 
 
+def _warehouse_in(folder: Path) -> Warehouse:
+    return Warehouse(f"duckdb:///{folder / 'warehouse.duckdb'}")
+
+
 def _warehouse(folder: Path, variants: pd.DataFrame, offences: pd.DataFrame) -> None:
     """The PNC's identity variants and staged offences in a DuckDB warehouse file of their
     own, for the probabilistic rule to stream as the pipeline does."""
-    warehouse = Warehouse(f"duckdb:///{folder / 'warehouse.duckdb'}")
+    warehouse = _warehouse_in(folder)
     warehouse.write_tables({VARIANTS: variants, STAGED_OFFENCES: offences})
     warehouse.dispose()  # the file's lock goes with it: the rule's process opens it
 
@@ -127,7 +130,7 @@ def _score_from_the_warehouse(folder: str, absent_floor: float, seed: int, with_
     logging.getLogger("splink").setLevel(logging.WARNING)
     started = time.perf_counter()
     clients = pd.read_parquet(Path(folder) / "clients.parquet")
-    warehouse = Warehouse(f"duckdb:///{Path(folder) / 'warehouse.duckdb'}")
+    warehouse = _warehouse_in(Path(folder))
     try:
         pairs, model = score_pairs(
             clients, streamed(warehouse, VARIANTS, VARIANT_INPUT_COLUMNS),

@@ -178,20 +178,20 @@ def postcode_dats(con: duckdb.DuckDBPyConnection) -> None:
     PNC records no DAT; through its postcode a PNC person is placed in a DAT, so that a
     client whose postcode is unrecorded can still be compared on an area some six times
     narrower than a police force. Needs view `_clients`."""
-    con.execute("""
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _postcode_dat AS
         WITH votes AS (
             SELECT upper(pc) AS postcode, dat, count(*) AS votes
             FROM _clients WHERE pc IS NOT NULL AND dat IS NOT NULL
             GROUP BY ALL
         )
-        SELECT postcode, arg_min(dat, (-votes, dat)) AS dat FROM votes GROUP BY postcode
+        SELECT postcode, arg_min(dat, {_vote_order("dat")}) AS dat FROM votes GROUP BY postcode
     """)
 
 
-def _vote_order() -> str:
-    # most votes first, then the lowest force code: a deterministic tie rule
-    return "(-votes, force)"
+def _vote_order(value: str = "force") -> str:
+    # most votes first, then the lowest code: a deterministic tie rule
+    return f"(-votes, {value})"
 
 
 def build_features(
