@@ -27,6 +27,7 @@ import pandas as pd
 from splink import DuckDBAPI, Linker
 from splink.internals.exceptions import EMTrainingException  # not re-exported by Splink 5
 
+from dagster_project.linkage.blocked_pairs import PAIRS, RECORDS, scoring_inputs
 from dagster_project.linkage.comparisons import (
     PRIOR_RULE,
     PRIOR_RULE_RECALL,
@@ -159,10 +160,15 @@ def _set_m(model: dict, m: dict[str, np.ndarray]) -> dict:
 def _scored_variant_pairs(con, db_api, client_table, variant_table, model, absent_floor):
     """Every blocked (client, variant) pair down to a small fraction of the floor, with
     its Bayes factor and each comparison's level."""
-    inputs = [db_api.register(client_table, table_name="a_ndtms_clients"),
-              db_api.register(variant_table, table_name="b_pnc_variants")]
-    linker = Linker(inputs, {**model, "retain_intermediate_calculation_columns": True},
+    offset = scoring_inputs(con, client_table, variant_table)
+    # one table of disjoint integer ids and our own pairs (blocked_pairs.py): a "dedupe"
+    # of it scores exactly the registered pairs, client on the left, on integer keys
+    linker = Linker(db_api.register(RECORDS, table_name="scoring_records"),
+                    {**model, "link_type": "dedupe_only",
+                     "retain_intermediate_calculation_columns": True},
                     log_level=logging.WARNING)
+    linker.table_management.register_blocked_pairs_for_predict(
+        db_api.register(PAIRS, table_name="blocked_pairs"))
     tables = register_initial_term_frequencies(con, db_api, linker, client_table,
                                                variant_table)
     model["initial_u"] = {column: {
@@ -175,10 +181,7 @@ def _scored_variant_pairs(con, db_api, client_table, variant_table, model, absen
     weights = ", ".join(f"mw_{name}" for name in _m_by_gamma(model))
     return _gammas(con.sql(f"""
         WITH pairs AS (
-            SELECT CASE WHEN source_dataset_l = 'a_ndtms_clients'
-                        THEN unique_id_l ELSE unique_id_r END AS client,
-                   CASE WHEN source_dataset_l = 'a_ndtms_clients'
-                        THEN unique_id_r ELSE unique_id_l END AS variant,
+            SELECT unique_id_l AS client, unique_id_r - {offset} AS variant,
                    pow(2.0, match_weight - {log2_prior_odds}) AS bayes_factor, {weights}
             FROM {predictions.physical_name}
         )

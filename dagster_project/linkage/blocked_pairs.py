@@ -1,0 +1,51 @@
+"""The pairs the model scores, keyed by integers: every (client, PNC variant) pair that meets
+at least one of the prediction blocking rules, each pair once.
+
+Exports `scoring_inputs`.
+
+Splink blocks two linked tables on text keys (`source_dataset || '-__-' || unique_id`) and
+joins the pairs back to the records on those keys: nationally some 30 million pairs, and
+building and hashing those strings was about two fifths of the scoring's time. Here the
+clients and variants are one table of disjoint integer ids (variants shifted past the
+clients), the pairs are made in SQL from the same rules and the same "not an earlier rule"
+exclusion as Splink's, and Splink scores exactly that table
+(`register_blocked_pairs_for_predict`): the same pairs, each with the client on the left.
+"""
+
+import duckdb
+
+from dagster_project.linkage.comparisons import PREDICTION_BLOCKING_RULES
+
+RECORDS = "_scoring_records"
+PAIRS = "_blocked_pairs"
+
+
+def _rule_sql(rule) -> str:
+    return rule if isinstance(rule, str) else rule.get_blocking_rule("duckdb").blocking_rule_sql
+
+
+def scoring_inputs(con: duckdb.DuckDBPyConnection, client_table: str,
+                   variant_table: str) -> int:
+    """Create the view `RECORDS` (clients, then variants with `unique_id` + offset) and the
+    table `PAIRS` (`match_key`, `join_key_l` a client's id, `join_key_r` a variant's
+    shifted id); returns the offset."""
+    offset = con.execute(
+        f"SELECT coalesce(max(unique_id), -1) + 1 FROM {client_table}").fetchall()[0][0]
+    columns = [name for name, *_ in con.execute(f"DESCRIBE {client_table}").fetchall()]
+    shifted = ", ".join(f"unique_id + {offset} AS unique_id" if name == "unique_id" else name
+                        for name in columns)
+    con.execute(f"CREATE OR REPLACE VIEW {RECORDS} AS "
+                f"SELECT {', '.join(columns)} FROM {client_table} "
+                f"UNION ALL SELECT {shifted} FROM {variant_table}")
+    rules = [_rule_sql(rule) for rule in PREDICTION_BLOCKING_RULES]
+    # NULL agreement is no agreement: coalesce keeps a pair that an earlier rule could
+    # not decide, as Splink does
+    blocks = [
+        f"SELECT '{key}' AS match_key, l.unique_id AS join_key_l, "
+        f"r.unique_id + {offset} AS join_key_r "
+        f"FROM {client_table} l JOIN {variant_table} r ON ({rule})"
+        + "".join(f" AND NOT coalesce(({earlier}), false)" for earlier in rules[:key])
+        for key, rule in enumerate(rules)
+    ]
+    con.execute(f"CREATE OR REPLACE TABLE {PAIRS} AS " + " UNION ALL ".join(blocks))
+    return offset
