@@ -56,16 +56,30 @@ def client_truth(truth_dir: Path | str, clients: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "persons": _sets(persons, "person_id", every),
         "true_pncids": _sets(records_of, "PNCID", every),
-        "error": errors.groupby("_client")["error"].agg("+".join).reindex(every)
-        .fillna("none").to_numpy(),
+        "error": _per_client(errors, "error", every, "+".join, "none"),
     }, index=clients.index)
 
 
 def _sets(pairs: pd.DataFrame, column: str, every: pd.Series) -> np.ndarray:
     """Per client of `every`, the frozenset of its `column` values in `pairs` (empty: none)."""
-    sets = pairs.groupby("_client")[column].agg(frozenset).reindex(every)
-    empty = frozenset()
-    return np.array([empty if isinstance(v, float) else v for v in sets], dtype=object)
+    return _per_client(pairs, column, every, frozenset, frozenset())
+
+
+def _per_client(pairs: pd.DataFrame, column: str, every: pd.Series, combine, empty
+                ) -> np.ndarray:
+    """Per client of `every`, `combine` of its `column` values in `pairs` (in their order
+    within the client), else `empty`. Cut from one sorted array: a pandas groupby with a
+    Python aggregate builds a Series per client (a million nationally, most of a minute)."""
+    pairs = pairs.sort_values("_client", kind="stable")
+    clients = pairs["_client"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, clients[1:] != clients[:-1]]) if len(clients) else []
+    groups = np.split(pairs[column].to_numpy(dtype=object), starts[1:])
+    out = np.empty(len(every), dtype=object)
+    out[:] = [empty] * len(every)
+    combined = np.empty(len(starts), dtype=object)
+    combined[:] = [combine(group) for group in groups] if len(starts) else []
+    out[pd.Index(every).get_indexer(clients[starts])] = combined
+    return out
 
 
 def _outcomes(links: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
