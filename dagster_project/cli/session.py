@@ -102,11 +102,16 @@ class Session:
     def __post_init__(self) -> None:
         self.log = _open_log(self.command)
         print(f"log: {self.log}")
-        from dagster_project.orchestration.stale_runs import fail_stale_runs
+        from dagster_project.orchestration.stale_runs import (
+            fail_stale_runs,
+            remove_orphaned_spill_folders,
+        )
 
         self.instance = initialised_instance()
         for run_id in fail_stale_runs(self.instance):
             print(f"run {run_id}: its process has gone; marked failed")
+        for folder in remove_orphaned_spill_folders():
+            print(f"removed {folder}: a spill folder whose process has gone")
 
     def run(self, job_name: str, why: str | None = None, **kwargs) -> str:
         """Run the job in this process, a line per stage on stdout; its run id, or a Refusal

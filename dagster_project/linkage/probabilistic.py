@@ -16,6 +16,7 @@ Logs carry counts and parameters only, never an identity.
 
 import logging
 import math
+import os
 import shutil
 import tempfile
 import time
@@ -39,6 +40,7 @@ from dagster_project.linkage.posterior import client_level_em
 from dagster_project.linkage.resolve import PROBABILISTIC, links_from_pairs
 from dagster_project.linkage.same_age_u import area_u_same_age, with_same_age_area_u
 from dagster_project.linkage.term_frequencies import register_initial_term_frequencies
+from dagster_project.warehouse.connection import SPILL_PREFIX
 
 METHOD = PROBABILISTIC
 U_MAX_PAIRS = 1e7
@@ -204,7 +206,7 @@ def score_pairs(
     of the person's likeliest variant, `gamma_<comparison>`, to study the model); and the
     trained model as a dict. `variants` and `offences` as `build_features` takes them: a
     DataFrame, or Arrow slices streamed from the warehouse."""
-    spill = Path(tempfile.mkdtemp(prefix="reconviction-duckdb-"))
+    spill = Path(tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-"))
     con = _connection(spill)
     try:
         started = time.perf_counter()

@@ -32,7 +32,7 @@ from dagster_project.orchestration.refresh import (
     refresh_reason,
 )
 from dagster_project.orchestration.resources import SettingsResource
-from dagster_project.orchestration.stale_runs import fail_stale_runs
+from dagster_project.orchestration.stale_runs import fail_stale_runs, remove_orphaned_spill_folders
 from dagster_project.settings import Settings
 from dagster_project.vocabulary.job_names import COHORT_YEAR_JOB, REFRESH_JOB
 
@@ -71,6 +71,7 @@ def _busy(instance: dg.DagsterInstance) -> str | None:
     """Why nothing may be requested now, or None. Runs whose process has gone are marked
     failed first: a killed command's run must not hold the sensor for ever."""
     fail_stale_runs(instance, launched=True)  # this is the code server that launches runs
+    remove_orphaned_spill_folders()
     refreshing = runs_under_way(instance, REFRESH_JOB)
     cohort_years = runs_under_way(instance, COHORT_YEAR_JOB)
     if refreshing or cohort_years:

@@ -15,14 +15,24 @@ the delivery sensor, which is evaluated in that code server, judges those runs a
 (`launched=True`). The command line does not: it may run on another host than the code
 server. `run_monitoring.max_runtime_seconds` in deploy/*/dagster.yaml is the backstop.
 
-Exports `process_tags`, `fail_stale_runs`, `PID_TAG`, `HOST_TAG`, `STARTED_TAG`.
+DuckDB's spill folders are named by the pid of the process that spills into it
+(`SPILL_PREFIX`): a killed process cannot remove its own (gigabytes, nationally), so
+`remove_orphaned_spill_folders` removes those whose process has gone, at the same moments.
+
+Exports `process_tags`, `fail_stale_runs`, `remove_orphaned_spill_folders`, `PID_TAG`,
+`HOST_TAG`, `STARTED_TAG`.
 """
 
 import os
+import re
+import shutil
 import socket
+import tempfile
 from pathlib import Path
 
 import dagster as dg
+
+from dagster_project.warehouse.connection import SPILL_PREFIX
 
 PID_TAG, HOST_TAG, STARTED_TAG = "reconviction/pid", "reconviction/host", "reconviction/pid_started"
 _WORKER_STARTED = "Started process for run"
@@ -145,3 +155,17 @@ def fail_stale_runs(instance: dg.DagsterInstance, launched: bool = False) -> lis
             )
             failed.append(run.run_id)
     return failed
+
+
+def remove_orphaned_spill_folders(folder: str | Path | None = None) -> list[Path]:
+    """Remove the DuckDB spill folders in `folder` (the system's temporary folder) whose
+    process has gone; the folders removed. A folder whose pid is alive is left alone, even
+    if the pid was reused: a stale folder kept is better than a live one removed."""
+    removed = []
+    pattern = re.compile(re.escape(SPILL_PREFIX) + r"(\d+)(-.*)?")
+    for path in Path(folder or tempfile.gettempdir()).glob(f"{SPILL_PREFIX}*"):
+        named = pattern.fullmatch(path.name)
+        if named and path.is_dir() and _dead(int(named.group(1))):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed

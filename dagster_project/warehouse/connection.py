@@ -85,12 +85,17 @@ def _is_lock_error(exc: BaseException) -> bool:
     return "Could not set lock on file" in text or "Conflicting lock" in text
 
 
+# a spill folder's name starts with this, then the pid of the process that spills into it:
+# a killed process cannot remove its own, and the pid tells the next command it is orphaned
+SPILL_PREFIX = "reconviction-duckdb-"
+
+
 def bound_duckdb(dbapi_connection) -> None:
     """Cap a DuckDB connection's memory and give it a spill folder of this process's own (an
     in-memory database would otherwise spill into the working directory)."""
     limit = os.environ.get(DUCKDB_MEMORY_VARIABLE) or DUCKDB_MEMORY_DEFAULT
     if not _SIZE.fullmatch(limit.strip()):
         raise ValueError(f"{DUCKDB_MEMORY_VARIABLE}={limit!r} is not a size such as 3GB")
-    spill = os.path.join(tempfile.gettempdir(), f"reconviction-duckdb-{os.getpid()}")
+    spill = os.path.join(tempfile.gettempdir(), f"{SPILL_PREFIX}{os.getpid()}")
     run_statement(dbapi_connection, f"SET memory_limit = '{limit}'")
     run_statement(dbapi_connection, f"SET temp_directory = '{spill}'")
