@@ -166,6 +166,7 @@ def remove_orphaned_spill_folders(folder: str | Path | None = None) -> list[Path
     for path in Path(folder or tempfile.gettempdir()).glob(f"{SPILL_PREFIX}*"):
         named = pattern.fullmatch(path.name)
         if named and path.is_dir() and _dead(int(named.group(1))):
-            shutil.rmtree(path, ignore_errors=True)
-            removed.append(path)
+            shutil.rmtree(path, ignore_errors=True)  # another user's folder stays
+            if not path.exists():
+                removed.append(path)
     return removed
