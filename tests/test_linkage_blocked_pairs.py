@@ -7,16 +7,12 @@ import pytest
 from splink import DuckDBAPI
 
 from dagster_project.linkage.blocked_pairs import PAIRS, scoring_inputs
-from dagster_project.linkage.comparisons import PREDICTION_BLOCKING_RULES
+from dagster_project.linkage.comparisons import PREDICTION_BLOCKING_RULES, rule_sql
 from dagster_project.linkage.features import VARIANT_PERSONS, build_features
 from dagster_project.linkage.probabilistic import _scored_variant_pairs, _trained_model
 from tests.linkage_support import linkage_inputs
 
 PLACEHOLDER, MID_YEAR = (1, 1), (6, 15)  # (month, day)
-
-
-def _rule(rule) -> str:
-    return rule if isinstance(rule, str) else rule.get_blocking_rule("duckdb").blocking_rule_sql
 
 
 def _plant(con, table: str, new_id: int, like: dict, month_day: tuple, postcode: str) -> None:
@@ -62,7 +58,7 @@ def test_every_pair_meeting_a_rule_is_blocked_once(world):
     con, client_table, variant_table, planted = world
     offset = scoring_inputs(con, client_table, variant_table)
     blocked = con.execute(f"SELECT join_key_l, join_key_r - {offset} FROM {PAIRS}").fetchall()
-    any_rule = " OR ".join(f"coalesce(({_rule(r)}), false)" for r in PREDICTION_BLOCKING_RULES)
+    any_rule = " OR ".join(f"coalesce(({rule_sql(r)}), false)" for r in PREDICTION_BLOCKING_RULES)
     expected = con.execute(f"SELECT l.unique_id, r.unique_id FROM {client_table} l, "
                            f"{variant_table} r WHERE {any_rule}").fetchall()
 
@@ -71,8 +67,8 @@ def test_every_pair_meeting_a_rule_is_blocked_once(world):
     assert offset > con.execute(f"SELECT max(unique_id) FROM {client_table}").fetchall()[0][0]
     assert set(planted) <= set(blocked)
     # the planted pairs meet no other rule: the placeholder rule alone finds them
-    others = " OR ".join(f"coalesce(({_rule(r)}), false)" for r in PREDICTION_BLOCKING_RULES
-                         if "dob_day = 1" not in _rule(r))
+    others = " OR ".join(f"coalesce(({rule_sql(r)}), false)" for r in PREDICTION_BLOCKING_RULES
+                         if "dob_day = 1" not in rule_sql(r))
     for client, variant in planted:
         assert not con.execute(f"SELECT {others} FROM {client_table} l, {variant_table} r "
                                f"WHERE l.unique_id = {client} AND r.unique_id = {variant}"

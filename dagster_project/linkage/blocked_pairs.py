@@ -14,14 +14,10 @@ exclusion as Splink's, and Splink scores exactly that table
 
 import duckdb
 
-from dagster_project.linkage.comparisons import PREDICTION_BLOCKING_RULES
+from dagster_project.linkage.comparisons import PREDICTION_BLOCKING_RULES, rule_sql
 
 RECORDS = "_scoring_records"
 PAIRS = "_blocked_pairs"
-
-
-def _rule_sql(rule) -> str:
-    return rule if isinstance(rule, str) else rule.get_blocking_rule("duckdb").blocking_rule_sql
 
 
 def scoring_inputs(con: duckdb.DuckDBPyConnection, client_table: str,
@@ -37,7 +33,7 @@ def scoring_inputs(con: duckdb.DuckDBPyConnection, client_table: str,
     con.execute(f"CREATE OR REPLACE VIEW {RECORDS} AS "
                 f"SELECT {', '.join(columns)} FROM {client_table} "
                 f"UNION ALL SELECT {shifted} FROM {variant_table}")
-    rules = [_rule_sql(rule) for rule in PREDICTION_BLOCKING_RULES]
+    rules = [rule_sql(rule) for rule in PREDICTION_BLOCKING_RULES]
     # NULL agreement is no agreement: coalesce keeps a pair that an earlier rule could
     # not decide, as Splink does
     blocks = [

@@ -1,6 +1,6 @@
 """The Fellegi-Sunter model's specification: comparisons, blocking and training rules.
 
-Exports `COMPARISONS`, `PREDICTION_BLOCKING_RULES`, `TRAINING_BLOCKING_RULES`,
+Exports `COMPARISONS`, `PREDICTION_BLOCKING_RULES`, `TRAINING_BLOCKING_RULES`, `rule_sql`,
 `PRIOR_RULE`, `settings_creator`.
 
 Every SQL condition reads the same with `l` and `r` exchanged, because the two input
@@ -217,6 +217,11 @@ AREA_START_M = (0.4, 0.15, 0.1, 0.05, 0.1, 0.05, 0.1, 0.05, 0.05, 0.05, 0.05, 0.
 def comparisons() -> list[cl.CustomComparison]:
     return [_first_initial(), _surname_initial(), _date_of_birth(), _sex(), _ethnicity(),
             _area_and_offending()]
+
+
+def rule_sql(rule) -> str:
+    """A blocking rule's SQL condition (`l.` the client, `r.` the PNC identity)."""
+    return rule if isinstance(rule, str) else rule.get_blocking_rule("duckdb").blocking_rule_sql
 
 
 # Narrow rules, one per kind of slip, rather than one wide OR: each is an equi-join that

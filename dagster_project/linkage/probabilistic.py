@@ -33,6 +33,7 @@ from dagster_project.linkage.comparisons import (
     PRIOR_RULE,
     PRIOR_RULE_RECALL,
     TRAINING_BLOCKING_RULES,
+    rule_sql,
     settings_creator,
 )
 from dagster_project.linkage.features import VARIANT_PERSONS, Rows, build_features
@@ -80,7 +81,7 @@ def _train(linker: Linker, seed: int, em_rules=TRAINING_BLOCKING_RULES) -> list[
             training.estimate_parameters_using_expectation_maximisation(
                 rule, estimate_without_term_frequencies=True, max_pairs=EM_MAX_PAIRS
             )
-            sessions.append(_rule_text(rule))
+            sessions.append(rule_sql(rule))
         except (ValueError, EMTrainingException) as exc:
             # a block can hold too few pairs for EM (none at all where a delivery leaves its
             # column empty; so few that EM drives an m towards 0 until Splink refuses it):
@@ -88,10 +89,6 @@ def _train(linker: Linker, seed: int, em_rules=TRAINING_BLOCKING_RULES) -> list[
             logger.warning("EM session skipped (%s): keeping the starting m values",
                            str(exc).splitlines()[0])
     return sessions
-
-
-def _rule_text(rule) -> str:
-    return rule if isinstance(rule, str) else rule.get_blocking_rule("duckdb").blocking_rule_sql
 
 
 def _trained_model(con, db_api, client_table: str, variant_table: str, seed: int) -> dict:
