@@ -115,19 +115,18 @@ def comparison_histories(settings: SettingsResource, warehouse: WarehouseResourc
     run_settings, wh = settings.get(), warehouse.warehouse()
     persons = pool_index(staged_pnc_nominals)
     staged = table_clause("staged_pnc_offences", *_OFFENCE_COLUMNS)
-    custody = pool_custody(wh.query(sa.select(*(staged.c[c] for c in _OFFENCE_COLUMNS))
-                                    .where(staged.c.disposal == "CUS")), persons)
-    wanted = table_clause(_PERSONS, "pncid")
-    convictions = (
-        sa.select(*(staged.c[c] for c in _OFFENCE_COLUMNS))
-        .select_from(staged.join(wanted, staged.c.pncid == wanted.c.pncid))
-        .where(staged.c.outcome.in_(conviction_outcomes(run_settings)))
-    )
+    wanted = table_clause(_PERSONS, "pncid", "pid")
+    # each offence with its person's pid: a join here, not a lookup of text in pandas
+    with_pid = sa.select(*(staged.c[c] for c in _OFFENCE_COLUMNS), wanted.c.pid).select_from(
+        staged.join(wanted, staged.c.pncid == wanted.c.pncid))
+    custody = pool_custody(wh.query(with_pid.where(staged.c.disposal == "CUS"),
+                                    frames={_PERSONS: persons}), persons)
+    convictions = with_pid.where(staged.c.outcome.in_(conviction_outcomes(run_settings)))
 
     def conviction_slices():
         for start in range(0, max(len(persons), 1), POOL_SLICE_PERSONS):
             part = persons.iloc[start : start + POOL_SLICE_PERSONS]
-            offences = wh.query(convictions, frames={_PERSONS: part[["pncid"]]})
+            offences = wh.query(convictions, frames={_PERSONS: part})
             yield pool_convictions(offences, part, run_settings)
 
     written = wh.write_tables({"comparison_convictions": conviction_slices()})

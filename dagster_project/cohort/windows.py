@@ -10,6 +10,8 @@ before = [index − window_days, index − 1], after = [index, index + window_da
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from dagster_project.cohort.days import to_days
 from dagster_project.settings import Settings
@@ -67,6 +69,19 @@ def counted_convictions(
     return result[result["window"] != ""].reset_index(drop=True)
 
 
+def _among(values: pd.Series, wanted: pd.Series) -> np.ndarray:
+    """Whether each value is one of `wanted` (a missing value never is), by Arrow's hash
+    set: pandas' `isin` on Arrow text first lists the wanted values in Python, 26 s for the
+    3.3 million persons of a national PNC."""
+    found = pc.is_in(_arrow(values), value_set=_arrow(wanted), skip_nulls=True)
+    return found.to_numpy(zero_copy_only=False).astype(bool)
+
+
+def _arrow(values) -> pa.Array:
+    array = pa.array(values, from_pandas=True)
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
 def custody_spells(offences: pd.DataFrame, persons: pd.Series) -> pd.DataFrame:
     """Merged custody spells [start, end) per person: `person_key`, `start`, `end` (day numbers).
 
@@ -77,20 +92,30 @@ def custody_spells(offences: pd.DataFrame, persons: pd.Series) -> pd.DataFrame:
         offences["disposal"].eq("CUS").fillna(False).to_numpy()
         & offences["outcome_date"].notna().to_numpy()
         & offences["custody_days"].notna().to_numpy()
-        & offences["person_key"].isin(persons).to_numpy()
+        & _among(offences["person_key"], persons)
     ]
     start = to_days(cus["outcome_date"])
-    length = (cus["custody_days"].to_numpy(dtype=np.int64) + 1) // 2
-    spells = pd.DataFrame({"person_key": cus["person_key"].to_numpy(), "start": start,
-                           "end": start + length})
-    spells = spells[spells["end"] > spells["start"]]
-    spells = spells.sort_values(["person_key", "start"], kind="stable").reset_index(drop=True)
-    # a spell opens a new block unless it starts inside the running reach of earlier spells
-    reach = spells.groupby("person_key", sort=False)["end"].cummax()
-    earlier_reach = reach.groupby(spells["person_key"], sort=False).shift()
-    block = (earlier_reach.isna() | (spells["start"] > earlier_reach)).cumsum()
-    return spells.groupby(block.to_numpy()).agg(
-        person_key=("person_key", "first"), start=("start", "min"), end=("end", "max")
+    end = start + (cus["custody_days"].to_numpy(dtype=np.int64) + 1) // 2
+    rows = np.flatnonzero(end > start)
+    # persons as sorted integer codes: nationally the keys are millions of strings, which
+    # pandas took twenty seconds to group
+    keys = pd.factorize(cus["person_key"].iloc[rows], sort=True)[0].astype(np.int64)
+    order = np.lexsort((start[rows], keys))  # by person, then start (stable)
+    rows, keys = rows[order], keys[order]
+    start, end = start[rows], end[rows]
+    # a spell opens a new block unless it starts inside the running reach of its person's
+    # earlier spells; the reach within persons is one running maximum over all rows once
+    # each person's ends are lifted above every earlier person's
+    low = end.min() if len(end) else 0
+    span = int(end.max() - low) + 1 if len(end) else 1
+    reach = np.maximum.accumulate(keys * span + end - low) - keys * span + low
+    opens = np.ones(len(rows), bool)
+    opens[1:] = (keys[1:] != keys[:-1]) | (start[1:] > reach[:-1])
+    at = np.flatnonzero(opens)
+    return pd.DataFrame(
+        {"person_key": cus["person_key"].iloc[rows[at]].to_numpy(), "start": start[at],
+         "end": np.maximum.reduceat(end, at) if len(at) else end[at]},
+        index=pd.RangeIndex(1, len(at) + 1),
     )
 
 
