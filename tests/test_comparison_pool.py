@@ -9,7 +9,7 @@ import pytest
 
 from dagster_project.cohort.days import to_days
 from dagster_project.cohort.windows import custody_spells
-from dagster_project.comparison.pool import pool_convictions, pool_custody, pool_index
+from dagster_project.comparison.pool import _packed, pool_convictions, pool_custody, pool_index
 from dagster_project.settings import Settings
 
 DAY = pd.Timestamp("2005-01-01")
@@ -105,3 +105,11 @@ def test_custody_spells_are_the_runs_of_days_in_custody(seed):
     pd.testing.assert_frame_equal(
         custody, expected.assign(pid=expected["person_key"].map(pid))[["pid", "start", "end"]]
         .sort_values(["pid", "start"], ignore_index=True), check_dtype=False)
+
+
+def test_packed_keys_start_a_new_key_when_the_product_would_overflow():
+    big = np.array([2**40, 0, 2**40 - 1])
+    keys = _packed([big, big, np.array([1, 0, 1])])
+    assert len(keys) == 2  # 41 + 41 bits do not fit in one key; 41 + 1 do
+    assert keys[0].tolist() == big.tolist()
+    assert keys[1].tolist() == (big * 2 + [1, 0, 1]).tolist()
