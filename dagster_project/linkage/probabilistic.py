@@ -64,6 +64,8 @@ def _connection(spill: Path) -> duckdb.DuckDBPyConnection:
     con.execute(f"SET temp_directory = '{spill}'")
     # A fixed insertion order keeps results independent of thread scheduling.
     con.execute("SET preserve_insertion_order = true")
+    # DuckDB draws a bar for queries of some seconds: escape codes in a step's log
+    con.execute("SET enable_progress_bar = false")
     return con
 
 

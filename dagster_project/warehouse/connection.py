@@ -99,3 +99,5 @@ def bound_duckdb(dbapi_connection) -> None:
     spill = os.path.join(tempfile.gettempdir(), f"{SPILL_PREFIX}{os.getpid()}")
     run_statement(dbapi_connection, f"SET memory_limit = '{limit}'")
     run_statement(dbapi_connection, f"SET temp_directory = '{spill}'")
+    # DuckDB draws a bar for queries of some seconds: escape codes in a step's log
+    run_statement(dbapi_connection, "SET enable_progress_bar = false")
