@@ -97,8 +97,8 @@ def custody_spells(offences: pd.DataFrame, persons: pd.Series) -> pd.DataFrame:
     start = to_days(cus["outcome_date"])
     end = start + (cus["custody_days"].to_numpy(dtype=np.int64) + 1) // 2
     rows = np.flatnonzero(end > start)
-    # persons as sorted integer codes: nationally the keys are millions of strings, which
-    # pandas took twenty seconds to group
+    # persons as sorted integer codes: pandas' groupby on the national PNC's 1.9M custody
+    # rows of text keys took seconds
     keys = pd.factorize(cus["person_key"].iloc[rows], sort=True)[0].astype(np.int64)
     order = np.lexsort((start[rows], keys))  # by person, then start (stable)
     rows, keys = rows[order], keys[order]
