@@ -113,3 +113,15 @@ def test_packed_keys_start_a_new_key_when_the_product_would_overflow():
     assert len(keys) == 2  # 41 + 41 bits do not fit in one key; 41 + 1 do
     assert keys[0].tolist() == big.tolist()
     assert keys[1].tolist() == (big * 2 + [1, 0, 1]).tolist()
+
+
+@pytest.mark.parametrize("keys, persons, expected", [
+    (pd.Series([], dtype=object), pd.Series(["a" * 64]), 0),  # no rows: Arrow's null type
+    (pd.Series([None, "b"], dtype=object), pd.Series(["b"], dtype="str"), 1),
+    (pd.Series(["a", "b"], dtype="string[pyarrow]"), pd.Series(["b"], dtype="str"), 1),
+    (pd.Series([7, 8]), pd.Series(["7"]), 0),  # numbers are not their text
+])
+def test_custody_spells_of_keys_of_any_kind(keys, persons, expected):
+    offences = pd.DataFrame({"person_key": keys, "disposal": "CUS",
+                             "outcome_date": pd.Timestamp("2006-01-01"), "custody_days": 10})
+    assert len(custody_spells(offences, persons)) == expected

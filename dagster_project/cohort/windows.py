@@ -73,13 +73,27 @@ def _among(values: pd.Series, wanted: pd.Series) -> np.ndarray:
     """Whether each value is one of `wanted` (a missing value never is), by Arrow's hash
     set: pandas' `isin` on Arrow text first lists the wanted values in Python, 26 s for the
     3.3 million persons of a national PNC."""
-    found = pc.is_in(_arrow(values), value_set=_arrow(wanted), skip_nulls=True)
+    left, right = _arrow(values), _arrow(wanted)
+    if left.type != right.type:
+        # an empty or all-missing column has no type of its own (Arrow's null type); text
+        # comes as string or large_string: the same values either way
+        if pa.types.is_null(left.type) or _text(left.type) and _text(right.type):
+            left = left.cast(right.type)
+        elif pa.types.is_null(right.type):
+            right = right.cast(left.type)
+        else:  # kinds Arrow does not compare (numbers against text): pandas' answer
+            return pd.Series(values).isin(pd.Series(wanted)).to_numpy(bool)
+    found = pc.is_in(left, value_set=right, skip_nulls=True)
     return found.to_numpy(zero_copy_only=False).astype(bool)
 
 
 def _arrow(values) -> pa.Array:
     array = pa.array(values, from_pandas=True)
     return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
+def _text(kind: pa.DataType) -> bool:
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
 
 
 def custody_spells(offences: pd.DataFrame, persons: pd.Series) -> pd.DataFrame:
