@@ -152,11 +152,12 @@ def pool_convictions(offences: pd.DataFrame, persons: pd.DataFrame, settings: Se
     # by person and offence day, then every other column: duplicate transmissions (the same
     # person, offence code, offence and outcome dates) are one conviction (METHOD.md §2),
     # the first of them in this order, whichever order the warehouse returned them in
-    order = np.lexsort(_packed(same + [_sort_codes(convicted[c]) for c in
-                                       ("trigger", "offence_group", "force")])[::-1])
+    same = _packed(same)
+    rest = _packed([_sort_codes(convicted[c]) for c in ("trigger", "offence_group", "force")])
+    order = np.lexsort([*same, *rest][::-1])  # the last key is the first sorted on
     repeat = np.ones(len(order), bool)  # the same conviction as the row before
     repeat[:1] = False
-    for key in _packed(same):
+    for key in same:
         key = key[order]
         repeat[1:] &= key[1:] == key[:-1]
     rows = order[~repeat]
