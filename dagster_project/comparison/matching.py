@@ -13,7 +13,8 @@ alike. The main pass visits every date once: the unweighted balance sums, the pl
 draw (seeded per date, so that both passes draw the same pseudo-members), scoring and
 matching. The model's columns are never built for all of a date's eligible persons
 (nationally some 370,000 a date): the balance sums and the eligible persons' scores come
-from their parts (`column_sums`, `Logit.logit_of_rows`); only the rows fitted on, the
+from their parts (`column_sums`, `logits_of_rows`, the latter for the rows of the
+members' strata only: no control lies elsewhere); only the rows fitted on, the
 pseudo-members and the controls chosen get their design matrix. Both passes may share the
 dates among threads (`threads`): every draw is seeded by its date, so the result does not
 depend on how many threads, or in what order they finish.
@@ -32,6 +33,7 @@ from dagster_project.comparison.propensity import (
     cells,
     column_sums,
     design,
+    logits_of_rows,
     nearest_within_caliper,
 )
 from dagster_project.settings import Settings
@@ -168,14 +170,15 @@ def _fit(members: pd.DataFrame, h: Histories, s: Settings, threads: int):
     return models[0], models[1], fitted, bool(rate < 1 or len(fit_dates) < len(dates))
 
 
-def _match(model, s, tx, tcell, tpid, pool, pcell, keep, n_forces):
-    """Controls of the treated rows of one date: (treated row, pool row, weight)."""
+def _match(model, logit, s, tx, tcell, tpid, pcell, pid, near, keep):
+    """Controls of the treated rows of one date: (treated row, pool row, weight). `near`:
+    the pool rows of the members' strata, with each one's `logit` under `model`."""
     if model is None or len(tx) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-    rows = np.flatnonzero(keep & np.isin(pcell, tcell))
+    usable = keep[near] & np.isin(pcell[near], tcell)
+    rows = near[usable]
     member, at = nearest_within_caliper(tcell, model.logit(tx), tpid, pcell[rows],
-                                        model.logit_of_rows(pool, n_forces)[rows],
-                                        pool["pid"][rows], s.comparison_controls,
+                                        logit[usable], pid[rows], s.comparison_controls,
                                         s.comparison_caliper_sd * model.sd)
     k = np.bincount(member, minlength=len(tx))
     return member, rows[at], 1.0 / k[member] if len(member) else np.zeros(0)
@@ -188,18 +191,21 @@ def _matches_at(t: int, group: pd.DataFrame, h: Histories, s: Settings, models) 
     sums, sq = column_sums(pool, len(h.forces))
     has = pick >= 0
     pseudo = select(pool, pick[has])
+    # a control shares its (pseudo-)member's stratum, and a pseudo-member a member's: the
+    # models score the rows of the members' strata only (nationally a third of the rows)
+    near = np.flatnonzero(np.isin(pcell, mcell))
+    logits = logits_of_rows(models, pool, near, len(h.forces))
     designs = {
-        "members": (models[0], mem, mcell, mx, group["row"].to_numpy(),
-                    np.ones(len(pcell), bool)),
+        "members": (0, mem, mcell, mx, group["row"].to_numpy(), np.ones(len(pcell), bool)),
         # the pseudo-members are not each other's controls
-        "placebo": (models[1], pseudo, pcell[pick[has]],
+        "placebo": (1, pseudo, pcell[pick[has]],
                     _design_of(pool, pick[has], len(h.forces)), group["row"].to_numpy()[has],
                     ~np.isin(pool["pid"], pseudo["pid"])),
     }
     out = {"t": t, "sums": sums, "sq": sq, "n": len(pcell)}
-    for which, (model, rows, cell, tx, member_of, keep) in designs.items():
-        treated, chosen, weight = _match(model, s, tx, cell, rows["pid"], pool, pcell, keep,
-                                         len(h.forces))
+    for which, (m, rows, cell, tx, member_of, keep) in designs.items():
+        treated, chosen, weight = _match(models[m], logits[m], s, tx, cell, rows["pid"],
+                                         pcell, pool["pid"], near, keep)
         out[which] = (_flat(rows, t, member_of), tx, treated, pool["pid"][chosen], weight,
                       _design_of(pool, chosen, len(h.forces)))
     return out

@@ -1,6 +1,7 @@
 """The propensity score and the matching of METHOD.md §10.
 
-Exports `covariate_names`, `design`, `column_sums`, `cells`, `fit_logit`, `nearest_within_caliper`.
+Exports `covariate_names`, `design`, `column_sums`, `cells`, `Logit`, `logits_of_rows`,
+`nearest_within_caliper`.
 """
 
 import numpy as np
@@ -113,15 +114,15 @@ class Logit:
             return np.zeros(0)
         return self.model.decision_function(self.standardise(x))
 
-    def logit_of_rows(self, rows: dict, n_forces: int) -> np.ndarray:
-        """`logit(design(rows))` from the rows' parts, without the matrix: the model is
-        linear in the columns, so an indicator adds its coefficient and a number its value
-        times its coefficient (per unstandardised unit). Equal to `logit` up to the
-        rounding of the last digits."""
+    def logit_of_parts(self, parts: list[tuple[np.ndarray, int]]) -> np.ndarray:
+        """`logit(design(rows))` from the rows' parts (`_parts`), without the matrix: the
+        model is linear in the columns, so an indicator adds its coefficient and a number
+        its value times its coefficient (per unstandardised unit). Equal to `logit` up to
+        the rounding of the last digits; a row's value does not depend on the other rows."""
         coef = self.model.coef_.ravel() / self.scale
-        out = np.full(len(rows["pid"]), float(self.model.intercept_[0]) - self.mean @ coef)
+        out = np.full(len(parts[0][0]), float(self.model.intercept_[0]) - self.mean @ coef)
         col = 0
-        for v, levels in _parts(rows, n_forces):
+        for v, levels in parts:
             if levels:  # a code outside the levels is no indicator: adds nothing
                 table = np.r_[coef[col:col + levels], 0.0]
                 out += table[np.where((v >= 0) & (v < levels), v, levels)]
@@ -131,6 +132,14 @@ class Logit:
             out += v.astype(np.float64) @ coef[col:col + v.shape[1]]
             col += v.shape[1]
         return out
+
+
+def logits_of_rows(models: list["Logit | None"], rows: dict, at: np.ndarray,
+                   n_forces: int) -> list[np.ndarray | None]:
+    """Each model's logits of the rows `at` of person-date `rows` (None for a missing
+    model): the rows' parts are gathered once for all the models."""
+    parts = [(v[at], levels) for v, levels in _parts(rows, n_forces)]
+    return [None if model is None else model.logit_of_parts(parts) for model in models]
 
 
 def nearest_within_caliper(member_cell, member_logit, member_pid, pool_cell, pool_logit,
