@@ -172,9 +172,9 @@ def _marked(n: int, pids: np.ndarray) -> np.ndarray:
     return mark
 
 
-def _status(h: Histories, t: int, window: int, pids: np.ndarray):
-    """Of persons `pids` at t: age, in custody on t, custody days in the before window, a
-    journey open on t or starting within 28 days of it."""
+def _status(h: Histories, t: int, window: int, pids: np.ndarray, age: np.ndarray | None = None):
+    """Of persons `pids` at t: age (unless given), in custody on t, custody days in the
+    before window, a journey open on t or starting within 28 days of it."""
     owner, pos = _ranges(h.s_ptr[pids], h.s_ptr[pids + 1])
     start, end = h.s_start[pos], h.s_end[pos]
     m = len(pids)
@@ -182,7 +182,8 @@ def _status(h: Histories, t: int, window: int, pids: np.ndarray):
     custody = np.bincount(owner, weights=np.clip(np.minimum(end, t)
                                                  - np.maximum(start, t - window), 0, None),
                           minlength=m)
-    return age_at(h.birth_month[pids], t), in_custody, custody, _journey_marks(h, t)[0][pids]
+    age = age_at(h.birth_month[pids], t) if age is None else age
+    return age, in_custody, custody, _journey_marks(h, t)[0][pids]
 
 
 def _journey_marks(h: Histories, t: int) -> tuple[np.ndarray, np.ndarray]:
@@ -203,8 +204,12 @@ def _eligible_rows(h: Histories, t: int, window: int, wait: int, adult: int):
     lo, hi = np.searchsorted(h.c_day, [t - window, t])
     known = h.c_out[lo:hi] <= t - 1 + wait
     candidates = np.flatnonzero(_marked(h.n, h.c_pid[lo:hi][known]))  # sorted, no sort
-    age, in_custody, custody, near = _status(h, t, window, candidates)
-    ok = (age >= adult) & ~in_custody & ~near & ~h.ambiguous[candidates]
+    # the cheap tests first: custody and journeys are looked up for the rest only
+    age = age_at(h.birth_month[candidates], t)
+    first = (age >= adult) & ~h.ambiguous[candidates]
+    candidates = candidates[first]
+    age, in_custody, custody, near = _status(h, t, window, candidates, age[first])
+    ok = ~in_custody & ~near
     pids = candidates[ok]
     m = len(pids)
     h.loc[pids] = np.arange(m)  # a person's row, for the rows of the window
