@@ -5,7 +5,11 @@ through its disclosure gate."""
 import numpy as np
 import pandas as pd
 
-from dagster_project.analysis.sensitivity import _suppress_differences, sensitivity_rules
+from dagster_project.analysis.sensitivity import (
+    _integer_keys,
+    _suppress_differences,
+    sensitivity_rules,
+)
 from dagster_project.report.sections import sensitivity_section
 from dagster_project.settings import Settings
 
@@ -69,3 +73,22 @@ def test_a_cohort_count_suppressed_under_one_rule_is_blank_beside_the_others():
     assert pd.isna(table.loc[("deterministic", np.nan), "cohort"])
     assert table.loc[("probabilistic", 0.95), "cohort"] == 140
     assert table.loc[("deterministic", np.nan), "n"] == 100
+
+
+def test_keys_become_ranks_that_sort_join_and_miss_as_the_text_does():
+    journeys = pd.DataFrame({"person_key": pd.Series(["c9", "a1", "b5", "a1"], dtype="str")})
+    alternatives = pd.DataFrame({
+        "person_key": pd.Series(["b5", "zz", "a1"], dtype="str"),
+        "pnc_key": pd.Series(["p2", None, "p1"], dtype="str")})
+    offences = pd.DataFrame({"pnc_key": pd.Series(["p1", "p3", "p2"], dtype="str")})
+    j, a, o = _integer_keys(journeys, alternatives, offences)
+    # one rank per distinct key across the tables, in the text's order
+    assert j["person_key"].tolist() == [2, 0, 1, 0]
+    assert a["person_key"].tolist() == [1, 3, 0]
+    assert a["pnc_key"].isna().tolist() == [False, True, False]
+    assert a["pnc_key"].dropna().tolist() == [1, 0]
+    assert o["pnc_key"].tolist() == [0, 2, 1]
+    # a join on ranks pairs the same rows as a join on the text
+    text = alternatives.merge(offences.reset_index(), on="pnc_key")["index"].tolist()
+    ranks = a.merge(o.reset_index(), on="pnc_key")["index"].tolist()
+    assert sorted(text) == sorted(ranks) == [0, 2]

@@ -96,6 +96,7 @@ def linkage_sensitivity_table(
     offences: pd.DataFrame,
 ) -> pd.DataFrame:
     """`linkage_sensitivity` (METHOD.md §8): the headline rows under every rule."""
+    journeys, alternatives, offences = _integer_keys(journeys, alternatives, offences)
     frames = []
     for method, threshold in sensitivity_rules(settings):
         tables = cohort_year_under(method, threshold, cohort_year, settings,
@@ -109,6 +110,31 @@ def linkage_sensitivity_table(
             suppressed_by_difference=False))
     table = pd.concat(frames, ignore_index=True)
     return _suppress_differences(table, settings)[SENSITIVITY_COLUMNS]
+
+
+def _integer_keys(journeys: pd.DataFrame, alternatives: pd.DataFrame,
+                  offences: pd.DataFrame) -> tuple[pd.DataFrame, ...]:
+    """The tables with `person_key` and `pnc_key` as their ranks among the keys (missing
+    stays missing): every rule's cohort joins, sorts and looks up these keys, and pandas
+    does it on 64-character text several times slower (nationally 23 s → 10 s for the six
+    rules). Ranks sort as the text does, so the tables are the same; only counts leave."""
+    persons = _ranks([journeys["person_key"], alternatives["person_key"]])
+    pnc = _ranks([alternatives["pnc_key"], offences["pnc_key"]])
+    return (journeys.assign(person_key=persons[0]),
+            alternatives.assign(person_key=persons[1], pnc_key=pnc[0]),
+            offences.assign(pnc_key=pnc[1]))
+
+
+def _ranks(columns: list[pd.Series]) -> list:
+    """Each column's values as their rank among all the columns' distinct values: plain
+    integers, or nullable ones where a value is missing (slower in joins)."""
+    codes, _ = pd.factorize(pd.concat(columns, ignore_index=True), sort=True)
+    ranks = codes
+    if (codes < 0).any():
+        ranks = pd.array(codes, dtype="Int64")
+        ranks[codes < 0] = pd.NA
+    bounds = np.cumsum([0, *map(len, columns)])
+    return [ranks[start:stop] for start, stop in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 def _suppress_differences(table: pd.DataFrame, settings: Settings) -> pd.DataFrame:
