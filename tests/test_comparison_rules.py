@@ -10,7 +10,12 @@ import pytest
 
 from checks.comparison import balance, disclosure
 from dagster_project.comparison.history import Histories, after_counts, age_at, person_dates
-from dagster_project.comparison.propensity import nearest_within_caliper
+from dagster_project.comparison.propensity import (
+    Logit,
+    design,
+    logits_of_rows,
+    nearest_within_caliper,
+)
 from dagster_project.comparison.publish import publish_comparison
 
 T = 13_500  # the index day used throughout
@@ -260,3 +265,27 @@ def test_the_histories_surrogate_ids_are_the_persons_whatever_the_nominals_order
     assert index["pid"].tolist() == list(range(5))
     assert index.merge(persons[["pid", "pncid"]], on="pncid", suffixes=("", "_persons")).pipe(
         lambda both: len(both) == 5 and both["pid"].eq(both["pid_persons"]).all())
+
+
+def test_logits_of_some_rows_from_their_parts_equal_the_models_logits_of_their_design():
+    rng = np.random.default_rng(3)
+    n, groups, forces = 400, 5, 4
+    rows = {
+        "sex": rng.integers(0, 3, n), "age_band": rng.integers(-1, 6, n),
+        "before_band": rng.integers(0, 5, n), "history_band": rng.integers(0, 4, n),
+        "recent": rng.random(n) < 0.3, "age": rng.integers(18, 70, n),
+        "blocks": rng.integers(0, 3, (n, 8)), "days_since_latest": rng.integers(1, 730, n),
+        "by_group": rng.integers(0, 4, (n, groups)), "other": rng.integers(0, 5, n),
+        "history": rng.integers(0, 30, n), "custody_days": rng.integers(0, 200, n),
+        "force": rng.integers(-1, forces, n), "earlier_journey": rng.random(n) < 0.2,
+    }
+    x = design(rows, forces)
+    first = Logit(x, (rng.random(n) < 0.4).astype(float), np.ones(n))
+    second = Logit(x, (rng.random(n) < 0.2).astype(float), rng.random(n) + 0.5)
+    at = np.sort(rng.choice(n, 120, replace=False))
+    logits = logits_of_rows([first, None, second], rows, at, forces)
+    assert logits[1] is None
+    for model, got in ((first, logits[0]), (second, logits[2])):
+        np.testing.assert_allclose(got, model.logit(x[at]), rtol=0, atol=1e-9)
+        # a row's logit does not depend on which other rows are scored with it
+        assert np.array_equal(got, logits_of_rows([model], rows, np.arange(n), forces)[0][at])
