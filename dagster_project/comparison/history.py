@@ -172,9 +172,9 @@ def _marked(n: int, pids: np.ndarray) -> np.ndarray:
     return mark
 
 
-def _status(h: Histories, t: int, window: int, pids: np.ndarray, age: np.ndarray | None = None):
-    """Of persons `pids` at t: age (unless given), in custody on t, custody days in the
-    before window, a journey open on t or starting within 28 days of it."""
+def _status(h: Histories, t: int, window: int, pids: np.ndarray):
+    """Of persons `pids` at t: in custody on t, custody days in the before window, a
+    journey open on t or starting within 28 days of it."""
     owner, pos = _ranges(h.s_ptr[pids], h.s_ptr[pids + 1])
     start, end = h.s_start[pos], h.s_end[pos]
     m = len(pids)
@@ -182,8 +182,7 @@ def _status(h: Histories, t: int, window: int, pids: np.ndarray, age: np.ndarray
     custody = np.bincount(owner, weights=np.clip(np.minimum(end, t)
                                                  - np.maximum(start, t - window), 0, None),
                           minlength=m)
-    age = age_at(h.birth_month[pids], t) if age is None else age
-    return age, in_custody, custody, _journey_marks(h, t)[0][pids]
+    return in_custody, custody, _journey_marks(h, t)[0][pids]
 
 
 def _journey_marks(h: Histories, t: int) -> tuple[np.ndarray, np.ndarray]:
@@ -207,8 +206,8 @@ def _eligible_rows(h: Histories, t: int, window: int, wait: int, adult: int):
     # the cheap tests first: custody and journeys are looked up for the rest only
     age = age_at(h.birth_month[candidates], t)
     first = (age >= adult) & ~h.ambiguous[candidates]
-    candidates = candidates[first]
-    age, in_custody, custody, near = _status(h, t, window, candidates, age[first])
+    candidates, age = candidates[first], age[first]
+    in_custody, custody, near = _status(h, t, window, candidates)
     ok = ~in_custody & ~near
     pids = candidates[ok]
     m = len(pids)
@@ -247,7 +246,7 @@ def person_dates(h: Histories, t: int, window: int, wait: int,
         oli = oli[h.ok_out[opos] <= t - 1 + wait]
         history = (np.searchsorted(h.k_key, pids * _SHIFT + (t - window - h.base))
                    - h.k_ptr[pids])
-        status = _status(h, t, window, pids)
+        status = (age_at(h.birth_month[pids], t), *_status(h, t, window, pids))
     age, in_custody, custody, treated_near = status
     m = len(pids)
     before = np.bincount(li, minlength=m)

@@ -196,16 +196,17 @@ def _matches_at(t: int, group: pd.DataFrame, h: Histories, s: Settings, models) 
     near = np.flatnonzero(np.isin(pcell, mcell))
     logits = logits_of_rows(models, pool, near, len(h.forces))
     designs = {
-        "members": (0, mem, mcell, mx, group["row"].to_numpy(), np.ones(len(pcell), bool)),
+        "members": (models[0], logits[0], mem, mcell, mx, group["row"].to_numpy(),
+                    np.ones(len(pcell), bool)),
         # the pseudo-members are not each other's controls
-        "placebo": (1, pseudo, pcell[pick[has]],
+        "placebo": (models[1], logits[1], pseudo, pcell[pick[has]],
                     _design_of(pool, pick[has], len(h.forces)), group["row"].to_numpy()[has],
                     ~np.isin(pool["pid"], pseudo["pid"])),
     }
     out = {"t": t, "sums": sums, "sq": sq, "n": len(pcell)}
-    for which, (m, rows, cell, tx, member_of, keep) in designs.items():
-        treated, chosen, weight = _match(models[m], logits[m], s, tx, cell, rows["pid"],
-                                         pcell, pool["pid"], near, keep)
+    for which, (model, logit, rows, cell, tx, member_of, keep) in designs.items():
+        treated, chosen, weight = _match(model, logit, s, tx, cell, rows["pid"], pcell,
+                                         pool["pid"], near, keep)
         out[which] = (_flat(rows, t, member_of), tx, treated, pool["pid"][chosen], weight,
                       _design_of(pool, chosen, len(h.forces)))
     return out
