@@ -9,8 +9,11 @@ side of a pair (Splink decides which table is `l`):
 
 - `unique_id`: the row position in `client_identities` / `pnc_identity_variants`;
 - `first_initial`, `surname_initial`, `sex` ('1'/'2'; NULL when not stated);
-- `dob` as 'YYYY-MM-DD' text (for the one-character slip) and `dob_year`, `dob_month`,
-  `dob_day` (for the swap and the year slip);
+- `dob` as 'YYYY-MM-DD' text (its term frequencies), `dob_year`, `dob_month`, `dob_day`
+  (for the placeholder, the swap and the year slip), and two integers that let the dearer
+  levels be integer arithmetic over tens of millions of pairs: `dob_days` (days since
+  1970-01-01) and `dob_digits` (the text's digits as hexadecimal nibbles, a zero nibble
+  for each dash: 1975-03-12 is 0x1975003012; comparisons.py);
 - `ethnicity` in PNC codes (NULL when not stated: 'not stated' says nothing about a person);
 - `postcode` (outward code) and `force`: for a client the force is derived from the
   postcode (no lookup is delivered), else, where the postcode is not recorded, from the
@@ -244,7 +247,9 @@ def _identity_columns(alias: str) -> str:
         CASE WHEN {alias}.sex IN ('1', '2') THEN {alias}.sex END AS sex,
         strftime({alias}.dob, '%Y-%m-%d') AS dob,
         year({alias}.dob) AS dob_year, month({alias}.dob) AS dob_month,
-        day({alias}.dob) AS dob_day"""
+        day({alias}.dob) AS dob_day,
+        date_diff('day', DATE '1970-01-01', {alias}.dob::DATE) AS dob_days,
+        ('0x' || strftime({alias}.dob, '%Y0%m0%d'))::BIGINT AS dob_digits"""
 
 
 def _client_features(con: duckdb.DuckDBPyConnection, first_year: int) -> None:
