@@ -3,10 +3,12 @@ that meets some prediction blocking rule, each once, with 1 January placeholders
 side; and Splink scores exactly those pairs, the client on the left."""
 
 import duckdb
+import pandas as pd
 import pytest
 from splink import DuckDBAPI
 
-from dagster_project.linkage.blocked_pairs import PAIRS, scoring_inputs
+from dagster_project.linkage import probabilistic
+from dagster_project.linkage.blocked_pairs import PAIRS, pair_chunks, scoring_inputs
 from dagster_project.linkage.comparisons import PREDICTION_BLOCKING_RULES, rule_sql
 from dagster_project.linkage.features import VARIANT_PERSONS, build_features
 from dagster_project.linkage.probabilistic import _scored_variant_pairs, _trained_model
@@ -93,3 +95,32 @@ def test_splink_scores_exactly_the_blocked_pairs_client_on_the_left(world):
     # the placeholder level is the planted pairs' date-of-birth level
     planted_rows = scored.set_index(["client", "variant"]).loc[planted]
     assert planted_rows["gamma_dob"].eq(5).all()
+
+
+def _scored_in_passes(inputs, per_pass: int | None = None) -> pd.DataFrame:
+    """Every blocked pair of a fresh model of the tiny world, scored in passes of
+    `per_pass` variants (one pass without)."""
+    con = duckdb.connect()
+    client_table, variant_table = build_features(con, *inputs)
+    db_api = DuckDBAPI(con)
+    model = _trained_model(con, db_api, client_table, variant_table, seed=3)
+    model.pop("em_sessions"), model.pop("same_age_area_u")
+    with pytest.MonkeyPatch.context() as patch:
+        if per_pass:
+            patch.setattr(probabilistic, "VARIANTS_PER_SCORING_PASS", per_pass)
+        return _scored_variant_pairs(con, db_api, client_table, variant_table, model, 0.0)
+
+
+def test_scoring_in_passes_over_ranges_of_variants_scores_the_same_pairs_alike(tmp_path):
+    inputs = linkage_inputs(tmp_path, seed=6)
+    variants = len(inputs[1])
+    whole = _scored_in_passes(inputs)
+    in_passes = _scored_in_passes(inputs, per_pass=variants // 7 + 1)
+
+    con = duckdb.connect()
+    offset = scoring_inputs(con, *build_features(con, *inputs))
+    chunks = pair_chunks(con, offset, variants, variants // 7 + 1)
+    assert len(chunks) == 7
+    sizes = [con.execute(f"SELECT count(*) FROM {c}").fetchall()[0][0] for c in chunks]
+    assert min(sizes) > 0 and sum(sizes) == len(whole)
+    pd.testing.assert_frame_equal(in_passes, whole)

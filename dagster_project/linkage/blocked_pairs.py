@@ -1,7 +1,7 @@
 """The pairs the model scores, keyed by integers: every (client, PNC variant) pair that meets
 at least one of the prediction blocking rules, each pair once.
 
-Exports `scoring_inputs`.
+Exports `scoring_inputs`, `pair_chunks`.
 
 Splink blocks two linked tables on text keys (`source_dataset || '-__-' || unique_id`) and
 joins the pairs back to the records on those keys: nationally some 30 million pairs, and
@@ -10,6 +10,11 @@ clients and variants are one table of disjoint integer ids (variants shifted pas
 clients), the pairs are made in SQL from the same rules and the same "not an earlier rule"
 exclusion as Splink's, and Splink scores exactly that table
 (`register_blocked_pairs_for_predict`): the same pairs, each with the client on the left.
+
+Splink joins each pair to both records with a hash table of the variants the pairs reach:
+some 10 million wide rows on a PNC of 10 million persons, which spills out of DuckDB's
+memory limit to disk. `pair_chunks` cuts the pairs by ranges of variants, so that each
+scoring pass hashes a range that fits (big-pnc, the join alone: 85 s whole, 62 s in eight).
 """
 
 import duckdb
@@ -45,3 +50,15 @@ def scoring_inputs(con: duckdb.DuckDBPyConnection, client_table: str,
     ]
     con.execute(f"CREATE OR REPLACE TABLE {PAIRS} AS " + " UNION ALL ".join(blocks))
     return offset
+
+
+def pair_chunks(con: duckdb.DuckDBPyConnection, offset: int, variants: int,
+                per_chunk: int) -> list[str]:
+    """Views of `PAIRS` by ranges of `per_chunk` variants (by shifted id), together every
+    pair once; their names."""
+    views = []
+    for k, first in enumerate(range(offset, offset + max(variants, 1), per_chunk)):
+        views.append(f"{PAIRS}_{k}")
+        con.execute(f"CREATE OR REPLACE VIEW {views[-1]} AS SELECT * FROM {PAIRS} "
+                    f"WHERE join_key_r >= {first} AND join_key_r < {first + per_chunk}")
+    return views

@@ -28,7 +28,7 @@ import pandas as pd
 from splink import DuckDBAPI, Linker
 from splink.internals.exceptions import EMTrainingException  # not re-exported by Splink 5
 
-from dagster_project.linkage.blocked_pairs import PAIRS, RECORDS, scoring_inputs
+from dagster_project.linkage.blocked_pairs import RECORDS, pair_chunks, scoring_inputs
 from dagster_project.linkage.comparisons import (
     PRIOR_RULE,
     PRIOR_RULE_RECALL,
@@ -50,6 +50,8 @@ MEMORY_LIMIT = "3GB"  # DuckDB spills to disk beyond this
 # Splink's pairs are kept down to this fraction of the absent floor: they are the weak
 # competitors that the client-level posterior weighs against a client's best candidate.
 COMPETITOR_FRACTION = 0.01
+# the variants one scoring pass joins: their hash table stays within MEMORY_LIMIT
+VARIANTS_PER_SCORING_PASS = 1_500_000
 NOMINAL_FEATURES = "pnc_nominal_features"
 M_FLOOR = 1e-4
 logger = logging.getLogger(__name__)
@@ -143,10 +145,15 @@ def _gammas(pairs: pd.DataFrame, model: dict) -> pd.DataFrame:
         weights = np.array([math.log2(lv["m_probability"] / lv["u_probability"])
                             for lv in _levels(comparison)])
         observed = pairs.pop(f"mw_{name}").to_numpy(dtype="float64")
-        distance = np.abs(observed[:, None] - weights[None, :])
-        gamma = distance.argmin(axis=1)
+        # the nearest level (the first of equals), one level at a time: a pairs × levels
+        # matrix of distances is gigabytes for ten million pairs
+        nearest, gamma = np.full(len(observed), np.inf), np.zeros(len(observed), np.int64)
+        for level, weight in enumerate(weights):
+            distance = np.abs(observed - weight)
+            closer = distance < nearest
+            nearest[closer], gamma[closer] = distance[closer], level
         # the null level weighs 0 (a Bayes factor of 1) and matches no level's weight
-        pairs[f"gamma_{name}"] = np.where(distance.min(axis=1) < 1e-9, gamma, -1)
+        pairs[f"gamma_{name}"] = np.where(nearest < 1e-9, gamma, -1)
     return pairs
 
 
@@ -168,15 +175,21 @@ def _scored_variant_pairs(con, db_api, client_table, variant_table, model, absen
                     {**model, "link_type": "dedupe_only",
                      "retain_intermediate_calculation_columns": True},
                     log_level=logging.WARNING)
-    linker.table_management.register_blocked_pairs_for_predict(
-        db_api.register(PAIRS, table_name="blocked_pairs"))
     tables = register_initial_term_frequencies(con, db_api, linker, client_table,
                                                variant_table)
     model["initial_u"] = {column: {
         row[column]: (float(row["national"]), float(row[f"tf_{column}"]))
         for _, row in table.iterrows()} for column, table in tables.items()}
-    predictions = linker.inference.predict(
-        threshold_match_probability=absent_floor * COMPETITOR_FRACTION, warning_mode="never")
+    variants = con.execute(
+        f"SELECT coalesce(max(unique_id), -1) + 1 FROM {variant_table}").fetchall()[0][0]
+    predictions = []
+    for chunk in pair_chunks(con, offset, variants, VARIANTS_PER_SCORING_PASS):
+        # a registration replaces the one before; each pass's predictions stay
+        linker.table_management.register_blocked_pairs_for_predict(
+            db_api.register(chunk, table_name=chunk.lstrip("_")))
+        predictions.append(linker.inference.predict(
+            threshold_match_probability=absent_floor * COMPETITOR_FRACTION,
+            warning_mode="never").physical_name)
     prior = model["probability_two_random_records_match"]
     log2_prior_odds = math.log2(prior / (1 - prior))
     weights = ", ".join(f"mw_{name}" for name in _m_by_gamma(model))
@@ -184,7 +197,7 @@ def _scored_variant_pairs(con, db_api, client_table, variant_table, model, absen
         WITH pairs AS (
             SELECT unique_id_l AS client, unique_id_r - {offset} AS variant,
                    pow(2.0, match_weight - {log2_prior_odds}) AS bayes_factor, {weights}
-            FROM {predictions.physical_name}
+            FROM ({" UNION ALL ".join(f"SELECT * FROM {p}" for p in predictions)})
         )
         SELECT pairs.*, persons.pncid, persons.source = 'alias' AS is_alias, persons.aliases
         FROM pairs JOIN {VARIANT_PERSONS} persons ON persons.unique_id = pairs.variant
