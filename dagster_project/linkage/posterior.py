@@ -110,17 +110,12 @@ def client_level_em(
     pair_client = np.empty(len(keys), dtype=np.int64)
     pair_client[pair_of_row] = client
     log_base = np.log(pairs["bayes_factor"].to_numpy(dtype="float64"))
-    # gamma + 1 indexes a level's value with a 0 (no change) in front for the null level
-    slots = {name: pairs[f"gamma_{name}"].to_numpy(dtype=np.int64) + 1 for name in m}
     start = {name: np.asarray(values, dtype="float64") for name, values in m.items()}
     base, slope = _identity_weights(pairs)
-    # rows of persons with aliases (slope ≠ 0), and of those the aliases (slope > 0)
-    with_aliases, is_alias = slope != 0, slope > 0
+    patterns = _Patterns(pairs, start, slope)
 
     def e_step(m_now, share, alias_share):
-        log_factor = log_base.copy()
-        for name, slot in slots.items():
-            log_factor += np.r_[0.0, np.log(m_now[name] / start[name])][slot]
+        log_factor = log_base + patterns.log_ratios(m_now, start)
         factor = np.exp(log_factor) * (base + alias_share * slope)
         pair_factor = np.bincount(pair_of_row, weights=factor, minlength=len(keys))
         posterior, share = _posteriors(pair_client, pair_factor, n_linkable, pnc_persons,
@@ -134,14 +129,12 @@ def client_level_em(
     share, alias_share = 0.5, 0.5
     for _ in range(MAX_EM_ROUNDS):
         _, share, weight = e_step(current, share, alias_share)
-        updated = {name: _m_step(slot, weight, len(current[name]))
-                   for name, slot in slots.items()}
+        by_level, on_aliases, with_aliases = patterns.sums(weight)
+        updated = {name: _m_step(by_level[name]) for name in current}
         moved = max(np.abs(updated[name] - current[name]).max() for name in current)
-        weight_with_aliases = weight[with_aliases].sum()
-        if weight_with_aliases > 0:
+        if with_aliases > 0:
             # floored like m: a route no link took yet is rare, not impossible
-            new_share = min(max(float(weight[is_alias].sum() / weight_with_aliases), M_FLOOR),
-                            1.0 - M_FLOOR)
+            new_share = min(max(float(on_aliases / with_aliases), M_FLOOR), 1.0 - M_FLOOR)
             moved, alias_share = max(moved, abs(new_share - alias_share)), new_share
         current = updated
         if moved < M_TOLERANCE:
@@ -154,7 +147,42 @@ def client_level_em(
     return persons.assign(match_probability=posterior), share, current, alias_share
 
 
-def _m_step(slot: np.ndarray, posterior: np.ndarray, levels: int) -> np.ndarray:
-    weights = np.bincount(slot, weights=posterior, minlength=levels + 1)[1:]
+class _Patterns:
+    """Each row's pattern: its level in every comparison and its identity's kind (a
+    nominal alone, a nominal with aliases, an alias) as one integer. There are some tens of
+    thousands of patterns for millions of pairs, so that an EM round gathers one array and
+    sums the weights once, not once per comparison."""
+
+    def __init__(self, pairs: pd.DataFrame, start: dict[str, np.ndarray], slope: np.ndarray):
+        # gamma + 1 indexes a level's value with a 0 (no change) in front for the null level
+        axes = [pairs[f"gamma_{name}"].to_numpy(dtype=np.int64) + 1 for name in start]
+        # the identity's kind: 0 a nominal alone, 1 an alias, 2 a nominal with aliases
+        axes.append(np.sign(slope).astype(np.int64) % 3)
+        self.names = list(start)
+        self.shape = tuple(len(values) + 1 for values in start.values()) + (3,)
+        self.code = np.ravel_multi_index(axes, self.shape)
+
+    def log_ratios(self, m_now: dict, start: dict) -> np.ndarray:
+        """Per row, the sum over comparisons of log(m now / m at the start) of its level."""
+        table = np.zeros(self.shape)
+        for axis, name in enumerate(self.names):
+            ratio = np.r_[0.0, np.log(m_now[name] / start[name])]
+            table = table + ratio.reshape([-1 if a == axis else 1
+                                           for a in range(len(self.shape))])
+        return table.ravel()[self.code]
+
+    def sums(self, weight: np.ndarray) -> tuple[dict[str, np.ndarray], float, float]:
+        """Weight per level of each comparison (null level dropped), on alias identities,
+        and on persons with aliases."""
+        total = np.bincount(self.code, weights=weight,
+                            minlength=int(np.prod(self.shape))).reshape(self.shape)
+        axes = set(range(len(self.shape)))
+        by_level = {name: total.sum(axis=tuple(axes - {axis}))[1:]
+                    for axis, name in enumerate(self.names)}
+        kinds = total.sum(axis=tuple(axes - {len(self.shape) - 1}))
+        return by_level, float(kinds[1]), float(kinds[1] + kinds[2])
+
+
+def _m_step(weights: np.ndarray) -> np.ndarray:
     m = np.maximum(weights / max(weights.sum(), 1e-300), M_FLOOR)
     return m / m.sum()
