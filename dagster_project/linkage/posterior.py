@@ -115,7 +115,7 @@ def client_level_em(
     patterns = _Patterns(pairs, start, slope)
 
     def e_step(m_now, share, alias_share):
-        log_factor = log_base + patterns.log_ratios(m_now, start)
+        log_factor = log_base + patterns.log_ratios(m_now)
         factor = np.exp(log_factor) * (base + alias_share * slope)
         pair_factor = np.bincount(pair_of_row, weights=factor, minlength=len(keys))
         posterior, share = _posteriors(pair_client, pair_factor, n_linkable, pnc_persons,
@@ -158,15 +158,15 @@ class _Patterns:
         axes = [pairs[f"gamma_{name}"].to_numpy(dtype=np.int64) + 1 for name in start]
         # the identity's kind: 0 a nominal alone, 1 an alias, 2 a nominal with aliases
         axes.append(np.sign(slope).astype(np.int64) % 3)
-        self.names = list(start)
+        self.log_start = {name: np.log(values) for name, values in start.items()}
         self.shape = tuple(len(values) + 1 for values in start.values()) + (3,)
         self.code = np.ravel_multi_index(axes, self.shape)
 
-    def log_ratios(self, m_now: dict, start: dict) -> np.ndarray:
+    def log_ratios(self, m_now: dict) -> np.ndarray:
         """Per row, the sum over comparisons of log(m now / m at the start) of its level."""
         table = np.zeros(self.shape)
-        for axis, name in enumerate(self.names):
-            ratio = np.r_[0.0, np.log(m_now[name] / start[name])]
+        for axis, (name, log_start) in enumerate(self.log_start.items()):
+            ratio = np.r_[0.0, np.log(m_now[name]) - log_start]
             table = table + ratio.reshape([-1 if a == axis else 1
                                            for a in range(len(self.shape))])
         return table.ravel()[self.code]
@@ -178,7 +178,7 @@ class _Patterns:
                             minlength=int(np.prod(self.shape))).reshape(self.shape)
         axes = set(range(len(self.shape)))
         by_level = {name: total.sum(axis=tuple(axes - {axis}))[1:]
-                    for axis, name in enumerate(self.names)}
+                    for axis, name in enumerate(self.log_start)}
         kinds = total.sum(axis=tuple(axes - {len(self.shape) - 1}))
         return by_level, float(kinds[1]), float(kinds[1] + kinds[2])
 
